@@ -1,0 +1,140 @@
+import { Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  ValidateIf,
+} from 'class-validator';
+
+export const OMS_ENVS = ['development', 'production', 'test'] as const;
+export type OmsEnv = (typeof OMS_ENVS)[number];
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const toBoolean = ({ value }: { value: unknown }) => {
+  if (typeof value !== 'string') return value;
+  const v = value.trim().toLowerCase();
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  return value; // left as a string so IsBoolean reports it
+};
+const toNumber = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)) ? Number(value) : value;
+
+/**
+ * Every environment variable OMS reads, with its rules. Values arrive as strings and are converted here;
+ * anything that fails a rule stops the start (see loadConfig).
+ */
+export class EnvironmentVariables {
+  @IsIn(OMS_ENVS) OMS_ENV: OmsEnv;
+  @IsIn(LOG_LEVELS) LOG_LEVEL: LogLevel;
+
+  @Transform(toNumber) @IsInt() @Min(0) @Max(65535) PORT: number;
+  @Transform(toNumber) @IsInt() @Min(0) @Max(65535) METRICS_PORT: number;
+  @IsString() @Matches(/^\d+(b|kb|mb)$/i, { message: 'must look like 512kb or 1mb' }) BODY_LIMIT: string;
+  @Transform(toNumber) @IsInt() @Min(0) SHUTDOWN_TIMEOUT_MS: number;
+
+  @IsOptional() @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' }) DATABASE_URL?: string;
+  @IsString() @MinLength(1) DATA_DIR: string;
+
+  @IsOptional() @Matches(/^rediss?:\/\//, { message: 'must be a redis:// URL' }) REDIS_URL?: string;
+  @IsString() REDIS_CACHE_PREFIX: string;
+
+  @ValidateIf((env: EnvironmentVariables) => env.OMS_ENV === 'production' || env.JWT_SECRET !== undefined)
+  @IsString()
+  @MinLength(32, { message: 'must be set to at least 32 characters (required in production)' })
+  JWT_SECRET?: string;
+  @Transform(toNumber) @IsInt() @Min(60) JWT_EXPIRES_IN_SECONDS: number;
+  @IsOptional() @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/) OMS_ADMIN_USERNAME?: string;
+  @ValidateIf((env: EnvironmentVariables) => env.OMS_ADMIN_USERNAME !== undefined)
+  @IsString()
+  @MinLength(8, { message: 'must be set to at least 8 characters when OMS_ADMIN_USERNAME is set' })
+  OMS_ADMIN_PASSWORD?: string;
+
+  @Transform(toBoolean) @IsBoolean() ENABLE_ETAG_CACHING: boolean;
+  @Transform(toBoolean) @IsBoolean() REQUIRE_IF_MATCH: boolean;
+
+  @Transform(toNumber) @IsInt() @Min(1) BACKPRESSURE_MAX_CONCURRENT: number;
+  @Transform(toNumber) @IsInt() @Min(0) BACKPRESSURE_MAX_QUEUE: number;
+  @Transform(toNumber) @IsInt() @Min(1) BACKPRESSURE_QUEUE_TIMEOUT_MS: number;
+
+  @Transform(toNumber) @IsInt() @Min(1) CIRCUIT_BREAKER_FAILURE_THRESHOLD: number;
+  @Transform(toNumber) @IsNumber() @Min(0.01) @Max(1) CIRCUIT_BREAKER_ERROR_RATE_THRESHOLD: number;
+  @Transform(toNumber) @IsNumber() @Min(1) CIRCUIT_BREAKER_WINDOW_SECONDS: number;
+  @Transform(toNumber) @IsInt() @Min(1) CIRCUIT_BREAKER_MIN_CALLS: number;
+  @Transform(toNumber) @IsNumber() @Min(0.1) CIRCUIT_BREAKER_HALF_OPEN_AFTER_SECONDS: number;
+  @Transform(toNumber) @IsInt() @Min(1) CIRCUIT_BREAKER_HALF_OPEN_MAX_CALLS: number;
+  @Transform(toNumber) @IsInt() @Min(1) STORE_TIMEOUT_MS: number;
+  @Transform(toNumber) @IsInt() @Min(1) REDIS_TIMEOUT_MS: number;
+
+  @Transform(toBoolean) @IsBoolean() FAULT_INJECTION_ENABLED: boolean;
+
+  @Transform(toNumber) @IsNumber() @Min(0) MEMORY_CACHE_TTL_SECONDS: number;
+  @Transform(toNumber) @IsInt() @Min(0) MEMORY_CACHE_MAX_ENTRIES: number;
+  @Transform(toNumber) @IsNumber() @Min(0) REDIS_CACHE_TTL_SECONDS: number;
+}
+
+type Defaults = Omit<
+  Record<keyof EnvironmentVariables, string>,
+  'DATABASE_URL' | 'REDIS_URL' | 'JWT_SECRET' | 'OMS_ADMIN_USERNAME' | 'OMS_ADMIN_PASSWORD'
+>;
+
+const development: Defaults = {
+  OMS_ENV: 'development',
+  LOG_LEVEL: 'info',
+  PORT: '8090',
+  METRICS_PORT: '8091',
+  BODY_LIMIT: '1mb',
+  SHUTDOWN_TIMEOUT_MS: '10000',
+  DATA_DIR: './data',
+  REDIS_CACHE_PREFIX: 'oms:',
+  JWT_EXPIRES_IN_SECONDS: '3600',
+  ENABLE_ETAG_CACHING: 'true',
+  REQUIRE_IF_MATCH: 'false',
+  BACKPRESSURE_MAX_CONCURRENT: '200',
+  BACKPRESSURE_MAX_QUEUE: '2000',
+  BACKPRESSURE_QUEUE_TIMEOUT_MS: '5000',
+  CIRCUIT_BREAKER_FAILURE_THRESHOLD: '10',
+  CIRCUIT_BREAKER_ERROR_RATE_THRESHOLD: '0.5',
+  CIRCUIT_BREAKER_WINDOW_SECONDS: '60',
+  CIRCUIT_BREAKER_MIN_CALLS: '20',
+  CIRCUIT_BREAKER_HALF_OPEN_AFTER_SECONDS: '30',
+  CIRCUIT_BREAKER_HALF_OPEN_MAX_CALLS: '1',
+  STORE_TIMEOUT_MS: '5000',
+  REDIS_TIMEOUT_MS: '250',
+  FAULT_INJECTION_ENABLED: 'true',
+  MEMORY_CACHE_TTL_SECONDS: '60',
+  MEMORY_CACHE_MAX_ENTRIES: '10000',
+  REDIS_CACHE_TTL_SECONDS: '300',
+};
+
+/** Built-in defaults per OMS_ENV; config/.env.<env> carries the same values for people to copy and edit. */
+export const DEFAULTS: Record<OmsEnv, Defaults> = {
+  development,
+  production: {
+    ...development,
+    OMS_ENV: 'production',
+    CIRCUIT_BREAKER_FAILURE_THRESHOLD: '3',
+    CIRCUIT_BREAKER_ERROR_RATE_THRESHOLD: '0.2',
+    CIRCUIT_BREAKER_HALF_OPEN_AFTER_SECONDS: '30',
+    BACKPRESSURE_MAX_CONCURRENT: '50',
+    BACKPRESSURE_MAX_QUEUE: '1000',
+    FAULT_INJECTION_ENABLED: 'false',
+  },
+  test: {
+    ...development,
+    OMS_ENV: 'test',
+    LOG_LEVEL: 'error',
+    PORT: '0',
+    METRICS_PORT: '0',
+    DATA_DIR: 'memory://',
+    SHUTDOWN_TIMEOUT_MS: '2000',
+  },
+};

@@ -1,0 +1,97 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { plainToInstance } from 'class-transformer';
+import { ValidationError, validateSync } from 'class-validator';
+import { parse } from 'dotenv';
+import { DEFAULTS, EnvironmentVariables, OMS_ENVS, OmsEnv } from './environment';
+import { OmsConfig } from './oms-config';
+
+/** Thrown when a variable fails its rule; the message names every bad variable and its value. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const ENV_KEYS = [
+  ...Object.keys(DEFAULTS.development),
+  'DATABASE_URL',
+  'REDIS_URL',
+  'JWT_SECRET',
+  'OMS_ADMIN_USERNAME',
+  'OMS_ADMIN_PASSWORD',
+];
+const SECRET_VARIABLES = new Set(['JWT_SECRET', 'OMS_ADMIN_PASSWORD', 'DATABASE_URL', 'REDIS_URL']);
+
+/** Reads `.env` at the project root (if any) under the real environment, which always wins. */
+export function readEnvironment(
+  env: NodeJS.ProcessEnv = process.env,
+  dotenvPath = resolve(process.cwd(), '.env'),
+): Record<string, string | undefined> {
+  const fromFile = existsSync(dotenvPath) ? parse(readFileSync(dotenvPath)) : {};
+  return { ...fromFile, ...env };
+}
+
+/** Validates the environment once, over the defaults of its OMS_ENV, and returns the typed configuration. */
+export function loadConfig(raw: Record<string, string | undefined> = readEnvironment()): OmsConfig {
+  const omsEnv = (raw.OMS_ENV ?? 'development') as OmsEnv;
+  if (!OMS_ENVS.includes(omsEnv)) {
+    throw new ConfigError([`OMS_ENV="${raw.OMS_ENV}" must be one of ${OMS_ENVS.join(', ')}`]);
+  }
+  const merged: Record<string, string | undefined> = { ...DEFAULTS[omsEnv] };
+  for (const key of ENV_KEYS) {
+    const value = raw[key];
+    if (value !== undefined && value !== '') merged[key] = value;
+  }
+  const env = plainToInstance(EnvironmentVariables, merged);
+  const errors = validateSync(env, { whitelist: true, forbidUnknownValues: true });
+  if (errors.length > 0) throw new ConfigError(errors.map((e) => describe(e, merged)));
+  return toConfig(env);
+}
+
+function describe(error: ValidationError, raw: Record<string, string | undefined>): string {
+  const value = raw[error.property];
+  const shown = value === undefined ? '(unset)' : SECRET_VARIABLES.has(error.property) ? '(hidden)' : `"${value}"`;
+  const reasons = Object.values(error.constraints ?? {}).map((m) => m.replace(`${error.property} `, ''));
+  return `${error.property}=${shown}: ${reasons.join('; ')}`;
+}
+
+function toConfig(env: EnvironmentVariables): OmsConfig {
+  return {
+    env: env.OMS_ENV,
+    logLevel: env.LOG_LEVEL,
+    http: { port: env.PORT, bodyLimit: env.BODY_LIMIT, shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS },
+    metrics: { port: env.METRICS_PORT },
+    store: { databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, timeoutMs: env.STORE_TIMEOUT_MS },
+    redis: { url: env.REDIS_URL, keyPrefix: env.REDIS_CACHE_PREFIX, timeoutMs: env.REDIS_TIMEOUT_MS },
+    auth: {
+      jwtSecret: env.JWT_SECRET,
+      jwtExpiresInSeconds: env.JWT_EXPIRES_IN_SECONDS,
+      bootstrapAdmin:
+        env.OMS_ADMIN_USERNAME && env.OMS_ADMIN_PASSWORD
+          ? { username: env.OMS_ADMIN_USERNAME, password: env.OMS_ADMIN_PASSWORD }
+          : undefined,
+    },
+    etag: { enabled: env.ENABLE_ETAG_CACHING, requireIfMatch: env.REQUIRE_IF_MATCH },
+    backpressure: {
+      maxConcurrent: env.BACKPRESSURE_MAX_CONCURRENT,
+      maxQueue: env.BACKPRESSURE_MAX_QUEUE,
+      queueTimeoutMs: env.BACKPRESSURE_QUEUE_TIMEOUT_MS,
+    },
+    breaker: {
+      failureThreshold: env.CIRCUIT_BREAKER_FAILURE_THRESHOLD,
+      errorRateThreshold: env.CIRCUIT_BREAKER_ERROR_RATE_THRESHOLD,
+      windowSeconds: env.CIRCUIT_BREAKER_WINDOW_SECONDS,
+      minCalls: env.CIRCUIT_BREAKER_MIN_CALLS,
+      halfOpenAfterSeconds: env.CIRCUIT_BREAKER_HALF_OPEN_AFTER_SECONDS,
+      halfOpenMaxCalls: env.CIRCUIT_BREAKER_HALF_OPEN_MAX_CALLS,
+    },
+    faultInjection: { enabled: env.FAULT_INJECTION_ENABLED },
+    cache: {
+      memoryTtlSeconds: env.MEMORY_CACHE_TTL_SECONDS,
+      memoryMaxEntries: env.MEMORY_CACHE_MAX_ENTRIES,
+      redisTtlSeconds: env.REDIS_CACHE_TTL_SECONDS,
+    },
+  };
+}

@@ -1,0 +1,28 @@
+import { LogLevel, OmsEnv } from './environment';
+
+/** The validated configuration, nested by concern. Built once at start by loadConfig; nothing else reads process.env. */
+export class OmsConfig {
+  env: OmsEnv;
+  logLevel: LogLevel;
+  http: { port: number; bodyLimit: string; shutdownTimeoutMs: number };
+  metrics: { port: number };
+  store: { databaseUrl?: string; dataDir: string; timeoutMs: number };
+  redis: { url?: string; keyPrefix: string; timeoutMs: number };
+  auth: {
+    jwtSecret?: string;
+    jwtExpiresInSeconds: number;
+    bootstrapAdmin?: { username: string; password: string };
+  };
+  etag: { enabled: boolean; requireIfMatch: boolean };
+  backpressure: { maxConcurrent: number; maxQueue: number; queueTimeoutMs: number };
+  breaker: {
+    failureThreshold: number;
+    errorRateThreshold: number;
+    windowSeconds: number;
+    minCalls: number;
+    halfOpenAfterSeconds: number;
+    halfOpenMaxCalls: number;
+  };
+  faultInjection: { enabled: boolean };
+  cache: { memoryTtlSeconds: number; memoryMaxEntries: number; redisTtlSeconds: number };
+}

@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import { SqlClient } from './sql-client';
+
+/** The first commit's author and the name of the branch that always exists. */
+export const SYSTEM_AUTHOR = 'system';
+export const MAIN_BRANCH = 'main';
+
+const ENTITY_COLUMNS = `
+  branch_id bigint NOT NULL,
+  kind text NOT NULL,
+  entity_id text NOT NULL,
+  seq bigint NOT NULL,
+  deleted boolean NOT NULL,
+  object_type text,
+  body jsonb,
+  created_at timestamptz NOT NULL,
+  created_by text NOT NULL,
+  updated_at timestamptz NOT NULL,
+  updated_by text NOT NULL`;
+
+/**
+ * Ordered, append-only. Each migration is a list of single statements (PGlite runs one per query).
+ * `versions` is the append-only history; `heads` the latest row per entity written on a branch.
+ */
+const MIGRATIONS: { version: number; statements: string[] }[] = [
+  {
+    version: 1,
+    statements: [
+      `CREATE TABLE branches (
+        id bigserial PRIMARY KEY,
+        name text NOT NULL,
+        parent_id bigint REFERENCES branches(id),
+        fork_seq bigint,
+        head_seq bigint NOT NULL,
+        head_commit text NOT NULL,
+        schema_seq bigint NOT NULL DEFAULT 0,
+        created_from text,
+        created_by text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT date_trunc('milliseconds', clock_timestamp()),
+        deleted_at timestamptz
+      )`,
+      `CREATE UNIQUE INDEX branches_live_name ON branches (name) WHERE deleted_at IS NULL`,
+      `CREATE TABLE commits (
+        seq bigserial PRIMARY KEY,
+        id text NOT NULL UNIQUE,
+        branch_id bigint NOT NULL REFERENCES branches(id),
+        parents text[] NOT NULL,
+        author text NOT NULL,
+        message text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT date_trunc('milliseconds', clock_timestamp())
+      )`,
+      `CREATE INDEX commits_branch_seq ON commits (branch_id, seq DESC)`,
+      `CREATE TABLE versions (${ENTITY_COLUMNS}, PRIMARY KEY (branch_id, kind, entity_id, seq))`,
+      `CREATE INDEX versions_body ON versions USING gin (body jsonb_path_ops)`,
+      `CREATE TABLE heads (${ENTITY_COLUMNS}, PRIMARY KEY (branch_id, kind, entity_id))`,
+      `CREATE INDEX heads_by_type ON heads (branch_id, kind, object_type, entity_id)`,
+      `CREATE INDEX heads_by_type_created ON heads (branch_id, kind, object_type, created_at, entity_id)`,
+      `CREATE INDEX heads_body ON heads USING gin (body jsonb_path_ops)`,
+      `CREATE TABLE users (
+        username text PRIMARY KEY,
+        password_hash text NOT NULL,
+        roles text[] NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      )`,
+      `CREATE TABLE settings (key text PRIMARY KEY, value text NOT NULL)`,
+    ],
+  },
+];
+
+export const LATEST_MIGRATION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+/** Applies pending migrations and creates `main`; idempotent, and safe when instances start together. */
+export async function migrate(db: SqlClient): Promise<number[]> {
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(727274)');
+    await tx.query(`CREATE TABLE IF NOT EXISTS oms_migrations (
+      version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const done = new Set(
+      (await tx.query<{ version: number }>('SELECT version FROM oms_migrations')).map((r) => Number(r.version)),
+    );
+    const applied: number[] = [];
+    for (const migration of MIGRATIONS) {
+      if (done.has(migration.version)) continue;
+      for (const statement of migration.statements) await tx.query(statement);
+      await tx.query('INSERT INTO oms_migrations (version) VALUES ($1)', [migration.version]);
+      applied.push(migration.version);
+    }
+    const main = await tx.query(`SELECT 1 FROM branches WHERE name = $1 AND deleted_at IS NULL`, [MAIN_BRANCH]);
+    if (main.length === 0) {
+      const [branch] = await tx.query<{ id: string }>(
+        `INSERT INTO branches (name, head_seq, head_commit, created_by) VALUES ($1, 0, '', $2) RETURNING id`,
+        [MAIN_BRANCH, SYSTEM_AUTHOR],
+      );
+      const id = randomBytes(20).toString('hex');
+      const [commit] = await tx.query<{ seq: string }>(
+        `INSERT INTO commits (id, branch_id, parents, author, message) VALUES ($1, $2, '{}', $3, $4) RETURNING seq`,
+        [id, branch.id, SYSTEM_AUTHOR, 'Initialize main'],
+      );
+      await tx.query(`UPDATE branches SET head_seq = $1, head_commit = $2 WHERE id = $3`, [commit.seq, id, branch.id]);
+    }
+    return applied;
+  });
+}

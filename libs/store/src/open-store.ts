@@ -1,0 +1,39 @@
+import { migrate } from './migrations';
+import { PgliteClient } from './pglite-client';
+import { PostgresClient } from './postgres-client';
+import { SettingsStore, SqlSettingsStore } from './settings-store';
+import { SqlClient } from './sql-client';
+import { SqlUserStore, UserStore } from './user-store';
+import { SqlVersionedStore } from './sql-versioned-store';
+import { VersionedStore } from './versioned-store';
+
+export interface StoreLocation {
+  databaseUrl?: string;
+  dataDir: string;
+}
+
+export interface OpenedStore {
+  client: SqlClient;
+  versioned: VersionedStore;
+  users: UserStore;
+  settings: SettingsStore;
+}
+
+/** Connects to PostgreSQL when a URL is given, else opens PGlite in dataDir; then migrates. */
+export async function openStore(location: StoreLocation): Promise<OpenedStore> {
+  const client: SqlClient = location.databaseUrl
+    ? new PostgresClient(location.databaseUrl)
+    : await PgliteClient.open(location.dataDir);
+  try {
+    await migrate(client);
+  } catch (error) {
+    await client.close().catch(() => undefined);
+    throw error;
+  }
+  return {
+    client,
+    versioned: new SqlVersionedStore(client),
+    users: new SqlUserStore(client),
+    settings: new SqlSettingsStore(client),
+  };
+}

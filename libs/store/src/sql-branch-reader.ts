@@ -1,0 +1,153 @@
+import { LineageLevel, lineageValues } from './lineage';
+import { SqlExecutor } from './sql-client';
+import { SqlParams } from './sql-params';
+import { BranchReader, EntityKind, EntityRecord, ListQuery, SortOrder } from './versioned-store';
+
+export const ENTITY_COLUMNS =
+  'entity_id, seq, deleted, object_type, body, created_at, created_by, updated_at, updated_by';
+
+export interface EntityRow {
+  entity_id: string;
+  seq: string | number;
+  deleted: boolean;
+  object_type: string | null;
+  body: unknown;
+  created_at: Date;
+  created_by: string;
+  updated_at: Date;
+  updated_by: string;
+}
+
+export function toRecord<B>(row: EntityRow): EntityRecord<B> {
+  return {
+    id: row.entity_id,
+    objectType: row.object_type,
+    body: row.body as B,
+    version: Number(row.seq),
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+    updatedAt: row.updated_at,
+    updatedBy: row.updated_by,
+  };
+}
+
+const ORDER: Record<SortOrder, { columns: string[]; direction: 'ASC' | 'DESC' }> = {
+  id: { columns: ['entity_id'], direction: 'ASC' },
+  '-id': { columns: ['entity_id'], direction: 'DESC' },
+  createdAt: { columns: ['created_at', 'entity_id'], direction: 'ASC' },
+  '-createdAt': { columns: ['created_at', 'entity_id'], direction: 'DESC' },
+};
+
+/**
+ * Reads one branch through its lineage. The branch's own level reads `heads`; an ancestor level reads
+ * `versions` up to the fork, so later writes on the ancestor stay invisible. The nearest level wins and
+ * a tombstone hides what lies below it.
+ */
+export class SqlBranchReader implements BranchReader {
+  constructor(
+    protected readonly db: SqlExecutor,
+    protected readonly lineage: LineageLevel[],
+  ) {}
+
+  protected get branchId(): string {
+    return this.lineage[0].branchId;
+  }
+
+  async get<B>(kind: EntityKind, id: string): Promise<EntityRecord<B> | null> {
+    const found = await this.getMany<B>(kind, [id]);
+    return found.get(id) ?? null;
+  }
+
+  async getMany<B>(kind: EntityKind, ids: string[]): Promise<Map<string, EntityRecord<B>>> {
+    const result = new Map<string, EntityRecord<B>>();
+    if (ids.length === 0) return result;
+    const rows = await this.db.query<EntityRow>(
+      `SELECT DISTINCT ON (ids.id) r.*
+         FROM unnest($2::text[]) AS ids(id)
+         CROSS JOIN (VALUES ${lineageValues(this.lineage)}) AS l(branch_id, lim, depth)
+         CROSS JOIN LATERAL (
+           SELECT ${ENTITY_COLUMNS} FROM versions v
+            WHERE v.branch_id = l.branch_id AND v.kind = $1 AND v.entity_id = ids.id AND v.seq <= l.lim
+            ORDER BY v.seq DESC LIMIT 1) r
+        ORDER BY ids.id, l.depth`,
+      [kind, [...new Set(ids)]],
+    );
+    for (const row of rows) if (!row.deleted) result.set(row.entity_id, toRecord<B>(row));
+    return result;
+  }
+
+  async list<B>(kind: EntityKind, query: ListQuery): Promise<EntityRecord<B>[]> {
+    const rows =
+      this.lineage.length === 1 ? await this.listOwn(kind, query) : await this.listThroughLineage(kind, query);
+    return rows.map((row) => toRecord<B>(row));
+  }
+
+  /** A branch without ancestors: its heads are everything, and the indexes serve the order directly. */
+  private listOwn(kind: EntityKind, query: ListQuery): Promise<EntityRow[]> {
+    const p = new SqlParams();
+    const where = [`h.branch_id = ${p.add(this.branchId)}`, `h.kind = ${p.add(kind)}`, 'NOT h.deleted'];
+    where.push(...filters('h', query, p), ...keyset('h', query, p));
+    return this.db.query<EntityRow>(
+      `SELECT ${ENTITY_COLUMNS} FROM heads h WHERE ${where.join(' AND ')}
+        ${orderBy('h', query.sort)} LIMIT ${p.add(query.limit)}`,
+      p.values,
+    );
+  }
+
+  /**
+   * Candidates are entities with any row matching the filters at some level; each is then resolved to
+   * its visible row, which must match again. Every visible match is a candidate, so nothing is missed.
+   */
+  private listThroughLineage(kind: EntityKind, query: ListQuery): Promise<EntityRow[]> {
+    const p = new SqlParams();
+    const k = p.add(kind);
+    const own = [`h.branch_id = ${p.add(this.branchId)}`, `h.kind = ${k}`, 'NOT h.deleted'];
+    own.push(...filters('h', query, p), ...keyset('h', query, p));
+    const inherited = [`l.depth > 0`, `v.kind = ${k}`, 'NOT v.deleted'];
+    inherited.push(...filters('v', query, p), ...keyset('v', query, p));
+    const visible = ['NOT r.deleted', ...filters('r', query, p), ...keyset('r', query, p)];
+    return this.db.query<EntityRow>(
+      `WITH l(branch_id, lim, depth) AS (VALUES ${lineageValues(this.lineage)}),
+       cand AS (
+         SELECT h.entity_id FROM heads h WHERE ${own.join(' AND ')}
+         UNION
+         SELECT v.entity_id FROM versions v JOIN l ON v.branch_id = l.branch_id AND v.seq <= l.lim
+          WHERE ${inherited.join(' AND ')}
+       )
+       SELECT r.* FROM cand CROSS JOIN LATERAL (
+         SELECT x.* FROM l CROSS JOIN LATERAL (
+           SELECT ${ENTITY_COLUMNS} FROM versions v
+            WHERE v.branch_id = l.branch_id AND v.kind = ${k} AND v.entity_id = cand.entity_id AND v.seq <= l.lim
+            ORDER BY v.seq DESC LIMIT 1) x
+          ORDER BY l.depth LIMIT 1) r
+        WHERE ${visible.join(' AND ')}
+        ${orderBy('r', query.sort)} LIMIT ${p.add(query.limit)}`,
+      p.values,
+    );
+  }
+}
+
+function filters(alias: string, query: ListQuery, p: SqlParams): string[] {
+  const out: string[] = [];
+  if (query.objectType !== undefined) out.push(`${alias}.object_type = ${p.add(query.objectType)}`);
+  if (query.contains && Object.keys(query.contains).length > 0) {
+    out.push(`${alias}.body @> ${p.add(JSON.stringify(query.contains))}::jsonb`);
+  }
+  return out;
+}
+
+function keyset(alias: string, query: ListQuery, p: SqlParams): string[] {
+  if (!query.after) return [];
+  const { columns, direction } = ORDER[query.sort ?? 'id'];
+  const op = direction === 'ASC' ? '>' : '<';
+  if (columns.length === 1) return [`${alias}.entity_id ${op} ${p.add(query.after.id)}`];
+  if (!query.after.createdAt) throw new Error('a createdAt position needs createdAt');
+  return [
+    `(${alias}.created_at, ${alias}.entity_id) ${op} (${p.add(query.after.createdAt.toISOString())}::timestamptz, ${p.add(query.after.id)})`,
+  ];
+}
+
+function orderBy(alias: string, sort: SortOrder = 'id'): string {
+  const { columns, direction } = ORDER[sort];
+  return `ORDER BY ${columns.map((c) => `${alias}.${c} ${direction}`).join(', ')}`;
+}

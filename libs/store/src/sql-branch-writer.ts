@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import { NotFound } from '@oms/common';
+import { LineageLevel } from './lineage';
+import { SqlExecutor } from './sql-client';
+import { ENTITY_COLUMNS, EntityRow, SqlBranchReader, toRecord } from './sql-branch-reader';
+import { BranchWriter, CommitInfo, EntityKind, EntityRecord, WriteCheck } from './versioned-store';
+
+export interface LockedBranch {
+  id: string;
+  headCommit: string;
+}
+
+interface OpenCommit {
+  seq: string;
+  id: string;
+  createdAt: Date;
+}
+
+const KIND_NAMES: Record<EntityKind, string> = { type: 'Object type', document: 'Document' };
+
+/**
+ * Writes on a locked branch. The commit row is created by the first put or remove, so a write that
+ * changes nothing leaves no commit; `finish()` moves the branch head.
+ */
+export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
+  private commit: OpenCommit | null = null;
+  private schemaTouched = false;
+
+  constructor(
+    db: SqlExecutor,
+    lineage: LineageLevel[],
+    private readonly branch: LockedBranch,
+    private readonly info: CommitInfo,
+  ) {
+    super(db, lineage);
+  }
+
+  async put<B>(
+    kind: EntityKind,
+    id: string,
+    value: { objectType: string | null; body: B },
+    check?: WriteCheck,
+  ): Promise<EntityRecord<B>> {
+    const current = await this.get(kind, id);
+    check?.(current);
+    return this.append<B>(kind, id, current, false, value.objectType, value.body);
+  }
+
+  async remove(kind: EntityKind, id: string, check?: WriteCheck): Promise<EntityRecord> {
+    const current = await this.get(kind, id);
+    check?.(current);
+    if (!current) throw new NotFound(KIND_NAMES[kind], id);
+    await this.append(kind, id, current, true, current.objectType, null);
+    return current;
+  }
+
+  /** Moves the branch head to the commit, if this write made one. */
+  async finish(): Promise<void> {
+    if (!this.commit) return;
+    await this.db.query(
+      `UPDATE branches SET head_seq = $1, head_commit = $2 ${this.schemaTouched ? ', schema_seq = $1' : ''}
+        WHERE id = $3`,
+      [this.commit.seq, this.commit.id, this.branch.id],
+    );
+  }
+
+  private async append<B>(
+    kind: EntityKind,
+    id: string,
+    current: EntityRecord | null,
+    deleted: boolean,
+    objectType: string | null,
+    body: B | null,
+  ): Promise<EntityRecord<B>> {
+    const commit = await this.openCommit();
+    if (kind === 'type') this.schemaTouched = true;
+    const values = [
+      this.branch.id,
+      kind,
+      id,
+      commit.seq,
+      deleted,
+      objectType,
+      body === null ? null : JSON.stringify(body),
+      current?.createdAt ?? commit.createdAt,
+      current?.createdBy ?? this.info.author,
+      commit.createdAt,
+      this.info.author,
+    ];
+    const placeholders = '$1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11';
+    const [row] = await this.db.query<EntityRow>(
+      `INSERT INTO versions (branch_id, kind, ${ENTITY_COLUMNS}) VALUES (${placeholders}) RETURNING ${ENTITY_COLUMNS}`,
+      values,
+    );
+    await this.db.query(
+      `INSERT INTO heads (branch_id, kind, ${ENTITY_COLUMNS}) VALUES (${placeholders})
+       ON CONFLICT (branch_id, kind, entity_id) DO UPDATE SET
+         seq = EXCLUDED.seq, deleted = EXCLUDED.deleted, object_type = EXCLUDED.object_type, body = EXCLUDED.body,
+         created_at = EXCLUDED.created_at, created_by = EXCLUDED.created_by,
+         updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by`,
+      values,
+    );
+    return toRecord<B>(row);
+  }
+
+  private async openCommit(): Promise<OpenCommit> {
+    if (this.commit) return this.commit;
+    const id = randomBytes(20).toString('hex');
+    const [row] = await this.db.query<{ seq: string | number; created_at: Date }>(
+      `INSERT INTO commits (id, branch_id, parents, author, message) VALUES ($1, $2, $3, $4, $5)
+       RETURNING seq, created_at`,
+      [id, this.branch.id, this.branch.headCommit ? [this.branch.headCommit] : [], this.info.author, this.info.message],
+    );
+    this.commit = { seq: String(row.seq), id, createdAt: row.created_at };
+    return this.commit;
+  }
+}

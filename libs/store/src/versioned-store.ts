@@ -1,0 +1,99 @@
+/** What the store keeps under version control. */
+export type EntityKind = 'type' | 'document';
+
+export interface Branch {
+  name: string;
+  /** Id of the branch's newest commit. */
+  head: string;
+  createdFrom: string | null;
+  createdAt: Date;
+  createdBy: string;
+}
+
+export interface Commit {
+  /** Position in the global commit order (internal; pages of history are cut by it). */
+  seq: number;
+  id: string;
+  parents: string[];
+  author: string;
+  message: string;
+  createdAt: Date;
+}
+
+/** One entity as visible on a branch. `version` is the sequence number of the commit that wrote it. */
+export interface EntityRecord<B = unknown> {
+  id: string;
+  objectType: string | null;
+  body: B;
+  version: number;
+  createdAt: Date;
+  createdBy: string;
+  updatedAt: Date;
+  updatedBy: string;
+}
+
+export type SortOrder = 'id' | '-id' | 'createdAt' | '-createdAt';
+
+/** Position after which a page starts: the last item's sort key. */
+export interface ListPosition {
+  id: string;
+  createdAt?: Date;
+}
+
+export interface ListQuery {
+  objectType?: string;
+  /** JSON containment on the body (`{"age": 37}` matches bodies whose age is 37). */
+  contains?: Record<string, unknown>;
+  sort?: SortOrder;
+  after?: ListPosition;
+  limit: number;
+}
+
+export interface CommitInfo {
+  author: string;
+  message: string;
+}
+
+/**
+ * Called with the entity as it is inside the write transaction (after the branch is locked), before the
+ * write: throwing aborts the whole commit. This is how preconditions (If-Match, "must not exist") hold
+ * under concurrency.
+ */
+export type WriteCheck = (current: EntityRecord | null) => void;
+
+/** Reads of one branch at one moment. */
+export interface BranchReader {
+  get<B = unknown>(kind: EntityKind, id: string): Promise<EntityRecord<B> | null>;
+  getMany<B = unknown>(kind: EntityKind, ids: string[]): Promise<Map<string, EntityRecord<B>>>;
+  list<B = unknown>(kind: EntityKind, query: ListQuery): Promise<EntityRecord<B>[]>;
+}
+
+/** A write in progress on one branch: every put and remove lands in one commit, or none does. */
+export interface BranchWriter extends BranchReader {
+  put<B>(kind: EntityKind, id: string, value: { objectType: string | null; body: B }, check?: WriteCheck): Promise<EntityRecord<B>>;
+  remove(kind: EntityKind, id: string, check?: WriteCheck): Promise<EntityRecord>;
+}
+
+/** The versioned store: git-like branches over an append-only history. */
+export interface VersionedStore {
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  listBranches(): Promise<Branch[]>;
+  getBranch(name: string): Promise<Branch | null>;
+  /** O(1): copies nothing; the new branch sees `from` as it is now. Throws AlreadyExists / NotFound. */
+  createBranch(name: string, from: string, author: string): Promise<Branch>;
+  /** Throws NotFound, or StateConflict for `main`. */
+  deleteBranch(name: string): Promise<void>;
+  /** Newest first, including the history the branch inherited up to its fork; pages cut by `beforeSeq`. */
+  listCommits(branch: string, limit: number, beforeSeq?: number): Promise<Commit[]>;
+  /** Changes whenever an object type is written on the branch (or the branch is recreated). */
+  schemaVersion(branch: string): Promise<string>;
+
+  /** Reads the branch (NotFound if it does not exist). */
+  read<T>(branch: string, fn: (reader: BranchReader) => Promise<T>): Promise<T>;
+  /** Runs fn with the branch locked; its puts and removes become one commit. NotFound if no branch. */
+  write<T>(branch: string, commit: CommitInfo, fn: (writer: BranchWriter) => Promise<T>): Promise<T>;
+}
+
+export const VERSIONED_STORE = Symbol('VersionedStore');

@@ -1,0 +1,268 @@
+import { AlreadyExists, NotFound, StateConflict } from '@oms/common';
+import { EntityRecord, OpenedStore, VersionedStore, openStore } from '@oms/store';
+import { storeTargets } from '../support/store-targets';
+
+const alice = { author: 'alice', message: 'test write' };
+const doc = (name: string, extra: Record<string, unknown> = {}) => ({ objectType: 'Person', body: { name, ...extra } });
+
+describe.each(storeTargets())('VersionedStore on $name', (target) => {
+  let opened: OpenedStore;
+  let store: VersionedStore;
+  let cleanup: () => Promise<void>;
+
+  beforeAll(async () => {
+    const provisioned = await target.provision();
+    cleanup = provisioned.cleanup;
+    opened = await openStore(provisioned.location);
+    store = opened.versioned;
+  });
+
+  afterAll(async () => {
+    await opened?.client.close();
+    await cleanup?.();
+  });
+
+  const put = (branch: string, id: string, body: { objectType: string; body: object } = doc(id), info = alice) =>
+    store.write(branch, info, (w) => w.put('document', id, body));
+  const get = (branch: string, id: string) => store.read(branch, (r) => r.get<{ name: string }>('document', id));
+
+  describe('branches', () => {
+    it('has main from the start, with an initial commit', async () => {
+      const main = await store.getBranch('main');
+      expect(main).toMatchObject({ name: 'main', createdFrom: null });
+      const commits = await store.listCommits('main', 10);
+      expect(commits[commits.length - 1]).toMatchObject({ parents: [], author: 'system' });
+      expect(main?.head).toBe(commits[0].id);
+    });
+
+    it('creates a branch pointing at the source head and lists it', async () => {
+      await put('main', 'b-src');
+      const main = await store.getBranch('main');
+      const created = await store.createBranch('feature-1', 'main', 'alice');
+      expect(created).toMatchObject({ name: 'feature-1', head: main?.head, createdFrom: 'main', createdBy: 'alice' });
+      expect((await store.listBranches()).map((b) => b.name)).toEqual(expect.arrayContaining(['main', 'feature-1']));
+    });
+
+    it('refuses an existing name and a missing source', async () => {
+      await store.createBranch('dup', 'main', 'alice');
+      await expect(store.createBranch('dup', 'main', 'alice')).rejects.toBeInstanceOf(AlreadyExists);
+      await expect(store.createBranch('x', 'nope', 'alice')).rejects.toBeInstanceOf(NotFound);
+    });
+
+    it('lets exactly one of several racing creators win a name', async () => {
+      const results = await Promise.allSettled(
+        Array.from({ length: 8 }, () => store.createBranch('race', 'main', 'alice')),
+      );
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      for (const r of results.filter((r) => r.status === 'rejected')) {
+        expect((r as PromiseRejectedResult).reason).toBeInstanceOf(AlreadyExists);
+      }
+    });
+
+    it('protects main and deletes others, keeping what their children inherited', async () => {
+      await expect(store.deleteBranch('main')).rejects.toBeInstanceOf(StateConflict);
+      await store.createBranch('parent', 'main', 'alice');
+      await put('parent', 'from-parent');
+      await store.createBranch('child', 'parent', 'alice');
+      await store.deleteBranch('parent');
+      expect(await store.getBranch('parent')).toBeNull();
+      await expect(store.deleteBranch('parent')).rejects.toBeInstanceOf(NotFound);
+      expect((await get('child', 'from-parent'))?.body.name).toBe('from-parent');
+      // The name is free again and the new branch does not see the old one's data.
+      await store.createBranch('parent', 'main', 'alice');
+      expect(await get('parent', 'from-parent')).toBeNull();
+    });
+  });
+
+  describe('isolation through the lineage', () => {
+    it('shows the source as it was at the fork, and the branch its own writes', async () => {
+      await put('main', 'iso-1', doc('before'));
+      await store.createBranch('iso', 'main', 'alice');
+      await put('main', 'iso-1', doc('after-on-main'));
+      await put('main', 'iso-2', doc('new-on-main'));
+      await put('iso', 'iso-3', doc('only-on-branch'));
+
+      expect((await get('iso', 'iso-1'))?.body.name).toBe('before');
+      expect(await get('iso', 'iso-2')).toBeNull();
+      expect((await get('iso', 'iso-3'))?.body.name).toBe('only-on-branch');
+      expect(await get('main', 'iso-3')).toBeNull();
+      expect((await get('main', 'iso-1'))?.body.name).toBe('after-on-main');
+    });
+
+    it('hides an inherited entity deleted on the branch, and only there', async () => {
+      await put('main', 'tomb', doc('t'));
+      await store.createBranch('tomb-branch', 'main', 'alice');
+      await store.write('tomb-branch', alice, (w) => w.remove('document', 'tomb'));
+      expect(await get('tomb-branch', 'tomb')).toBeNull();
+      expect(await get('main', 'tomb')).not.toBeNull();
+      const listed = await store.read('tomb-branch', (r) => r.list('document', { objectType: 'Person', limit: 1000 }));
+      expect(listed.map((e) => e.id)).not.toContain('tomb');
+    });
+
+    it('reads three levels deep', async () => {
+      await store.createBranch('l1', 'main', 'alice');
+      await put('l1', 'deep', doc('l1'));
+      await store.createBranch('l2', 'l1', 'alice');
+      await put('l1', 'deep', doc('l1-later'));
+      await store.createBranch('l3', 'l2', 'alice');
+      expect((await get('l3', 'deep'))?.body.name).toBe('l1');
+    });
+  });
+
+  describe('commits and versions', () => {
+    it('records every write as a commit with author, message and parent', async () => {
+      await store.createBranch('hist', 'main', 'alice');
+      const before = await store.getBranch('hist');
+      await put('hist', 'h1', doc('h1'), { author: 'bob', message: 'add h1' });
+      await put('hist', 'h1', doc('h1b'), { author: 'carol', message: 'rename h1' });
+      const [newest, previous, inherited] = await store.listCommits('hist', 3);
+      expect(newest).toMatchObject({ author: 'carol', message: 'rename h1', parents: [previous.id] });
+      expect(previous).toMatchObject({ author: 'bob', message: 'add h1', parents: [before?.head] });
+      expect(inherited.id).toBe(before?.head);
+      expect((await store.getBranch('hist'))?.head).toBe(newest.id);
+    });
+
+    it('pages history by sequence', async () => {
+      const all = await store.listCommits('hist', 100);
+      const page2 = await store.listCommits('hist', 2, all[1].seq);
+      expect(page2.map((c) => c.id)).toEqual(all.slice(2, 4).map((c) => c.id));
+    });
+
+    it('changes the version on every write and keeps creation facts', async () => {
+      const first = await put('main', 'v1', doc('a'), { author: 'bob', message: 'm' });
+      const second = await put('main', 'v1', doc('b'), { author: 'carol', message: 'm' });
+      expect(second.version).toBeGreaterThan(first.version);
+      expect(second).toMatchObject({ createdBy: 'bob', updatedBy: 'carol', createdAt: first.createdAt });
+    });
+
+    it('makes no commit for a write that changes nothing', async () => {
+      const head = (await store.getBranch('main'))?.head;
+      await store.write('main', alice, async (w) => w.get('document', 'v1'));
+      expect((await store.getBranch('main'))?.head).toBe(head);
+    });
+
+    it('leaves nothing behind when the write fails half-way', async () => {
+      const head = (await store.getBranch('main'))?.head;
+      await expect(
+        store.write('main', alice, async (w) => {
+          await w.put('document', 'half-1', doc('one'));
+          await w.put('document', 'half-2', doc('two'));
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      expect(await get('main', 'half-1')).toBeNull();
+      expect((await store.getBranch('main'))?.head).toBe(head);
+    });
+
+    it('runs the check under the lock and aborts on its error', async () => {
+      await put('main', 'chk', doc('c'));
+      await expect(
+        store.write('main', alice, (w) =>
+          w.put('document', 'chk', doc('d'), (current) => {
+            if (current) throw new AlreadyExists('Document', 'chk');
+          }),
+        ),
+      ).rejects.toBeInstanceOf(AlreadyExists);
+      expect((await get('main', 'chk'))?.body.name).toBe('c');
+    });
+
+    it('serialises racing writers so no check can be raced', async () => {
+      const attempts = Array.from({ length: 20 }, (_, i) =>
+        store.write('main', alice, async (w) => {
+          const taken = await w.list('document', { objectType: 'Ticket', contains: { seat: '1A' }, limit: 1 });
+          if (taken.length > 0) throw new AlreadyExists('Seat', '1A');
+          return w.put('document', `ticket-${i}`, { objectType: 'Ticket', body: { seat: '1A' } });
+        }),
+      );
+      const results = await Promise.allSettled(attempts);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    });
+
+    it('moves the schema version on type writes only', async () => {
+      await store.createBranch('schema-v', 'main', 'alice');
+      const v0 = await store.schemaVersion('schema-v');
+      await put('schema-v', 'doc-only');
+      expect(await store.schemaVersion('schema-v')).toBe(v0);
+      await store.write('schema-v', alice, (w) => w.put('type', 'Person', { objectType: null, body: { name: 'Person' } }));
+      expect(await store.schemaVersion('schema-v')).not.toBe(v0);
+    });
+  });
+
+  describe('lists', () => {
+    const ids = (records: EntityRecord[]) => records.map((r) => r.id);
+
+    beforeAll(async () => {
+      await store.createBranch('lists', 'main', 'alice');
+      for (const [i, name] of ['a', 'c', 'e', 'b', 'd'].entries()) {
+        await put('lists', `L-${name}`, { objectType: 'Item', body: { name, even: i % 2 === 0, tags: [name] } });
+      }
+      await store.createBranch('lists-child', 'lists', 'alice');
+      await put('lists-child', 'L-a', { objectType: 'Item', body: { name: 'a2', even: false, tags: ['a'] } });
+      await store.write('lists-child', alice, (w) => w.remove('document', 'L-b'));
+      await put('lists-child', 'L-f', { objectType: 'Item', body: { name: 'f', even: true, tags: ['f'] } });
+      await put('lists', 'L-g', { objectType: 'Item', body: { name: 'g', even: true, tags: ['g'] } });
+    });
+
+    it.each(['lists', 'lists-child'])('pages by id with a keyset on %s', async (branch) => {
+      const all = await store.read(branch, (r) => r.list('document', { objectType: 'Item', limit: 100 }));
+      const expected = branch === 'lists' ? ['L-a', 'L-b', 'L-c', 'L-d', 'L-e', 'L-g'] : ['L-a', 'L-c', 'L-d', 'L-e', 'L-f'];
+      expect(ids(all)).toEqual(expected);
+      const page = await store.read(branch, (r) =>
+        r.list('document', { objectType: 'Item', limit: 2, after: { id: expected[1] } }),
+      );
+      expect(ids(page)).toEqual(expected.slice(2, 4));
+      const desc = await store.read(branch, (r) => r.list('document', { objectType: 'Item', sort: '-id', limit: 100 }));
+      expect(ids(desc)).toEqual([...expected].reverse());
+    });
+
+    it.each(['lists', 'lists-child'])('orders by creation on %s', async (branch) => {
+      const all = await store.read(branch, (r) => r.list('document', { objectType: 'Item', sort: 'createdAt', limit: 100 }));
+      const times = all.map((e) => e.createdAt.getTime());
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+      const after = all[1];
+      const rest = await store.read(branch, (r) =>
+        r.list('document', { objectType: 'Item', sort: 'createdAt', limit: 100, after: { id: after.id, createdAt: after.createdAt } }),
+      );
+      expect(ids(rest)).toEqual(ids(all.slice(2)));
+    });
+
+    it('filters by containment on the visible version only', async () => {
+      const evens = await store.read('lists-child', (r) =>
+        r.list('document', { objectType: 'Item', contains: { even: true }, limit: 100 }),
+      );
+      // L-a was even on `lists` and is odd on the child: the older version must not match.
+      expect(ids(evens)).toEqual(['L-d', 'L-e', 'L-f']);
+      const tagged = await store.read('lists', (r) => r.list('document', { contains: { tags: ['d'] }, limit: 100 }));
+      expect(ids(tagged)).toEqual(['L-d']);
+    });
+
+    it('reads many at once through the lineage', async () => {
+      const found = await store.read('lists-child', (r) => r.getMany('document', ['L-a', 'L-b', 'L-f', 'missing']));
+      expect([...found.keys()].sort()).toEqual(['L-a', 'L-f']);
+      expect((found.get('L-a')?.body as { name: string }).name).toBe('a2');
+    });
+  });
+
+  describe('users and settings', () => {
+    it('creates, finds, resets and deletes users', async () => {
+      await opened.users.create({ username: 'u1', passwordHash: 'h1', roles: ['viewer'] });
+      await expect(opened.users.create({ username: 'u1', passwordHash: 'h', roles: [] })).rejects.toBeInstanceOf(
+        AlreadyExists,
+      );
+      expect(await opened.users.createIfMissing({ username: 'u1', passwordHash: 'h2', roles: ['admin'] })).toBe(false);
+      expect((await opened.users.find('u1'))?.passwordHash).toBe('h1');
+      expect(await opened.users.upsert({ username: 'u1', passwordHash: 'h3', roles: ['admin'] })).toEqual({ created: false });
+      expect(await opened.users.find('u1')).toMatchObject({ passwordHash: 'h3', roles: ['admin'] });
+      expect(await opened.users.upsert({ username: 'u2', passwordHash: 'h', roles: ['editor'] })).toEqual({ created: true });
+      expect((await opened.users.list()).map((u) => u.username)).toEqual(['u1', 'u2']);
+      expect(await opened.users.delete('u1')).toBe(true);
+      expect(await opened.users.delete('u1')).toBe(false);
+    });
+
+    it('keeps the first value of a setting', async () => {
+      const first = await opened.settings.getOrCreate('k', () => 'one');
+      const second = await opened.settings.getOrCreate('k', () => 'two');
+      expect([first, second]).toEqual(['one', 'one']);
+    });
+  });
+});
