@@ -3,7 +3,10 @@ import { EntityRecord, OpenedStore, VersionedStore, openStore } from '@oms/store
 import { storeTargets } from '../support/store-targets';
 
 const alice = { author: 'alice', message: 'test write' };
-const doc = (name: string, extra: Record<string, unknown> = {}) => ({ objectType: 'Person', body: { name, ...extra } });
+const doc = (name: string, extra: Record<string, unknown> = {}) => ({
+  objectType: 'Person',
+  body: { name, ...extra },
+});
 
 describe.each(storeTargets())('VersionedStore on $name', (target) => {
   let opened: OpenedStore;
@@ -22,9 +25,14 @@ describe.each(storeTargets())('VersionedStore on $name', (target) => {
     await cleanup?.();
   });
 
-  const put = (branch: string, id: string, body: { objectType: string; body: object } = doc(id), info = alice) =>
-    store.write(branch, info, (w) => w.put('document', id, body));
-  const get = (branch: string, id: string) => store.read(branch, (r) => r.get<{ name: string }>('document', id));
+  const put = (
+    branch: string,
+    id: string,
+    body: { objectType: string; body: object } = doc(id),
+    info = alice,
+  ) => store.write(branch, info, (w) => w.put('document', id, body));
+  const get = (branch: string, id: string) =>
+    store.read(branch, (r) => r.get<{ name: string }>('document', id));
 
   describe('branches', () => {
     it('has main from the start, with an initial commit', async () => {
@@ -39,8 +47,15 @@ describe.each(storeTargets())('VersionedStore on $name', (target) => {
       await put('main', 'b-src');
       const main = await store.getBranch('main');
       const created = await store.createBranch('feature-1', 'main', 'alice');
-      expect(created).toMatchObject({ name: 'feature-1', head: main?.head, createdFrom: 'main', createdBy: 'alice' });
-      expect((await store.listBranches()).map((b) => b.name)).toEqual(expect.arrayContaining(['main', 'feature-1']));
+      expect(created).toMatchObject({
+        name: 'feature-1',
+        head: main?.head,
+        createdFrom: 'main',
+        createdBy: 'alice',
+      });
+      expect((await store.listBranches()).map((b) => b.name)).toEqual(
+        expect.arrayContaining(['main', 'feature-1']),
+      );
     });
 
     it('refuses an existing name and a missing source', async () => {
@@ -55,7 +70,7 @@ describe.each(storeTargets())('VersionedStore on $name', (target) => {
       );
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       for (const r of results.filter((r) => r.status === 'rejected')) {
-        expect((r as PromiseRejectedResult).reason).toBeInstanceOf(AlreadyExists);
+        expect(r.reason).toBeInstanceOf(AlreadyExists);
       }
     });
 
@@ -95,7 +110,9 @@ describe.each(storeTargets())('VersionedStore on $name', (target) => {
       await store.write('tomb-branch', alice, (w) => w.remove('document', 'tomb'));
       expect(await get('tomb-branch', 'tomb')).toBeNull();
       expect(await get('main', 'tomb')).not.toBeNull();
-      const listed = await store.read('tomb-branch', (r) => r.list('document', { objectType: 'Person', limit: 1000 }));
+      const listed = await store.read('tomb-branch', (r) =>
+        r.list('document', { objectType: 'Person', limit: 1000 }),
+      );
       expect(listed.map((e) => e.id)).not.toContain('tomb');
     });
 
@@ -169,7 +186,11 @@ describe.each(storeTargets())('VersionedStore on $name', (target) => {
     it('serialises racing writers so no check can be raced', async () => {
       const attempts = Array.from({ length: 20 }, (_, i) =>
         store.write('main', alice, async (w) => {
-          const taken = await w.list('document', { objectType: 'Ticket', contains: { seat: '1A' }, limit: 1 });
+          const taken = await w.list('document', {
+            objectType: 'Ticket',
+            contains: { seat: '1A' },
+            limit: 1,
+          });
           if (taken.length > 0) throw new AlreadyExists('Seat', '1A');
           return w.put('document', `ticket-${i}`, { objectType: 'Ticket', body: { seat: '1A' } });
         }),
@@ -183,7 +204,9 @@ describe.each(storeTargets())('VersionedStore on $name', (target) => {
       const v0 = await store.schemaVersion('schema-v');
       await put('schema-v', 'doc-only');
       expect(await store.schemaVersion('schema-v')).toBe(v0);
-      await store.write('schema-v', alice, (w) => w.put('type', 'Person', { objectType: null, body: { name: 'Person' } }));
+      await store.write('schema-v', alice, (w) =>
+        w.put('type', 'Person', { objectType: null, body: { name: 'Person' } }),
+      );
       expect(await store.schemaVersion('schema-v')).not.toBe(v0);
     });
   });
@@ -194,7 +217,10 @@ describe.each(storeTargets())('VersionedStore on $name', (target) => {
     beforeAll(async () => {
       await store.createBranch('lists', 'main', 'alice');
       for (const [i, name] of ['a', 'c', 'e', 'b', 'd'].entries()) {
-        await put('lists', `L-${name}`, { objectType: 'Item', body: { name, even: i % 2 === 0, tags: [name] } });
+        await put('lists', `L-${name}`, {
+          objectType: 'Item',
+          body: { name, even: i % 2 === 0, tags: [name] },
+        });
       }
       await store.createBranch('lists-child', 'lists', 'alice');
       await put('lists-child', 'L-a', { objectType: 'Item', body: { name: 'a2', even: false, tags: ['a'] } });
@@ -205,23 +231,33 @@ describe.each(storeTargets())('VersionedStore on $name', (target) => {
 
     it.each(['lists', 'lists-child'])('pages by id with a keyset on %s', async (branch) => {
       const all = await store.read(branch, (r) => r.list('document', { objectType: 'Item', limit: 100 }));
-      const expected = branch === 'lists' ? ['L-a', 'L-b', 'L-c', 'L-d', 'L-e', 'L-g'] : ['L-a', 'L-c', 'L-d', 'L-e', 'L-f'];
+      const expected =
+        branch === 'lists' ? ['L-a', 'L-b', 'L-c', 'L-d', 'L-e', 'L-g'] : ['L-a', 'L-c', 'L-d', 'L-e', 'L-f'];
       expect(ids(all)).toEqual(expected);
       const page = await store.read(branch, (r) =>
         r.list('document', { objectType: 'Item', limit: 2, after: { id: expected[1] } }),
       );
       expect(ids(page)).toEqual(expected.slice(2, 4));
-      const desc = await store.read(branch, (r) => r.list('document', { objectType: 'Item', sort: '-id', limit: 100 }));
+      const desc = await store.read(branch, (r) =>
+        r.list('document', { objectType: 'Item', sort: '-id', limit: 100 }),
+      );
       expect(ids(desc)).toEqual([...expected].reverse());
     });
 
     it.each(['lists', 'lists-child'])('orders by creation on %s', async (branch) => {
-      const all = await store.read(branch, (r) => r.list('document', { objectType: 'Item', sort: 'createdAt', limit: 100 }));
+      const all = await store.read(branch, (r) =>
+        r.list('document', { objectType: 'Item', sort: 'createdAt', limit: 100 }),
+      );
       const times = all.map((e) => e.createdAt.getTime());
       expect(times).toEqual([...times].sort((a, b) => a - b));
       const after = all[1];
       const rest = await store.read(branch, (r) =>
-        r.list('document', { objectType: 'Item', sort: 'createdAt', limit: 100, after: { id: after.id, createdAt: after.createdAt } }),
+        r.list('document', {
+          objectType: 'Item',
+          sort: 'createdAt',
+          limit: 100,
+          after: { id: after.id, createdAt: after.createdAt },
+        }),
       );
       expect(ids(rest)).toEqual(ids(all.slice(2)));
     });
@@ -232,12 +268,16 @@ describe.each(storeTargets())('VersionedStore on $name', (target) => {
       );
       // L-a was even on `lists` and is odd on the child: the older version must not match.
       expect(ids(evens)).toEqual(['L-d', 'L-e', 'L-f']);
-      const tagged = await store.read('lists', (r) => r.list('document', { contains: { tags: ['d'] }, limit: 100 }));
+      const tagged = await store.read('lists', (r) =>
+        r.list('document', { contains: { tags: ['d'] }, limit: 100 }),
+      );
       expect(ids(tagged)).toEqual(['L-d']);
     });
 
     it('reads many at once through the lineage', async () => {
-      const found = await store.read('lists-child', (r) => r.getMany('document', ['L-a', 'L-b', 'L-f', 'missing']));
+      const found = await store.read('lists-child', (r) =>
+        r.getMany('document', ['L-a', 'L-b', 'L-f', 'missing']),
+      );
       expect([...found.keys()].sort()).toEqual(['L-a', 'L-f']);
       expect((found.get('L-a')?.body as { name: string }).name).toBe('a2');
     });
@@ -246,14 +286,20 @@ describe.each(storeTargets())('VersionedStore on $name', (target) => {
   describe('users and settings', () => {
     it('creates, finds, resets and deletes users', async () => {
       await opened.users.create({ username: 'u1', passwordHash: 'h1', roles: ['viewer'] });
-      await expect(opened.users.create({ username: 'u1', passwordHash: 'h', roles: [] })).rejects.toBeInstanceOf(
-        AlreadyExists,
-      );
-      expect(await opened.users.createIfMissing({ username: 'u1', passwordHash: 'h2', roles: ['admin'] })).toBe(false);
+      await expect(
+        opened.users.create({ username: 'u1', passwordHash: 'h', roles: [] }),
+      ).rejects.toBeInstanceOf(AlreadyExists);
+      expect(
+        await opened.users.createIfMissing({ username: 'u1', passwordHash: 'h2', roles: ['admin'] }),
+      ).toBe(false);
       expect((await opened.users.find('u1'))?.passwordHash).toBe('h1');
-      expect(await opened.users.upsert({ username: 'u1', passwordHash: 'h3', roles: ['admin'] })).toEqual({ created: false });
+      expect(await opened.users.upsert({ username: 'u1', passwordHash: 'h3', roles: ['admin'] })).toEqual({
+        created: false,
+      });
       expect(await opened.users.find('u1')).toMatchObject({ passwordHash: 'h3', roles: ['admin'] });
-      expect(await opened.users.upsert({ username: 'u2', passwordHash: 'h', roles: ['editor'] })).toEqual({ created: true });
+      expect(await opened.users.upsert({ username: 'u2', passwordHash: 'h', roles: ['editor'] })).toEqual({
+        created: true,
+      });
       expect((await opened.users.list()).map((u) => u.username)).toEqual(['u1', 'u2']);
       expect(await opened.users.delete('u1')).toBe(true);
       expect(await opened.users.delete('u1')).toBe(false);

@@ -8,7 +8,10 @@ export const IN_CI = process.env.CI === 'true';
  * A fresh database on the server named by DATABASE_URL, for one test file. Each file gets its own so
  * files run in parallel without sharing rows.
  */
-export async function freshPostgresDatabase(): Promise<{ databaseUrl: string; cleanup: () => Promise<void> }> {
+export async function freshPostgresDatabase(): Promise<{
+  databaseUrl: string;
+  cleanup: () => Promise<void>;
+}> {
   const serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) throw new Error('DATABASE_URL is not set');
   const name = `oms_test_${process.pid}_${randomBytes(4).toString('hex')}`;

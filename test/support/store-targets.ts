@@ -10,9 +10,9 @@ export interface StoreTarget {
 
 const pglite: StoreTarget = {
   name: 'pglite',
-  provision: async () => {
+  provision: () => {
     const { dataDir, cleanup } = freshPgliteDir();
-    return { location: { dataDir }, cleanup: async () => cleanup() };
+    return Promise.resolve({ location: { dataDir }, cleanup: () => Promise.resolve(cleanup()) });
   },
 };
 

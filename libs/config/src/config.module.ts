@@ -7,6 +7,10 @@ import { OmsConfig } from './oms-config';
 @Module({})
 export class ConfigModule {
   static forRoot(config: OmsConfig = loadConfig()): DynamicModule {
-    return { module: ConfigModule, providers: [{ provide: OmsConfig, useValue: config }], exports: [OmsConfig] };
+    return {
+      module: ConfigModule,
+      providers: [{ provide: OmsConfig, useValue: config }],
+      exports: [OmsConfig],
+    };
   }
 }

@@ -41,7 +41,9 @@ export class EnvironmentVariables {
   @IsString() @Matches(/^\d+(b|kb|mb)$/i, { message: 'must look like 512kb or 1mb' }) BODY_LIMIT: string;
   @Transform(toNumber) @IsInt() @Min(0) SHUTDOWN_TIMEOUT_MS: number;
 
-  @IsOptional() @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' }) DATABASE_URL?: string;
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' })
+  DATABASE_URL?: string;
   @IsString() @MinLength(1) DATA_DIR: string;
 
   @IsOptional() @Matches(/^rediss?:\/\//, { message: 'must be a redis:// URL' }) REDIS_URL?: string;

@@ -52,7 +52,8 @@ export function loadConfig(raw: Record<string, string | undefined> = readEnviron
 
 function describe(error: ValidationError, raw: Record<string, string | undefined>): string {
   const value = raw[error.property];
-  const shown = value === undefined ? '(unset)' : SECRET_VARIABLES.has(error.property) ? '(hidden)' : `"${value}"`;
+  const shown =
+    value === undefined ? '(unset)' : SECRET_VARIABLES.has(error.property) ? '(hidden)' : `"${value}"`;
   const reasons = Object.values(error.constraints ?? {}).map((m) => m.replace(`${error.property} `, ''));
   return `${error.property}=${shown}: ${reasons.join('; ')}`;
 }

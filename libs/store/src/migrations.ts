@@ -77,7 +77,9 @@ export async function migrate(db: SqlClient): Promise<number[]> {
     await tx.query(`CREATE TABLE IF NOT EXISTS oms_migrations (
       version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
     const done = new Set(
-      (await tx.query<{ version: number }>('SELECT version FROM oms_migrations')).map((r) => Number(r.version)),
+      (await tx.query<{ version: number }>('SELECT version FROM oms_migrations')).map((r) =>
+        Number(r.version),
+      ),
     );
     const applied: number[] = [];
     for (const migration of MIGRATIONS) {
@@ -86,7 +88,9 @@ export async function migrate(db: SqlClient): Promise<number[]> {
       await tx.query('INSERT INTO oms_migrations (version) VALUES ($1)', [migration.version]);
       applied.push(migration.version);
     }
-    const main = await tx.query(`SELECT 1 FROM branches WHERE name = $1 AND deleted_at IS NULL`, [MAIN_BRANCH]);
+    const main = await tx.query(`SELECT 1 FROM branches WHERE name = $1 AND deleted_at IS NULL`, [
+      MAIN_BRANCH,
+    ]);
     if (main.length === 0) {
       const [branch] = await tx.query<{ id: string }>(
         `INSERT INTO branches (name, head_seq, head_commit, created_by) VALUES ($1, 0, '', $2) RETURNING id`,
@@ -97,7 +101,11 @@ export async function migrate(db: SqlClient): Promise<number[]> {
         `INSERT INTO commits (id, branch_id, parents, author, message) VALUES ($1, $2, '{}', $3, $4) RETURNING seq`,
         [id, branch.id, SYSTEM_AUTHOR, 'Initialize main'],
       );
-      await tx.query(`UPDATE branches SET head_seq = $1, head_commit = $2 WHERE id = $3`, [commit.seq, id, branch.id]);
+      await tx.query(`UPDATE branches SET head_seq = $1, head_commit = $2 WHERE id = $3`, [
+        commit.seq,
+        id,
+        branch.id,
+      ]);
     }
     return applied;
   });

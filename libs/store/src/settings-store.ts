@@ -12,7 +12,10 @@ export class SqlSettingsStore implements SettingsStore {
   constructor(private readonly db: SqlExecutor) {}
 
   async getOrCreate(key: string, make: () => string): Promise<string> {
-    await this.db.query('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [key, make()]);
+    await this.db.query('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [
+      key,
+      make(),
+    ]);
     const [row] = await this.db.query<{ value: string }>('SELECT value FROM settings WHERE key = $1', [key]);
     return row.value;
   }

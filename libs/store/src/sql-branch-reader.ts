@@ -78,7 +78,9 @@ export class SqlBranchReader implements BranchReader {
 
   async list<B>(kind: EntityKind, query: ListQuery): Promise<EntityRecord<B>[]> {
     const rows =
-      this.lineage.length === 1 ? await this.listOwn(kind, query) : await this.listThroughLineage(kind, query);
+      this.lineage.length === 1
+        ? await this.listOwn(kind, query)
+        : await this.listThroughLineage(kind, query);
     return rows.map((row) => toRecord<B>(row));
   }
 

@@ -109,7 +109,13 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
     const [row] = await this.db.query<{ seq: string | number; created_at: Date }>(
       `INSERT INTO commits (id, branch_id, parents, author, message) VALUES ($1, $2, $3, $4, $5)
        RETURNING seq, created_at`,
-      [id, this.branch.id, this.branch.headCommit ? [this.branch.headCommit] : [], this.info.author, this.info.message],
+      [
+        id,
+        this.branch.id,
+        this.branch.headCommit ? [this.branch.headCommit] : [],
+        this.info.author,
+        this.info.message,
+      ],
     );
     this.commit = { seq: String(row.seq), id, createdAt: row.created_at };
     return this.commit;

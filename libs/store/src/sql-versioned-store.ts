@@ -4,14 +4,7 @@ import { MAIN_BRANCH } from './migrations';
 import { SqlClient, SqlExecutor } from './sql-client';
 import { SqlBranchReader } from './sql-branch-reader';
 import { SqlBranchWriter } from './sql-branch-writer';
-import {
-  Branch,
-  BranchReader,
-  BranchWriter,
-  Commit,
-  CommitInfo,
-  VersionedStore,
-} from './versioned-store';
+import { Branch, BranchReader, BranchWriter, Commit, CommitInfo, VersionedStore } from './versioned-store';
 
 interface BranchRow {
   id: string | number;
@@ -142,7 +135,12 @@ export class SqlVersionedStore implements VersionedStore {
       const row = await this.findBranch(tx, branch, 'FOR UPDATE');
       if (!row) throw new NotFound('Branch', branch);
       const lineage = toLineage(await tx.query<LineageRow>(lineageSql('id'), [row.id]));
-      const writer = new SqlBranchWriter(tx, lineage, { id: String(row.id), headCommit: row.head_commit }, commit);
+      const writer = new SqlBranchWriter(
+        tx,
+        lineage,
+        { id: String(row.id), headCommit: row.head_commit },
+        commit,
+      );
       const result = await fn(writer);
       await writer.finish();
       return result;

@@ -90,6 +90,9 @@ export class SqlUserStore implements UserStore {
   }
 
   async delete(username: string): Promise<boolean> {
-    return (await this.db.query('DELETE FROM users WHERE username = $1 RETURNING username', [username])).length === 1;
+    return (
+      (await this.db.query('DELETE FROM users WHERE username = $1 RETURNING username', [username])).length ===
+      1
+    );
   }
 }

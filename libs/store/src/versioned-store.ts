@@ -70,7 +70,12 @@ export interface BranchReader {
 
 /** A write in progress on one branch: every put and remove lands in one commit, or none does. */
 export interface BranchWriter extends BranchReader {
-  put<B>(kind: EntityKind, id: string, value: { objectType: string | null; body: B }, check?: WriteCheck): Promise<EntityRecord<B>>;
+  put<B>(
+    kind: EntityKind,
+    id: string,
+    value: { objectType: string | null; body: B },
+    check?: WriteCheck,
+  ): Promise<EntityRecord<B>>;
   remove(kind: EntityKind, id: string, check?: WriteCheck): Promise<EntityRecord>;
 }
 

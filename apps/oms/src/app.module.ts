@@ -1,0 +1,27 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AuthModule } from '@oms/auth';
+import { BranchesModule } from '@oms/branches';
+import { ConfigModule, OmsConfig } from '@oms/config';
+import { DocumentsModule } from '@oms/documents';
+import { HealthModule } from '@oms/health';
+import { SchemasModule } from '@oms/schemas';
+import { StoreModule } from '@oms/store';
+
+/** The OMS process: one module per capability, wired by dependency injection. */
+@Module({})
+export class AppModule {
+  static forConfig(config: OmsConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        StoreModule,
+        AuthModule,
+        HealthModule,
+        BranchesModule,
+        SchemasModule,
+        DocumentsModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,48 @@
+import { Logger } from '@nestjs/common';
+import { ConfigError, OmsConfig, loadConfig } from '@oms/config';
+import type { Server } from 'node:http';
+import { createApp } from './create-app';
+
+function configOrExit(): OmsConfig {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(
+      `${JSON.stringify({ level: 'fatal', message: error.message, problems: error.problems })}\n`,
+    );
+    process.exit(1);
+  }
+}
+
+async function main(): Promise<void> {
+  const config = configOrExit();
+  const app = await createApp(config);
+  const logger = new Logger('Main');
+  await app.listen(config.http.port);
+  const server = app.getHttpServer() as Server;
+  logger.log({ message: 'OMS listening', port: config.http.port, env: config.env, docs: '/docs' });
+
+  // SIGTERM/SIGINT: stop accepting, let in-flight requests finish (bounded), close store and Redis, exit 0.
+  const shutdown = (signal: string) => {
+    logger.log({ message: 'shutting down', signal, timeoutMs: config.http.shutdownTimeoutMs });
+    const force = setTimeout(() => server.closeAllConnections(), config.http.shutdownTimeoutMs);
+    force.unref();
+    app
+      .close()
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        logger.error({ message: 'shutdown failed', error: String(error) });
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `${JSON.stringify({ level: 'fatal', message: 'start failed', error: String(error) })}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,39 @@
+import { Logger, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { OmsConfig } from '@oms/config';
+import { SETTINGS_STORE, SettingsStore } from '@oms/store';
+import { randomBytes } from 'node:crypto';
+import { AuthController } from './auth.controller';
+import { AuthGuard } from './auth.guard';
+import { PasswordHasher } from './password-hasher';
+import { TokenService } from './token.service';
+import { UsersController } from './users.controller';
+import { UsersService } from './users.service';
+
+/**
+ * The signing key: JWT_SECRET, required in production. Elsewhere, when unset, a random key is made once
+ * and kept in the store, so tokens printed by `npm run create-admin` work against the running service.
+ */
+export async function resolveJwtSecret(config: OmsConfig, settings: SettingsStore): Promise<string> {
+  if (config.auth.jwtSecret) return config.auth.jwtSecret;
+  if (config.env === 'production') throw new Error('JWT_SECRET is required in production');
+  new Logger('Auth').warn('JWT_SECRET is unset: using a generated development key kept in the store');
+  return settings.getOrCreate('development-jwt-secret', () => randomBytes(32).toString('base64url'));
+}
+
+@Module({
+  imports: [
+    JwtModule.registerAsync({
+      inject: [OmsConfig, SETTINGS_STORE],
+      useFactory: async (config: OmsConfig, settings: SettingsStore) => ({
+        secret: await resolveJwtSecret(config, settings),
+        signOptions: { algorithm: 'HS256' },
+      }),
+    }),
+  ],
+  controllers: [AuthController, UsersController],
+  providers: [PasswordHasher, TokenService, UsersService, { provide: APP_GUARD, useClass: AuthGuard }],
+  exports: [TokenService, PasswordHasher],
+})
+export class AuthModule {}

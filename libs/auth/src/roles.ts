@@ -1,0 +1,15 @@
+export const ROLES = ['viewer', 'editor', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Roles are cumulative: an editor may do what a viewer may, an admin what an editor may. */
+const RANK: Record<Role, number> = { viewer: 1, editor: 2, admin: 3 };
+
+export function satisfies(roles: readonly string[], required: Role): boolean {
+  return roles.some((r) => (RANK as Record<string, number>)[r] >= RANK[required]);
+}
+
+/** The caller, as the verified token says. */
+export interface Actor {
+  username: string;
+  roles: Role[];
+}

@@ -1,0 +1,46 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiProblems } from '@oms/http';
+import { RequireRole } from './auth.decorators';
+import { CreateUserDto, UserResponseDto } from './auth.dto';
+import { UsersService } from './users.service';
+
+@ApiTags('users')
+@ApiBearerAuth()
+@RequireRole('admin')
+@Controller('users')
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a user (admin)' })
+  @ApiCreatedResponse({ type: UserResponseDto })
+  @ApiProblems(400, 401, 403, 409)
+  create(@Body() body: CreateUserDto): Promise<UserResponseDto> {
+    return this.users.create(body);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List users (admin)' })
+  @ApiOkResponse({ type: [UserResponseDto] })
+  @ApiProblems(401, 403)
+  list(): Promise<UserResponseDto[]> {
+    return this.users.list();
+  }
+
+  @Delete(':username')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a user (admin); the last admin cannot be deleted' })
+  @ApiNoContentResponse()
+  @ApiProblems(401, 403, 404, 409)
+  async delete(@Param('username') username: string): Promise<void> {
+    await this.users.delete(username);
+  }
+}

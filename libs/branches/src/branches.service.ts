@@ -1,0 +1,51 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { NotFound } from '@oms/common';
+import { decodeCursor, encodeCursor } from '@oms/http';
+import { MAIN_BRANCH, VERSIONED_STORE, VersionedStore } from '@oms/store';
+import { BranchResponseDto, CommitResponseDto, toBranchResponse, toCommitResponse } from './branch.dto';
+
+interface CommitCursor {
+  before: number;
+}
+const isCommitCursor = (v: unknown): v is CommitCursor =>
+  typeof v === 'object' && v !== null && Number.isSafeInteger((v as CommitCursor).before);
+
+export interface CommitPage {
+  items: CommitResponseDto[];
+  nextCursor: string | null;
+}
+
+/** Branches and their history. */
+@Injectable()
+export class BranchesService {
+  constructor(@Inject(VERSIONED_STORE) private readonly store: VersionedStore) {}
+
+  async list(): Promise<BranchResponseDto[]> {
+    return (await this.store.listBranches()).map(toBranchResponse);
+  }
+
+  async get(name: string): Promise<BranchResponseDto> {
+    const branch = await this.store.getBranch(name);
+    if (!branch) throw new NotFound('Branch', name);
+    return toBranchResponse(branch);
+  }
+
+  async create(name: string, from: string = MAIN_BRANCH, author: string): Promise<BranchResponseDto> {
+    return toBranchResponse(await this.store.createBranch(name, from, author));
+  }
+
+  delete(name: string): Promise<void> {
+    return this.store.deleteBranch(name);
+  }
+
+  async commits(branch: string, limit = 50, cursor?: string): Promise<CommitPage> {
+    const before = cursor === undefined ? undefined : decodeCursor(cursor, isCommitCursor).before;
+    const commits = await this.store.listCommits(branch, limit + 1, before);
+    const page = commits.slice(0, limit);
+    const more = commits.length > limit;
+    return {
+      items: page.map(toCommitResponse),
+      nextCursor: more ? encodeCursor({ before: page[page.length - 1].seq }) : null,
+    };
+  }
+}

@@ -1,0 +1,3 @@
+export * from './branch.dto';
+export * from './branches.module';
+export * from './branches.service';

@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { SchemasModule } from '@oms/schemas';
+import { DocumentsController } from './documents.controller';
+import { DocumentsService } from './documents.service';
+
+@Module({ imports: [SchemasModule], controllers: [DocumentsController], providers: [DocumentsService] })
+export class DocumentsModule {}

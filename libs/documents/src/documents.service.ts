@@ -1,0 +1,287 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  AlreadyExists,
+  NotFound,
+  StateConflict,
+  UniqueViolation,
+  ValidationFailed,
+  Violation,
+  WriteContext,
+} from '@oms/common';
+import {
+  DocumentProperties,
+  DocumentSchemaValidator,
+  ObjectTypeDefinition,
+  effective,
+  referenceValues,
+  referencesTo,
+  withoutNulls,
+} from '@oms/schemas';
+import { BranchReader, BranchWriter, EntityRecord, VERSIONED_STORE, VersionedStore } from '@oms/store';
+import {
+  CreateDocumentDto,
+  DOCUMENT_ID_PATTERN,
+  DocumentListResponseDto,
+  DocumentResponseDto,
+  ReplaceDocumentDto,
+  toDocumentResponse,
+} from './document.dto';
+import { ParsedListQuery, nextCursor, toContainment } from './list-query';
+import { applyMergePatch, isPlainObject } from './merge-patch';
+
+type DocumentRecord = EntityRecord<DocumentProperties>;
+type TypeRecord = EntityRecord<ObjectTypeDefinition>;
+
+export interface WriteResult<T> {
+  created: boolean;
+  value: T;
+}
+
+const REFERRERS_SHOWN = 20;
+
+/** Documents per branch, validated against their object type on that branch. */
+@Injectable()
+export class DocumentsService {
+  constructor(
+    @Inject(VERSIONED_STORE) private readonly store: VersionedStore,
+    private readonly validator: DocumentSchemaValidator,
+  ) {}
+
+  async get(branch: string, id: string): Promise<DocumentResponseDto> {
+    return toDocumentResponse(await this.store.read(branch, (r) => this.require(r, branch, id)));
+  }
+
+  /** The current version alone (for revalidation), or null when absent. */
+  version(branch: string, id: string): Promise<number | null> {
+    return this.store.read(branch, async (r) => (await r.get('document', id))?.version ?? null);
+  }
+
+  async list(query: ParsedListQuery): Promise<DocumentListResponseDto> {
+    return this.store.read(query.branch, async (r) => {
+      let contains: Record<string, unknown> | undefined;
+      if (query.objectType && Object.keys(query.filters).length > 0) {
+        const type = await this.requireType(r, query.branch, query.objectType, 'query:objectType');
+        contains = toContainment(type.body, query.filters);
+      }
+      const records = await r.list<DocumentProperties>('document', {
+        objectType: query.objectType,
+        contains,
+        sort: query.sort,
+        after: query.after,
+        limit: query.limit + 1,
+      });
+      const items = records.slice(0, query.limit).map(toDocumentResponse);
+      const more = records.length > query.limit;
+      return { items, nextCursor: more ? nextCursor(query.sort, items[items.length - 1]) : null };
+    });
+  }
+
+  create(branch: string, dto: CreateDocumentDto, ctx: WriteContext): Promise<DocumentResponseDto> {
+    const id = dto.id ?? randomUUID();
+    const message = ctx.message ?? `Create ${dto.objectType} ${id}`;
+    return this.store.write(branch, { author: ctx.author, message }, async (w) => {
+      const type = await this.requireType(w, branch, dto.objectType, '/objectType');
+      const properties = await this.validated(w, branch, type, withoutNulls(dto.properties));
+      await this.checkUnique(w, type, id, properties);
+      const record = await w.put('document', id, { objectType: type.id, body: properties }, (current) => {
+        ctx.precondition?.(current?.version ?? null);
+        if (current) throw new AlreadyExists('Document', id, `on branch '${branch}'`);
+      });
+      return toDocumentResponse(record);
+    });
+  }
+
+  /** PUT: replaces the properties, or creates the document when absent (then objectType is required). */
+  replace(
+    branch: string,
+    id: string,
+    dto: ReplaceDocumentDto,
+    ctx: WriteContext,
+  ): Promise<WriteResult<DocumentResponseDto>> {
+    return this.store.write(
+      branch,
+      { author: ctx.author, message: ctx.message ?? `Replace document ${id}` },
+      async (w) => {
+        const current = await w.get<DocumentProperties>('document', id);
+        ctx.precondition?.(current?.version ?? null);
+        if (current && dto.objectType !== undefined && dto.objectType !== current.objectType) {
+          throw new ValidationFailed([
+            { path: '/objectType', message: `must match the document's type (${current.objectType})` },
+          ]);
+        }
+        if (!current && dto.objectType === undefined) {
+          throw new ValidationFailed([
+            { path: '/objectType', message: 'is required to create a document with PUT' },
+          ]);
+        }
+        if (!current && !DOCUMENT_ID_PATTERN.test(id)) {
+          throw new ValidationFailed([
+            { path: 'path:id', message: `must match ${DOCUMENT_ID_PATTERN.source}` },
+          ]);
+        }
+        const typeName = current?.objectType ?? dto.objectType!;
+        const type = await this.requireType(w, branch, typeName, '/objectType');
+        const properties = await this.validated(w, branch, type, withoutNulls(dto.properties));
+        await this.checkUnique(w, type, id, properties);
+        const record = await w.put('document', id, { objectType: type.id, body: properties });
+        return { created: !current, value: toDocumentResponse(record) };
+      },
+    );
+  }
+
+  /** PATCH: an RFC 7396 merge patch of the representation; only `properties` may change. */
+  patch(branch: string, id: string, patch: unknown, ctx: WriteContext): Promise<DocumentResponseDto> {
+    const changes = checkPatch(patch);
+    return this.store.write(
+      branch,
+      { author: ctx.author, message: ctx.message ?? `Patch document ${id}` },
+      async (w) => {
+        const current = await this.require(w, branch, id);
+        ctx.precondition?.(current.version);
+        const type = await this.requireType(w, branch, current.objectType!, '/objectType');
+        const merged = applyMergePatch(current.body, changes) as DocumentProperties;
+        const properties = await this.validated(w, branch, type, withoutNulls(merged));
+        await this.checkUnique(w, type, id, properties);
+        return toDocumentResponse(await w.put('document', id, { objectType: type.id, body: properties }));
+      },
+    );
+  }
+
+  delete(branch: string, id: string, ctx: WriteContext): Promise<void> {
+    return this.store.write(
+      branch,
+      { author: ctx.author, message: ctx.message ?? `Delete document ${id}` },
+      async (w) => {
+        const current = await this.require(w, branch, id);
+        ctx.precondition?.(current.version);
+        const referrers = await this.referrers(w, current);
+        if (referrers.length > 0) {
+          throw new StateConflict(
+            'Document is referenced',
+            `Document '${id}' is referenced by ${referrers.map((r) => `'${r.id}'`).join(', ')}.`,
+            { referencedBy: referrers },
+          );
+        }
+        await w.remove('document', id);
+      },
+    );
+  }
+
+  private async require(reader: BranchReader, branch: string, id: string): Promise<DocumentRecord> {
+    const record = await reader.get<DocumentProperties>('document', id);
+    if (!record) throw new NotFound('Document', id, `on branch '${branch}'`);
+    return record;
+  }
+
+  private async requireType(
+    reader: BranchReader,
+    branch: string,
+    name: string,
+    path: string,
+  ): Promise<TypeRecord> {
+    const type = await reader.get<ObjectTypeDefinition>('type', name);
+    if (!type) {
+      throw new ValidationFailed([
+        { path, message: `object type '${name}' does not exist on branch '${branch}'` },
+      ]);
+    }
+    return type;
+  }
+
+  /** Every structural violation plus every dangling reference, in one 400. */
+  private async validated(
+    reader: BranchReader,
+    branch: string,
+    type: TypeRecord,
+    properties: DocumentProperties,
+  ): Promise<DocumentProperties> {
+    const violations: Violation[] = this.validator.validate(type.body, type.version, properties);
+    const references = referenceValues(type.body, properties);
+    if (references.length > 0) {
+      const found = await reader.getMany(
+        'document',
+        references.map((r) => r.id),
+      );
+      for (const ref of references) {
+        const target = found.get(ref.id);
+        if (target?.objectType !== ref.referenceType) {
+          violations.push({
+            path: ref.path,
+            message: `references ${ref.referenceType} '${ref.id}', which does not exist on branch '${branch}'`,
+          });
+        }
+      }
+    }
+    if (violations.length > 0) throw new ValidationFailed(violations);
+    return properties;
+  }
+
+  /** Runs inside the write, under the branch lock: no concurrent writer can slip a duplicate in. */
+  private async checkUnique(
+    w: BranchWriter,
+    type: TypeRecord,
+    id: string,
+    properties: DocumentProperties,
+  ): Promise<void> {
+    const violations: Violation[] = [];
+    for (const property of type.body.properties.map((p) => effective(type.body, p))) {
+      const value = properties[property.name];
+      if (!property.unique || value === undefined) continue;
+      const holders = await w.list('document', {
+        objectType: type.id,
+        contains: { [property.name]: value },
+        limit: 2,
+      });
+      const other = holders.find((h) => h.id !== id);
+      if (other) {
+        violations.push({
+          path: `/properties/${property.name}`,
+          message: `must be unique: ${JSON.stringify(value)} is already used by document '${other.id}'`,
+        });
+      }
+    }
+    if (violations.length > 0) throw new UniqueViolation(violations);
+  }
+
+  /** Documents (other than itself) whose reference properties point at `target`. */
+  private async referrers(
+    reader: BranchReader,
+    target: DocumentRecord,
+  ): Promise<{ id: string; objectType: string; property: string }[]> {
+    const types = await reader.list<ObjectTypeDefinition>('type', { limit: 10_000 });
+    const found: { id: string; objectType: string; property: string }[] = [];
+    for (const type of types) {
+      for (const property of referencesTo(type.body, target.objectType!)) {
+        const value = property.array ? [target.id] : target.id;
+        const hits = await reader.list('document', {
+          objectType: type.id,
+          contains: { [property.name]: value },
+          limit: REFERRERS_SHOWN,
+        });
+        for (const hit of hits) {
+          if (hit.id !== target.id) found.push({ id: hit.id, objectType: type.id, property: property.name });
+        }
+        if (found.length >= REFERRERS_SHOWN) return found.slice(0, REFERRERS_SHOWN);
+      }
+    }
+    return found;
+  }
+}
+
+/** A patch is an object whose only member is `properties`, itself an object. */
+function checkPatch(patch: unknown): Record<string, unknown> {
+  if (!isPlainObject(patch)) {
+    throw new ValidationFailed([
+      { path: '', message: 'must be a JSON object (a merge patch of the document)' },
+    ]);
+  }
+  const violations: Violation[] = Object.keys(patch)
+    .filter((key) => key !== 'properties')
+    .map((key) => ({ path: `/${key}`, message: 'cannot be changed; only properties may be patched' }));
+  if (patch.properties !== undefined && !isPlainObject(patch.properties)) {
+    violations.push({ path: '/properties', message: 'must be an object' });
+  }
+  if (violations.length > 0) throw new ValidationFailed(violations);
+  return (patch.properties as Record<string, unknown> | undefined) ?? {};
+}

@@ -1,0 +1,3 @@
+export * from './document.dto';
+export * from './documents.module';
+export * from './documents.service';

@@ -1,0 +1,44 @@
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckResult, HealthCheckService } from '@nestjs/terminus';
+import { Public } from '@oms/auth';
+import { Unavailable } from '@oms/common';
+import { ApiProblems } from '@oms/http';
+import { StoreHealthIndicator } from './store.health';
+
+const RETRY_AFTER_SECONDS = 5;
+
+/** Probes: outside auth, outside backpressure, never cached. */
+@ApiTags('health')
+@Public()
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly store: StoreHealthIndicator,
+  ) {}
+
+  @Get('live')
+  @HealthCheck()
+  @ApiOperation({ summary: 'Liveness: the process answers' })
+  live(): Promise<HealthCheckResult> {
+    return this.health.check([]);
+  }
+
+  @Get('ready')
+  @ApiOperation({ summary: 'Readiness: the store is reachable' })
+  @ApiOkResponse({ description: 'Ready' })
+  @ApiProblems(503)
+  async ready(): Promise<HealthCheckResult> {
+    try {
+      return await this.health.check([() => this.store.check()]);
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      const result = error.getResponse() as HealthCheckResult;
+      const failed = Object.keys(result.error ?? {}).join(', ');
+      const problem = new Unavailable(`Not ready: ${failed} down.`, RETRY_AFTER_SECONDS);
+      problem.extensions.checks = result.details;
+      throw problem;
+    }
+  }
+}

@@ -1,0 +1,46 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+
+const REQUEST_ID = Symbol('requestId');
+const ACCEPTABLE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+type WithId = Request & { [REQUEST_ID]?: string };
+
+export function requestIdOf(request: Request): string {
+  return (request as WithId)[REQUEST_ID] ?? '-';
+}
+
+/** The route template Express matched (`/api/v1/documents/crud/:id`), never the raw path. */
+export function routeOf(request: Request): string {
+  const route: unknown = (request as { route?: { path?: unknown } }).route?.path;
+  return typeof route === 'string' ? route : 'unmatched';
+}
+
+const logger = new Logger('HTTP');
+
+/**
+ * Express middleware: takes X-Request-Id from the request (when sane) or makes one, returns it, and
+ * logs one line per request when the response finishes.
+ */
+export function requestContext(request: Request, response: Response, next: NextFunction): void {
+  const incoming = request.header('x-request-id');
+  const id = incoming && ACCEPTABLE_ID.test(incoming) ? incoming : randomUUID();
+  (request as WithId)[REQUEST_ID] = id;
+  response.setHeader('X-Request-Id', id);
+  const started = process.hrtime.bigint();
+  response.on('finish', () => {
+    const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+    const entry = {
+      message: 'request',
+      requestId: id,
+      method: request.method,
+      route: routeOf(request),
+      status: response.statusCode,
+      durationMs: Math.round(durationMs * 100) / 100,
+    };
+    if (response.statusCode >= 500) logger.warn(entry);
+    else logger.log(entry);
+  });
+  next();
+}

@@ -1,0 +1,153 @@
+import { BreakingChange, Violation } from '@oms/common';
+import { EntityRecord } from '@oms/store';
+import { DocumentProperties } from './document-schema';
+import { ObjectTypeDefinition, PropertyDefinition, effective } from './object-type.model';
+
+const SAMPLE_SIZE = 10;
+
+/** A change to one property that could make existing documents invalid. */
+export interface PropertyChange {
+  /** In words, for the problem document. */
+  description: string;
+  /** Needs the whole set of documents (duplicates) rather than one document at a time. */
+  uniqueAdded: boolean;
+  /** Needs a look-up of the referenced documents' types. */
+  referenceChanged: boolean;
+}
+
+/** The risky changes between two definitions, by property name. */
+export function riskyChanges(
+  before: ObjectTypeDefinition,
+  after: ObjectTypeDefinition,
+): Map<string, PropertyChange> {
+  const changes = new Map<string, PropertyChange>();
+  const old = new Map(before.properties.map((p) => [p.name, effective(before, p)]));
+  const change = (
+    description: string,
+    prev?: PropertyDefinition,
+    next?: PropertyDefinition,
+  ): PropertyChange => ({
+    description,
+    uniqueAdded: !!next?.unique && !prev?.unique,
+    referenceChanged:
+      !!prev && !!next && prev.dataType === 'reference' && prev.referenceType !== next.referenceType,
+  });
+  for (const [name] of old) {
+    if (!after.properties.some((p) => p.name === name))
+      changes.set(name, change(`property '${name}' removed`));
+  }
+  for (const declared of after.properties) {
+    const next = effective(after, declared);
+    const prev = old.get(next.name);
+    const words = prev
+      ? describe(prev, next)
+      : next.required
+        ? [`required property '${next.name}' added`]
+        : [];
+    if (words.length > 0) changes.set(next.name, change(words.join(', '), prev, next));
+  }
+  return changes;
+}
+
+function describe(prev: PropertyDefinition, next: PropertyDefinition): string[] {
+  const n = next.name;
+  const words: string[] = [];
+  if (prev.dataType !== next.dataType)
+    words.push(`property '${n}' changed type from ${prev.dataType} to ${next.dataType}`);
+  if (prev.array !== next.array) {
+    words.push(
+      `property '${n}' changed from ${prev.array ? 'array to single value' : 'single value to array'}`,
+    );
+  }
+  if (!prev.required && next.required) words.push(`property '${n}' became required`);
+  if (prev.dataType === 'enum' && next.dataType === 'enum') {
+    const removed = (prev.enumValues ?? []).filter((v) => !(next.enumValues ?? []).includes(v));
+    if (removed.length > 0) words.push(`enum values removed from '${n}': ${removed.join(', ')}`);
+  }
+  if (
+    prev.dataType === 'reference' &&
+    next.dataType === 'reference' &&
+    prev.referenceType !== next.referenceType
+  ) {
+    words.push(`property '${n}' now references ${next.referenceType} instead of ${prev.referenceType}`);
+  }
+  if (!prev.unique && next.unique) words.push(`property '${n}' became unique`);
+  return words;
+}
+
+/**
+ * Scans the documents of a type against its new definition and counts, per risky change, the documents
+ * it would make invalid. Structural checks come from `validate`; `unique` and `referenceType` changes
+ * need the whole set and a look-up, so they are collected during the scan and settled at the end.
+ */
+export class BreakingChangeScan {
+  private readonly hits = new Map<string, Set<string>>();
+  private readonly uniqueValues = new Map<string, Map<string, string[]>>();
+  private readonly references = new Map<string, Map<string, string[]>>();
+
+  constructor(
+    private readonly after: ObjectTypeDefinition,
+    private readonly changes: Map<string, PropertyChange>,
+    private readonly validate: (properties: DocumentProperties) => Violation[],
+  ) {
+    for (const [property, change] of changes) {
+      if (change.uniqueAdded) this.uniqueValues.set(property, new Map());
+      if (change.referenceChanged) this.references.set(property, new Map());
+    }
+  }
+
+  get needsScan(): boolean {
+    return this.changes.size > 0;
+  }
+
+  add(document: EntityRecord<DocumentProperties>): void {
+    const broken = new Set<string>();
+    for (const violation of this.validate(document.body)) {
+      const property = violation.path.split('/')[2];
+      if (property) broken.add(property);
+    }
+    for (const property of broken) this.hit(property, document.id);
+    for (const [property, values] of this.uniqueValues) {
+      const value = document.body[property];
+      if (value !== undefined) push(values, JSON.stringify(value), document.id);
+    }
+    for (const [property, targets] of this.references) {
+      const value = document.body[property];
+      for (const id of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
+        if (typeof id === 'string') push(targets, id, document.id);
+      }
+    }
+  }
+
+  /** Settles the set-wide checks; `typeOf` resolves referenced documents' types on the branch. */
+  async finish(typeOf: (ids: string[]) => Promise<Map<string, string | null>>): Promise<BreakingChange[]> {
+    for (const [property, values] of this.uniqueValues) {
+      for (const ids of values.values()) if (ids.length > 1) ids.forEach((id) => this.hit(property, id));
+    }
+    for (const [property, targets] of this.references) {
+      const wanted = this.after.properties.find((p) => p.name === property)?.referenceType;
+      const types = await typeOf([...targets.keys()]);
+      for (const [target, ids] of targets) {
+        if (types.get(target) !== wanted) ids.forEach((id) => this.hit(property, id));
+      }
+    }
+    return [...this.hits].map(([property, ids]) => ({
+      property,
+      change: this.changes.get(property)?.description ?? `property '${property}' no longer validates`,
+      affectedDocuments: ids.size,
+      sampleDocumentIds: [...ids].slice(0, SAMPLE_SIZE),
+    }));
+  }
+
+  private hit(property: string, documentId: string): void {
+    const ids = this.hits.get(property) ?? new Set<string>();
+    ids.add(documentId);
+    this.hits.set(property, ids);
+  }
+}
+
+function push(map: Map<string, string[]>, key: string, value: string): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}

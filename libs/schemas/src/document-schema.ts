@@ -1,0 +1,150 @@
+import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import { Violation } from '@oms/common';
+import { DataType, ObjectTypeDefinition, PropertyDefinition, effective } from './object-type.model';
+
+export type DocumentProperties = Record<string, unknown>;
+
+/** A reference value found in a document, to be checked against the store. */
+export interface ReferenceValue {
+  path: string;
+  id: string;
+  referenceType: string;
+}
+
+const SCALAR_SCHEMAS: Record<Exclude<DataType, 'enum'>, object> = {
+  string: { type: 'string' },
+  text: { type: 'string' },
+  integer: { type: 'integer' },
+  decimal: { type: 'number' },
+  boolean: { type: 'boolean' },
+  date: { type: 'string', format: 'date' },
+  datetime: { type: 'string', format: 'date-time' },
+  reference: { type: 'string', minLength: 1 },
+  json: {},
+};
+
+const FORMAT_MESSAGES: Record<string, string> = {
+  date: 'must be a date (YYYY-MM-DD)',
+  'date-time': 'must be a date-time with a time zone (RFC 3339)',
+};
+
+/** JSON Schema for a type's documents' `properties`. */
+export function toJsonSchema(type: ObjectTypeDefinition): object {
+  const properties: Record<string, object> = {};
+  for (const property of type.properties) {
+    const scalar =
+      property.dataType === 'enum'
+        ? { type: 'string', enum: property.enumValues ?? [] }
+        : SCALAR_SCHEMAS[property.dataType];
+    properties[property.name] = property.array ? { type: 'array', items: scalar } : scalar;
+  }
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: type.properties.filter((p) => effective(type, p).required).map((p) => p.name),
+    properties,
+  };
+}
+
+/** Drops null members: a null property is an absent one (and merge patch uses null to remove). */
+export function withoutNulls(properties: DocumentProperties): DocumentProperties {
+  return Object.fromEntries(Object.entries(properties).filter(([, v]) => v !== null));
+}
+
+function toViolation(error: ErrorObject, type: ObjectTypeDefinition): Violation {
+  const base = `/properties${error.instancePath}`;
+  switch (error.keyword) {
+    case 'required':
+      return {
+        path: `${base}/${(error.params as { missingProperty: string }).missingProperty}`,
+        message: 'is required',
+      };
+    case 'additionalProperties':
+      return {
+        path: `${base}/${(error.params as { additionalProperty: string }).additionalProperty}`,
+        message: `is not a property of ${type.name}`,
+      };
+    case 'enum':
+      return {
+        path: base,
+        message: `must be one of: ${(error.params as { allowedValues: string[] }).allowedValues.join(', ')}`,
+      };
+    case 'format':
+      return {
+        path: base,
+        message: FORMAT_MESSAGES[(error.params as { format: string }).format] ?? error.message!,
+      };
+    case 'type':
+      return { path: base, message: `must be ${describeType(error)}` };
+    default:
+      return { path: base, message: error.message ?? 'is invalid' };
+  }
+}
+
+function describeType(error: ErrorObject): string {
+  const expected = (error.params as { type: string }).type;
+  return expected === 'array'
+    ? 'an array'
+    : expected === 'object'
+      ? 'an object'
+      : `a${/^[aeiou]/.test(expected) ? 'n' : ''} ${expected}`;
+}
+
+/** Validates documents against object types (Ajv, every violation), with compiled validators cached by version. */
+export class DocumentSchemaValidator {
+  private readonly ajv = addFormats(new Ajv({ allErrors: true, strict: true }), { mode: 'full' });
+  private readonly compiled = new Map<string, ValidateFunction>();
+
+  /** Structural violations: unknown and missing properties, types, formats, enum values, array shape. */
+  validate(type: ObjectTypeDefinition, version: number, properties: DocumentProperties): Violation[] {
+    const validate = this.compile(type, version);
+    if (validate(properties)) return [];
+    return (validate.errors ?? []).map((e) => toViolation(e, type));
+  }
+
+  /** A validator for a definition not stored yet (a replacement being checked), not cached. */
+  draft(type: ObjectTypeDefinition): (properties: DocumentProperties) => Violation[] {
+    const validate = this.ajv.compile(toJsonSchema(type));
+    return (properties) =>
+      validate(properties) ? [] : (validate.errors ?? []).map((e) => toViolation(e, type));
+  }
+
+  private compile(type: ObjectTypeDefinition, version: number): ValidateFunction {
+    const key = `${type.name}@${version}`;
+    let validate = this.compiled.get(key);
+    if (!validate) {
+      if (this.compiled.size >= 1000) this.compiled.clear();
+      validate = this.ajv.compile(toJsonSchema(type));
+      this.compiled.set(key, validate);
+    }
+    return validate;
+  }
+}
+
+/** The reference values of a document that need a look-up (structurally valid ones only). */
+export function referenceValues(
+  type: ObjectTypeDefinition,
+  properties: DocumentProperties,
+): ReferenceValue[] {
+  const found: ReferenceValue[] = [];
+  for (const property of type.properties) {
+    if (property.dataType !== 'reference' || !property.referenceType) continue;
+    for (const { path, value } of valuesOf(property, properties[property.name])) {
+      if (typeof value === 'string' && value.length > 0) {
+        found.push({ path, id: value, referenceType: property.referenceType });
+      }
+    }
+  }
+  return found;
+}
+
+function valuesOf(property: PropertyDefinition, value: unknown): { path: string; value: unknown }[] {
+  const path = `/properties/${property.name}`;
+  if (value === undefined) return [];
+  if (property.array)
+    return Array.isArray(value)
+      ? (value as unknown[]).map((v, i) => ({ path: `${path}/${i}`, value: v }))
+      : [];
+  return [{ path, value }];
+}

@@ -1,0 +1,66 @@
+import { ValidationArguments, ValidationOptions, registerDecorator } from 'class-validator';
+import { DataType, SCALAR_TYPES } from './object-type.model';
+
+type Check = (value: unknown, object: Record<string, unknown>) => string | null;
+
+/** A class-validator rule whose message depends on what exactly is wrong. */
+function rule(name: string, check: Check, options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name,
+      target: target.constructor,
+      propertyName,
+      options,
+      validator: {
+        validate: (value: unknown, args: ValidationArguments) =>
+          check(value, args.object as Record<string, unknown>) === null,
+        defaultMessage: (args?: ValidationArguments) =>
+          check(args?.value, (args?.object ?? {}) as Record<string, unknown>) ?? 'is invalid',
+      },
+    });
+}
+
+/** Present exactly when dataType is `dataType`, and then valid by `whenPresent`. */
+export function PresentIffDataType(dataType: DataType, whenPresent: (value: unknown) => string | null) {
+  return rule(`presentIff_${dataType}`, (value, object) => {
+    const expected = object.dataType === dataType;
+    if (expected && value === undefined) return `is required when dataType is ${dataType}`;
+    if (!expected && value !== undefined) return `is only allowed when dataType is ${dataType}`;
+    return value === undefined ? null : whenPresent(value);
+  });
+}
+
+export const enumValuesRule = (value: unknown): string | null => {
+  if (!Array.isArray(value) || value.length === 0) return 'must be a non-empty array of strings';
+  if (value.some((v) => typeof v !== 'string' || v.length === 0 || v.length > 256)) {
+    return 'must contain only strings of 1 to 256 characters';
+  }
+  return new Set(value).size === value.length ? null : 'must not repeat a value';
+};
+
+/** `unique` only where values compare as scalars. */
+export function UniqueAllowed() {
+  return rule('uniqueAllowed', (value, object) => {
+    if (value !== true) return null;
+    if (object.array === true) return 'is not supported on array properties';
+    if (!SCALAR_TYPES.includes(object.dataType as DataType))
+      return `is not supported for ${String(object.dataType)}`;
+    return null;
+  });
+}
+
+/** primaryKey names one of the type's own scalar, single-valued properties. */
+export function NamesAScalarProperty() {
+  return rule('namesAScalarProperty', (value, object) => {
+    if (value === undefined) return null;
+    const properties = Array.isArray(object.properties)
+      ? (object.properties as Record<string, unknown>[])
+      : [];
+    const property = properties.find((p) => p?.name === value);
+    if (!property) return 'must name one of the properties';
+    if (property.array === true || !SCALAR_TYPES.includes(property.dataType as DataType)) {
+      return 'must name a single-valued property that is not json';
+    }
+    return null;
+  });
+}

@@ -1,0 +1,108 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { RequireRole, Write } from '@oms/auth';
+import { WriteContext } from '@oms/common';
+import { ApiProblems, Tagged, apiPath } from '@oms/http';
+import type { Response } from 'express';
+import { ObjectTypeDto, ObjectTypeListResponseDto, ObjectTypeResponseDto } from './object-type.dto';
+import { ObjectTypesService } from './object-types.service';
+
+const COMMIT_MESSAGE = {
+  name: 'X-Commit-Message',
+  required: false,
+  description: 'Message of the commit this write makes',
+};
+const IF_MATCH = {
+  name: 'If-Match',
+  required: false,
+  description: 'Write only if the ETag matches (412 otherwise)',
+};
+
+@ApiTags('schemas')
+@ApiBearerAuth()
+@RequireRole('viewer')
+@Controller('schemas/:branch/object-types')
+export class ObjectTypesController {
+  constructor(private readonly types: ObjectTypesService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'List the object types of a branch' })
+  @ApiOkResponse({ type: ObjectTypeListResponseDto })
+  @ApiProblems(401, 404)
+  list(@Param('branch') branch: string): Promise<Tagged<ObjectTypeListResponseDto>> {
+    return this.types.list(branch);
+  }
+
+  @Post()
+  @RequireRole('editor')
+  @ApiOperation({ summary: 'Create an object type (a commit on the branch)' })
+  @ApiHeader(COMMIT_MESSAGE)
+  @ApiCreatedResponse({ type: ObjectTypeResponseDto, headers: { Location: {}, ETag: {} } })
+  @ApiProblems(400, 401, 403, 404, 409, 412)
+  async create(
+    @Param('branch') branch: string,
+    @Body() body: ObjectTypeDto,
+    @Write() ctx: WriteContext,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<ObjectTypeResponseDto> {
+    const created = await this.types.create(branch, body, ctx);
+    res.location(apiPath('schemas', branch, 'object-types', created.name));
+    return created;
+  }
+
+  @Get(':typeName')
+  @ApiOperation({ summary: 'Get an object type' })
+  @ApiOkResponse({ type: ObjectTypeResponseDto, headers: { ETag: {} } })
+  @ApiProblems(401, 404)
+  get(@Param('branch') branch: string, @Param('typeName') name: string): Promise<ObjectTypeResponseDto> {
+    return this.types.get(branch, name);
+  }
+
+  @Put(':typeName')
+  @RequireRole('editor')
+  @ApiOperation({
+    summary: 'Replace (or create) an object type',
+    description:
+      'A change that would make existing documents invalid is refused with 409, naming each change.',
+  })
+  @ApiHeader(COMMIT_MESSAGE)
+  @ApiHeader(IF_MATCH)
+  @ApiOkResponse({ type: ObjectTypeResponseDto, headers: { ETag: {} } })
+  @ApiCreatedResponse({ type: ObjectTypeResponseDto, headers: { Location: {}, ETag: {} } })
+  @ApiProblems(400, 401, 403, 404, 409, 412, 428)
+  async replace(
+    @Param('branch') branch: string,
+    @Param('typeName') name: string,
+    @Body() body: ObjectTypeDto,
+    @Write() ctx: WriteContext,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<ObjectTypeResponseDto> {
+    const result = await this.types.replace(branch, name, body, ctx);
+    if (result.created) res.status(201).location(apiPath('schemas', branch, 'object-types', name));
+    return result.value;
+  }
+
+  @Delete(':typeName')
+  @HttpCode(204)
+  @RequireRole('editor')
+  @ApiOperation({ summary: 'Delete an object type (409 while documents or referencing types exist)' })
+  @ApiHeader(COMMIT_MESSAGE)
+  @ApiHeader(IF_MATCH)
+  @ApiNoContentResponse()
+  @ApiProblems(401, 403, 404, 409, 412, 428)
+  delete(
+    @Param('branch') branch: string,
+    @Param('typeName') name: string,
+    @Write() ctx: WriteContext,
+  ): Promise<void> {
+    return this.types.delete(branch, name, ctx);
+  }
+}

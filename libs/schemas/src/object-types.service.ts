@@ -1,0 +1,187 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  AlreadyExists,
+  NotFound,
+  SchemaBreakingChange,
+  StateConflict,
+  ValidationFailed,
+  Violation,
+  WriteContext,
+} from '@oms/common';
+import { Tagged } from '@oms/http';
+import { BranchReader, BranchWriter, EntityRecord, VERSIONED_STORE, VersionedStore } from '@oms/store';
+import { BreakingChangeScan, riskyChanges } from './breaking-changes';
+import { DocumentProperties, DocumentSchemaValidator } from './document-schema';
+import { ObjectTypeDefinition, referencesTo } from './object-type.model';
+import {
+  ObjectTypeDto,
+  ObjectTypeListResponseDto,
+  ObjectTypeResponseDto,
+  toDefinition,
+  toObjectTypeResponse,
+} from './object-type.dto';
+
+const SCAN_PAGE = 500;
+const MAX_TYPES = 10_000;
+
+export interface WriteResult<T> {
+  created: boolean;
+  value: T;
+}
+
+/** Object types per branch: definitions, reference checks, and breaking-change detection on replace. */
+@Injectable()
+export class ObjectTypesService {
+  constructor(
+    @Inject(VERSIONED_STORE) private readonly store: VersionedStore,
+    private readonly validator: DocumentSchemaValidator,
+  ) {}
+
+  async list(branch: string): Promise<Tagged<ObjectTypeListResponseDto>> {
+    const [tag, records] = await Promise.all([
+      this.store.schemaVersion(branch),
+      this.store.read(branch, (r) => r.list<ObjectTypeDefinition>('type', { limit: MAX_TYPES })),
+    ]);
+    return new Tagged(tag, { branch, items: records.map(toObjectTypeResponse) });
+  }
+
+  async get(branch: string, name: string): Promise<ObjectTypeResponseDto> {
+    return toObjectTypeResponse(await this.store.read(branch, (r) => this.require(r, branch, name)));
+  }
+
+  /** The current version alone (for revalidation), or null when absent. */
+  version(branch: string, name: string): Promise<number | null> {
+    return this.store.read(branch, async (r) => (await r.get('type', name))?.version ?? null);
+  }
+
+  create(branch: string, dto: ObjectTypeDto, ctx: WriteContext): Promise<ObjectTypeResponseDto> {
+    const definition = toDefinition(dto);
+    const message = ctx.message ?? `Create object type ${definition.name}`;
+    return this.store.write(branch, { author: ctx.author, message }, async (w) => {
+      await this.checkReferences(w, branch, definition);
+      const record = await w.put(
+        'type',
+        definition.name,
+        { objectType: null, body: definition },
+        (current) => {
+          ctx.precondition?.(current?.version ?? null);
+          if (current) throw new AlreadyExists('Object type', definition.name, `on branch '${branch}'`);
+        },
+      );
+      return toObjectTypeResponse(record);
+    });
+  }
+
+  /** PUT: replaces the definition (refusing breaking changes), or creates it when absent. */
+  replace(
+    branch: string,
+    name: string,
+    dto: ObjectTypeDto,
+    ctx: WriteContext,
+  ): Promise<WriteResult<ObjectTypeResponseDto>> {
+    if (dto.name !== name) {
+      throw new ValidationFailed([{ path: '/name', message: `must equal the name in the path ('${name}')` }]);
+    }
+    const definition = toDefinition(dto);
+    return this.store.write(
+      branch,
+      { author: ctx.author, message: ctx.message ?? `Replace object type ${name}` },
+      async (w) => {
+        const current = await w.get<ObjectTypeDefinition>('type', name);
+        ctx.precondition?.(current?.version ?? null);
+        await this.checkReferences(w, branch, definition);
+        if (current) await this.refuseBreakingChanges(w, current.body, definition);
+        const record = await w.put('type', name, { objectType: null, body: definition });
+        return { created: !current, value: toObjectTypeResponse(record) };
+      },
+    );
+  }
+
+  delete(branch: string, name: string, ctx: WriteContext): Promise<void> {
+    return this.store.write(
+      branch,
+      { author: ctx.author, message: ctx.message ?? `Delete object type ${name}` },
+      async (w) => {
+        const current = await this.require(w, branch, name);
+        ctx.precondition?.(current.version);
+        const documents = await w.list('document', { objectType: name, limit: 10 });
+        if (documents.length > 0) {
+          throw new StateConflict(
+            'Object type in use',
+            `Documents of type '${name}' exist on branch '${branch}'.`,
+            {
+              sampleDocumentIds: documents.map((d) => d.id),
+            },
+          );
+        }
+        const referencing = (await w.list<ObjectTypeDefinition>('type', { limit: MAX_TYPES }))
+          .filter((t) => t.id !== name && referencesTo(t.body, name).length > 0)
+          .map((t) => t.id);
+        if (referencing.length > 0) {
+          throw new StateConflict(
+            'Object type in use',
+            `Object types reference '${name}' on branch '${branch}': ${referencing.join(', ')}.`,
+            { referencingTypes: referencing },
+          );
+        }
+        await w.remove('type', name);
+      },
+    );
+  }
+
+  private async require(
+    reader: BranchReader,
+    branch: string,
+    name: string,
+  ): Promise<EntityRecord<ObjectTypeDefinition>> {
+    const record = await reader.get<ObjectTypeDefinition>('type', name);
+    if (!record) throw new NotFound('Object type', name, `on branch '${branch}'`);
+    return record;
+  }
+
+  /** Every referenceType must name a type on the branch (or the type itself). */
+  private async checkReferences(
+    reader: BranchReader,
+    branch: string,
+    definition: ObjectTypeDefinition,
+  ): Promise<void> {
+    const wanted = definition.properties
+      .map((p, index) => ({ index, target: p.referenceType }))
+      .filter((r): r is { index: number; target: string } => !!r.target && r.target !== definition.name);
+    const existing = await reader.getMany('type', [...new Set(wanted.map((r) => r.target))]);
+    const violations: Violation[] = wanted
+      .filter((r) => !existing.has(r.target))
+      .map((r) => ({
+        path: `/properties/${r.index}/referenceType`,
+        message: `object type '${r.target}' does not exist on branch '${branch}'`,
+      }));
+    if (violations.length > 0) throw new ValidationFailed(violations);
+  }
+
+  private async refuseBreakingChanges(
+    w: BranchWriter,
+    before: ObjectTypeDefinition,
+    after: ObjectTypeDefinition,
+  ): Promise<void> {
+    const changes = riskyChanges(before, after);
+    if (changes.size === 0) return;
+    const validate = this.validator.draft(after);
+    const scan = new BreakingChangeScan(after, changes, validate);
+    let position: { id: string } | undefined;
+    for (;;) {
+      const page = await w.list<DocumentProperties>('document', {
+        objectType: after.name,
+        limit: SCAN_PAGE,
+        after: position,
+      });
+      page.forEach((d) => scan.add(d));
+      if (page.length < SCAN_PAGE) break;
+      position = { id: page[page.length - 1].id };
+    }
+    const breaking = await scan.finish(async (ids) => {
+      const found = await w.getMany('document', ids);
+      return new Map(ids.map((id) => [id, found.get(id)?.objectType ?? null]));
+    });
+    if (breaking.length > 0) throw new SchemaBreakingChange(after.name, breaking);
+  }
+}
