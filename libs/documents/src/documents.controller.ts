@@ -14,6 +14,7 @@ import {
 import { RequireRole, Write } from '@oms/auth';
 import { WriteContext } from '@oms/common';
 import { ApiProblems, apiPath } from '@oms/http';
+import { ConditionalRequests, Revalidate } from '@oms/resilience';
 import type { Response } from 'express';
 import {
   CreateDocumentDto,
@@ -41,6 +42,7 @@ const branchOf = (branch?: string) => branch ?? 'main';
 @ApiTags('documents')
 @ApiBearerAuth()
 @RequireRole('viewer')
+@ConditionalRequests()
 @Controller('documents/crud')
 export class DocumentsController {
   constructor(private readonly documents: DocumentsService) {}
@@ -84,6 +86,12 @@ export class DocumentsController {
   }
 
   @Get(':id')
+  @Revalidate({
+    resource: 'document',
+    service: DocumentsService,
+    tag: (documents, req) =>
+      documents.tag(branchOf(req.query.branch as string | undefined), req.params.id as string),
+  })
   @ApiOperation({ summary: 'Get a document' })
   @ApiQuery(BRANCH)
   @ApiOkResponse({ type: DocumentResponseDto, headers: { ETag: {} } })

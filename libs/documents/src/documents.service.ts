@@ -52,9 +52,10 @@ export class DocumentsService {
     return toDocumentResponse(await this.store.read(branch, (r) => this.require(r, branch, id)));
   }
 
-  /** The current version alone (for revalidation), or null when absent. */
-  version(branch: string, id: string): Promise<number | null> {
-    return this.store.read(branch, async (r) => (await r.get('document', id))?.version ?? null);
+  /** The current entity tag (for revalidation, without reading the body), or null when absent. */
+  async tag(branch: string, id: string): Promise<string | null> {
+    const version = await this.store.read(branch, (r) => r.version('document', id));
+    return version === null ? null : String(version);
   }
 
   async list(query: ParsedListQuery): Promise<DocumentListResponseDto> {

@@ -11,6 +11,7 @@ import {
 import { RequireRole, Write } from '@oms/auth';
 import { WriteContext } from '@oms/common';
 import { ApiProblems, Tagged, apiPath } from '@oms/http';
+import { ConditionalRequests, Revalidate } from '@oms/resilience';
 import type { Response } from 'express';
 import { ObjectTypeDto, ObjectTypeListResponseDto, ObjectTypeResponseDto } from './object-type.dto';
 import { ObjectTypesService } from './object-types.service';
@@ -29,11 +30,17 @@ const IF_MATCH = {
 @ApiTags('schemas')
 @ApiBearerAuth()
 @RequireRole('viewer')
+@ConditionalRequests()
 @Controller('schemas/:branch/object-types')
 export class ObjectTypesController {
   constructor(private readonly types: ObjectTypesService) {}
 
   @Get()
+  @Revalidate({
+    resource: 'object-type-list',
+    service: ObjectTypesService,
+    tag: (types, req) => types.listTag(req.params.branch as string),
+  })
   @ApiOperation({ summary: 'List the object types of a branch' })
   @ApiOkResponse({ type: ObjectTypeListResponseDto })
   @ApiProblems(401, 404)
@@ -59,6 +66,11 @@ export class ObjectTypesController {
   }
 
   @Get(':typeName')
+  @Revalidate({
+    resource: 'object-type',
+    service: ObjectTypesService,
+    tag: (types, req) => types.tag(req.params.branch as string, req.params.typeName as string),
+  })
   @ApiOperation({ summary: 'Get an object type' })
   @ApiOkResponse({ type: ObjectTypeResponseDto, headers: { ETag: {} } })
   @ApiProblems(401, 404)

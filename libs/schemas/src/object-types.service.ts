@@ -39,7 +39,7 @@ export class ObjectTypesService {
 
   async list(branch: string): Promise<Tagged<ObjectTypeListResponseDto>> {
     const [tag, records] = await Promise.all([
-      this.store.schemaVersion(branch),
+      this.listTag(branch),
       this.store.read(branch, (r) => r.list<ObjectTypeDefinition>('type', { limit: MAX_TYPES })),
     ]);
     return new Tagged(tag, { branch, items: records.map(toObjectTypeResponse) });
@@ -49,9 +49,15 @@ export class ObjectTypesService {
     return toObjectTypeResponse(await this.store.read(branch, (r) => this.require(r, branch, name)));
   }
 
-  /** The current version alone (for revalidation), or null when absent. */
-  version(branch: string, name: string): Promise<number | null> {
-    return this.store.read(branch, async (r) => (await r.get('type', name))?.version ?? null);
+  /** The current entity tag of one type (for revalidation), or null when absent. */
+  async tag(branch: string, name: string): Promise<string | null> {
+    const version = await this.store.read(branch, (r) => r.version('type', name));
+    return version === null ? null : String(version);
+  }
+
+  /** The entity tag of the branch's type list: moves with every schema write on the branch. */
+  listTag(branch: string): Promise<string> {
+    return this.store.schemaVersion(branch);
   }
 
   create(branch: string, dto: ObjectTypeDto, ctx: WriteContext): Promise<ObjectTypeResponseDto> {

@@ -60,20 +60,35 @@ export class SqlBranchReader implements BranchReader {
 
   async getMany<B>(kind: EntityKind, ids: string[]): Promise<Map<string, EntityRecord<B>>> {
     const result = new Map<string, EntityRecord<B>>();
-    if (ids.length === 0) return result;
-    const rows = await this.db.query<EntityRow>(
+    for (const row of await this.visible<EntityRow>(kind, ids, ENTITY_COLUMNS)) {
+      if (!row.deleted) result.set(row.entity_id, toRecord<B>(row));
+    }
+    return result;
+  }
+
+  async version(kind: EntityKind, id: string): Promise<number | null> {
+    const [row] = await this.visible<Pick<EntityRow, 'seq' | 'deleted'>>(
+      kind,
+      [id],
+      'entity_id, seq, deleted',
+    );
+    return row && !row.deleted ? Number(row.seq) : null;
+  }
+
+  /** The visible row of each id: the newest under each level's limit, from the nearest level. */
+  private visible<R>(kind: EntityKind, ids: string[], columns: string): Promise<R[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.db.query<R>(
       `SELECT DISTINCT ON (ids.id) r.*
          FROM unnest($2::text[]) AS ids(id)
          CROSS JOIN (VALUES ${lineageValues(this.lineage)}) AS l(branch_id, lim, depth)
          CROSS JOIN LATERAL (
-           SELECT ${ENTITY_COLUMNS} FROM versions v
+           SELECT ${columns} FROM versions v
             WHERE v.branch_id = l.branch_id AND v.kind = $1 AND v.entity_id = ids.id AND v.seq <= l.lim
             ORDER BY v.seq DESC LIMIT 1) r
         ORDER BY ids.id, l.depth`,
       [kind, [...new Set(ids)]],
     );
-    for (const row of rows) if (!row.deleted) result.set(row.entity_id, toRecord<B>(row));
-    return result;
   }
 
   async list<B>(kind: EntityKind, query: ListQuery): Promise<EntityRecord<B>[]> {

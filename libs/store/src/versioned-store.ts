@@ -65,6 +65,8 @@ export type WriteCheck = (current: EntityRecord | null) => void;
 export interface BranchReader {
   get<B = unknown>(kind: EntityKind, id: string): Promise<EntityRecord<B> | null>;
   getMany<B = unknown>(kind: EntityKind, ids: string[]): Promise<Map<string, EntityRecord<B>>>;
+  /** The visible version alone, without reading the body (for revalidation); null when absent. */
+  version(kind: EntityKind, id: string): Promise<number | null>;
   list<B = unknown>(kind: EntityKind, query: ListQuery): Promise<EntityRecord<B>[]>;
 }
 

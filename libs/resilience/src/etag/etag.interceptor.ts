@@ -1,0 +1,70 @@
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { ModuleRef, Reflector } from '@nestjs/core';
+import { PreconditionRequired } from '@oms/common';
+import { OmsConfig } from '@oms/config';
+import { Tagged, formatEtag, parseTagCondition, weakMatch } from '@oms/http';
+import type { Request, Response } from 'express';
+import { Observable, map } from 'rxjs';
+import { CACHE_CONTROL, NotModified, VARY } from './not-modified';
+import { REVALIDATE, RevalidateOptions } from './revalidate.decorator';
+
+const READS = new Set(['GET', 'HEAD']);
+const CONDITIONAL_WRITES = new Set(['PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Conditional requests (RFC 9110 §13) for a controller:
+ * - GET/HEAD with If-None-Match (weak comparison, lists, `*`): 304 before the handler runs, from the
+ *   version alone — also when the request says `Cache-Control: no-cache`, which asks us to revalidate.
+ * - REQUIRE_IF_MATCH: PUT/PATCH/DELETE without If-Match get 428 (If-None-Match: * also counts for PUT).
+ * - Responses get a strong ETag from the stored version, and Cache-Control + Vary.
+ * If-Match itself is evaluated inside the write's transaction (see WriteContext.precondition).
+ */
+@Injectable()
+export class EtagInterceptor implements NestInterceptor {
+  constructor(
+    private readonly config: OmsConfig,
+    private readonly reflector: Reflector,
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+    const request = context.switchToHttp().getRequest<Request>();
+    const response = context.switchToHttp().getResponse<Response>();
+    const enabled = this.config.etag.enabled;
+
+    if (CONDITIONAL_WRITES.has(request.method) && this.config.etag.requireIfMatch)
+      this.requireIfMatch(request);
+    if (enabled && READS.has(request.method)) await this.revalidate(context, request);
+
+    return next.handle().pipe(
+      map((result: unknown) => {
+        const tag = result instanceof Tagged ? result.tag : versionOf(result);
+        if (enabled && tag !== undefined) response.setHeader('ETag', formatEtag(tag));
+        response.setHeader('Cache-Control', CACHE_CONTROL);
+        response.setHeader('Vary', VARY);
+        return result instanceof Tagged ? (result.body as unknown) : result;
+      }),
+    );
+  }
+
+  private requireIfMatch(request: Request): void {
+    const createOnly = request.method === 'PUT' && request.header('if-none-match')?.trim() === '*';
+    if (request.header('if-match') === undefined && !createOnly) throw new PreconditionRequired();
+  }
+
+  private async revalidate(context: ExecutionContext, request: Request): Promise<void> {
+    const options = this.reflector.get<RevalidateOptions | undefined>(REVALIDATE, context.getHandler());
+    const condition = parseTagCondition(request.header('if-none-match'), 'If-None-Match');
+    if (!options || condition === undefined) return;
+    const service = this.moduleRef.get(options.service, { strict: false });
+    const current = await options.tag(service, request);
+    // A signal, not an error: no stack trace is worth capturing on the 304 path.
+    // eslint-disable-next-line @typescript-eslint/only-throw-error
+    if (weakMatch(condition, current)) throw new NotModified(formatEtag(current!));
+  }
+}
+
+function versionOf(result: unknown): string | undefined {
+  const version = (result as { version?: unknown } | null)?.version;
+  return typeof version === 'number' ? String(version) : undefined;
+}

@@ -1,0 +1,22 @@
+import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
+import type { Response } from 'express';
+
+/** Cache headers of every conditional resource (RFC 9111 §5.2.2; must-revalidate lets private caches store it). */
+export const CACHE_CONTROL = 'private, no-cache, must-revalidate';
+export const VARY = 'Authorization';
+
+/**
+ * Thrown by the ETag interceptor when If-None-Match matches: the handler is skipped and the filter answers
+ * 304. (An interceptor cannot set the final status itself: Nest re-applies the route's status on reply.)
+ */
+export class NotModified {
+  constructor(readonly etag: string) {}
+}
+
+@Catch(NotModified)
+export class NotModifiedFilter implements ExceptionFilter<NotModified> {
+  catch(signal: NotModified, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    response.status(304).set({ ETag: signal.etag, 'Cache-Control': CACHE_CONTROL, Vary: VARY }).end();
+  }
+}
