@@ -3,7 +3,7 @@ import { loadConfig } from '@oms/config';
 import type { Server } from 'node:http';
 import request from 'supertest';
 import TestAgent from 'supertest/lib/agent';
-import { createApp } from '../../apps/oms/src/create-app';
+import { createApps } from '../../apps/oms/src/create-app';
 import { StoreTarget } from './store-targets';
 
 export const ADMIN = { username: 'admin', password: 'admin-password-1' };
@@ -15,6 +15,8 @@ export interface TestApp {
   server: Server;
   /** Bearer tokens for one user per role. */
   tokens: { admin: string; editor: string; viewer: string };
+  /** The metrics application (GET /metrics). */
+  metrics: TestAgent;
   /** Headers with a role's token. */
   as(role: 'admin' | 'editor' | 'viewer'): Record<string, string>;
   close(): Promise<void>;
@@ -35,8 +37,9 @@ export async function startTestApp(target: StoreTarget, env: Record<string, stri
     ...(location.databaseUrl ? { DATABASE_URL: location.databaseUrl } : {}),
     ...env,
   });
-  const app = await createApp(config);
+  const { api: app, metrics } = await createApps(config);
   await app.init();
+  await metrics.init();
   const server = app.getHttpServer() as Server;
   const http = request(server);
   const login = async (username: string, password: string) =>
@@ -61,8 +64,9 @@ export async function startTestApp(target: StoreTarget, env: Record<string, stri
     server,
     tokens,
     as: (role) => ({ Authorization: `Bearer ${tokens[role]}` }),
+    metrics: request(metrics.getHttpServer() as Server),
     close: async () => {
-      await app.close();
+      await Promise.all([app.close(), metrics.close()]);
       await cleanup();
     },
   };

@@ -1,9 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AdminModule } from '@oms/admin';
 import { AuthModule } from '@oms/auth';
 import { BranchesModule } from '@oms/branches';
 import { ConfigModule, OmsConfig } from '@oms/config';
 import { DocumentsModule } from '@oms/documents';
 import { HealthModule } from '@oms/health';
+import { MetricsModule } from '@oms/metrics';
+import { ResilienceModule } from '@oms/resilience';
 import { SchemasModule } from '@oms/schemas';
 import { StoreModule } from '@oms/store';
 
@@ -15,12 +18,15 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        MetricsModule,
+        ResilienceModule.forRoot(),
         StoreModule,
         AuthModule,
         HealthModule,
         BranchesModule,
         SchemasModule,
         DocumentsModule,
+        AdminModule.forConfig(config),
       ],
     };
   }

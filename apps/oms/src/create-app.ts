@@ -1,28 +1,47 @@
-import { INestApplication } from '@nestjs/common';
+import { INestApplication, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { OmsConfig } from '@oms/config';
 import { API_PREFIX, ProblemFilter, createValidationPipe, requestContext } from '@oms/http';
+import { HttpMetricsMiddleware, createMetricsApp } from '@oms/metrics';
 import { AppModule } from './app.module';
-import { requireJsonBodies } from './content-type';
+import { neverFresh, rejectMalformedJson, requireJsonBodies } from './http-middleware';
 import { createLogger } from './logger';
 import { setupSwagger } from './swagger';
 
-/** Builds the whole application (not listening yet): used by main.ts and by the e2e suites alike. */
-export async function createApp(config: OmsConfig): Promise<INestApplication> {
+export interface OmsApplications {
+  /** The API, Swagger UI and health, on PORT. */
+  api: INestApplication;
+  /** GET /metrics, on METRICS_PORT. */
+  metrics: INestApplication;
+}
+
+/** Builds the applications (not listening yet): used by main.ts and by the e2e suites alike. */
+export async function createApps(config: OmsConfig): Promise<OmsApplications> {
+  const logger = createLogger(config.logLevel);
+  return { api: await createApp(config, logger), metrics: await createMetricsApp(logger) };
+}
+
+async function createApp(config: OmsConfig, logger: LoggerService): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forConfig(config), {
     bodyParser: false,
-    logger: createLogger(config.logLevel),
+    logger,
   });
-  // ETags are ours (from stored versions); Express must not add weak ones computed from bodies.
+  // Conditional requests are ours (ETags from stored versions, RFC 9110 rules in the ETag interceptor):
+  // Express must neither add weak ETags computed from bodies nor turn responses into 304s by itself
+  // (its req.fresh would answer `If-None-Match: *` with 304 even where ETags are disabled).
   app.set('etag', false);
+  app.use(neverFresh);
   app.disable('x-powered-by');
   app.use(requestContext);
+  const httpMetrics = app.get(HttpMetricsMiddleware);
+  app.use(httpMetrics.use.bind(httpMetrics));
   app.use(requireJsonBodies);
   app.useBodyParser('json', {
     limit: config.http.bodyLimit,
     type: ['application/json', 'application/*+json'],
   });
+  app.use(rejectMalformedJson);
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready'] });
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(createValidationPipe());

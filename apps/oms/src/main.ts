@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { ConfigError, OmsConfig, loadConfig } from '@oms/config';
 import type { Server } from 'node:http';
-import { createApp } from './create-app';
+import type { AddressInfo } from 'node:net';
+import { createApps } from './create-app';
 
 function configOrExit(): OmsConfig {
   try {
@@ -17,19 +18,27 @@ function configOrExit(): OmsConfig {
 
 async function main(): Promise<void> {
   const config = configOrExit();
-  const app = await createApp(config);
+  const { api: app, metrics } = await createApps(config);
   const logger = new Logger('Main');
+  await metrics.listen(config.metrics.port);
   await app.listen(config.http.port);
   const server = app.getHttpServer() as Server;
-  logger.log({ message: 'OMS listening', port: config.http.port, env: config.env, docs: '/docs' });
+  const { port } = server.address() as AddressInfo;
+  const metricsPort = ((metrics.getHttpServer() as Server).address() as AddressInfo).port;
+  logger.log({
+    message: 'OMS listening',
+    port,
+    metricsPort,
+    env: config.env,
+    store: config.store.databaseUrl ? 'postgres' : 'pglite',
+  });
 
   // SIGTERM/SIGINT: stop accepting, let in-flight requests finish (bounded), close store and Redis, exit 0.
   const shutdown = (signal: string) => {
     logger.log({ message: 'shutting down', signal, timeoutMs: config.http.shutdownTimeoutMs });
     const force = setTimeout(() => server.closeAllConnections(), config.http.shutdownTimeoutMs);
     force.unref();
-    app
-      .close()
+    Promise.all([app.close(), metrics.close()])
       .then(() => process.exit(0))
       .catch((error: unknown) => {
         logger.error({ message: 'shutdown failed', error: String(error) });

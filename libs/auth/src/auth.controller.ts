@@ -1,12 +1,14 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '@oms/http';
+import { Shed } from '@oms/resilience';
 import { CurrentActor, Public, RequireRole } from './auth.decorators';
 import { LoginDto, MeResponseDto, TokenResponseDto } from './auth.dto';
 import { Actor } from './roles';
 import { UsersService } from './users.service';
 
 @ApiTags('auth')
+@Shed()
 @Controller('auth')
 export class AuthController {
   constructor(private readonly users: UsersService) {}

@@ -8,6 +8,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiProblems } from '@oms/http';
+import { Shed } from '@oms/resilience';
 import { RequireRole } from './auth.decorators';
 import { CreateUserDto, UserResponseDto } from './auth.dto';
 import { UsersService } from './users.service';
@@ -15,6 +16,7 @@ import { UsersService } from './users.service';
 @ApiTags('users')
 @ApiBearerAuth()
 @RequireRole('admin')
+@Shed()
 @Controller('users')
 export class UsersController {
   constructor(private readonly users: UsersService) {}

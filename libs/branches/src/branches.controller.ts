@@ -10,6 +10,7 @@ import {
 } from '@nestjs/swagger';
 import { Actor, CurrentActor, RequireRole } from '@oms/auth';
 import { ApiProblems, apiPath } from '@oms/http';
+import { Resilient } from '@oms/resilience';
 import type { Request, Response } from 'express';
 import { BranchResponseDto, CommitResponseDto, CreateBranchDto, ListCommitsQueryDto } from './branch.dto';
 import { BranchesService } from './branches.service';
@@ -17,6 +18,7 @@ import { BranchesService } from './branches.service';
 @ApiTags('branches')
 @ApiBearerAuth()
 @RequireRole('viewer')
+@Resilient('branches')
 @Controller('branches')
 export class BranchesController {
   constructor(private readonly branches: BranchesService) {}

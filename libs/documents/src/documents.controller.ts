@@ -14,7 +14,7 @@ import {
 import { RequireRole, Write } from '@oms/auth';
 import { WriteContext } from '@oms/common';
 import { ApiProblems, apiPath } from '@oms/http';
-import { ConditionalRequests, Revalidate } from '@oms/resilience';
+import { Resilient, Revalidate } from '@oms/resilience';
 import type { Response } from 'express';
 import {
   CreateDocumentDto,
@@ -42,7 +42,7 @@ const branchOf = (branch?: string) => branch ?? 'main';
 @ApiTags('documents')
 @ApiBearerAuth()
 @RequireRole('viewer')
-@ConditionalRequests()
+@Resilient('documents')
 @Controller('documents/crud')
 export class DocumentsController {
   constructor(private readonly documents: DocumentsService) {}
@@ -70,11 +70,12 @@ export class DocumentsController {
   @ApiOperation({ summary: 'Create a document (validated against its object type)' })
   @ApiQuery(BRANCH)
   @ApiHeader(COMMIT_MESSAGE)
+  @ApiBody({ type: CreateDocumentDto })
   @ApiCreatedResponse({ type: DocumentResponseDto, headers: { Location: {}, ETag: {} } })
   @ApiProblems(400, 401, 403, 404, 409, 413, 415)
   async create(
     @Query('branch') branch: string | undefined,
-    @Body() body: CreateDocumentDto,
+    @Body() body: unknown,
     @Write() ctx: WriteContext,
     @Res({ passthrough: true }) res: Response,
   ): Promise<DocumentResponseDto> {
@@ -106,13 +107,14 @@ export class DocumentsController {
   @ApiQuery(BRANCH)
   @ApiHeader(COMMIT_MESSAGE)
   @ApiHeader(IF_MATCH)
+  @ApiBody({ type: ReplaceDocumentDto })
   @ApiOkResponse({ type: DocumentResponseDto, headers: { ETag: {} } })
   @ApiCreatedResponse({ type: DocumentResponseDto, headers: { Location: {}, ETag: {} } })
   @ApiProblems(400, 401, 403, 404, 409, 412, 428)
   async replace(
     @Param('id') id: string,
     @Query('branch') branch: string | undefined,
-    @Body() body: ReplaceDocumentDto,
+    @Body() body: unknown,
     @Write() ctx: WriteContext,
     @Res({ passthrough: true }) res: Response,
   ): Promise<DocumentResponseDto> {

@@ -13,12 +13,14 @@ import {
   DocumentProperties,
   DocumentSchemaValidator,
   ObjectTypeDefinition,
+  TYPE_NAME_PATTERN,
   effective,
   referenceValues,
   referencesTo,
   withoutNulls,
 } from '@oms/schemas';
 import { BranchReader, BranchWriter, EntityRecord, VERSIONED_STORE, VersionedStore } from '@oms/store';
+import { validateBody } from '@oms/http';
 import {
   CreateDocumentDto,
   DOCUMENT_ID_PATTERN,
@@ -62,7 +64,9 @@ export class DocumentsService {
     return this.store.read(query.branch, async (r) => {
       let contains: Record<string, unknown> | undefined;
       if (query.objectType && Object.keys(query.filters).length > 0) {
-        const type = await this.requireType(r, query.branch, query.objectType, 'query:objectType');
+        const violations: Violation[] = [];
+        const type = await this.findType(r, query.branch, query.objectType, violations, 'query:objectType');
+        if (!type) throw new ValidationFailed(violations);
         contains = toContainment(type.body, query.filters);
       }
       const records = await r.list<DocumentProperties>('document', {
@@ -78,12 +82,13 @@ export class DocumentsService {
     });
   }
 
-  create(branch: string, dto: CreateDocumentDto, ctx: WriteContext): Promise<DocumentResponseDto> {
-    const id = dto.id ?? randomUUID();
-    const message = ctx.message ?? `Create ${dto.objectType} ${id}`;
+  create(branch: string, body: unknown, ctx: WriteContext): Promise<DocumentResponseDto> {
+    const { value: dto, violations } = validateBody(CreateDocumentDto, body);
+    const id = typeof dto.id === 'string' ? dto.id : randomUUID();
+    const message = ctx.message ?? `Create ${String(dto.objectType)} ${id}`;
     return this.store.write(branch, { author: ctx.author, message }, async (w) => {
-      const type = await this.requireType(w, branch, dto.objectType, '/objectType');
-      const properties = await this.validated(w, branch, type, withoutNulls(dto.properties));
+      const found = await this.findType(w, branch, dto.objectType, violations);
+      const { type, properties } = await this.validated(w, branch, found, dto.properties, violations);
       await this.checkUnique(w, type, id, properties);
       const record = await w.put('document', id, { objectType: type.id, body: properties }, (current) => {
         ctx.precondition?.(current?.version ?? null);
@@ -97,38 +102,32 @@ export class DocumentsService {
   replace(
     branch: string,
     id: string,
-    dto: ReplaceDocumentDto,
+    body: unknown,
     ctx: WriteContext,
   ): Promise<WriteResult<DocumentResponseDto>> {
-    return this.store.write(
-      branch,
-      { author: ctx.author, message: ctx.message ?? `Replace document ${id}` },
-      async (w) => {
-        const current = await w.get<DocumentProperties>('document', id);
-        ctx.precondition?.(current?.version ?? null);
-        if (current && dto.objectType !== undefined && dto.objectType !== current.objectType) {
-          throw new ValidationFailed([
-            { path: '/objectType', message: `must match the document's type (${current.objectType})` },
-          ]);
-        }
-        if (!current && dto.objectType === undefined) {
-          throw new ValidationFailed([
-            { path: '/objectType', message: 'is required to create a document with PUT' },
-          ]);
-        }
-        if (!current && !DOCUMENT_ID_PATTERN.test(id)) {
-          throw new ValidationFailed([
-            { path: 'path:id', message: `must match ${DOCUMENT_ID_PATTERN.source}` },
-          ]);
-        }
-        const typeName = current?.objectType ?? dto.objectType!;
-        const type = await this.requireType(w, branch, typeName, '/objectType');
-        const properties = await this.validated(w, branch, type, withoutNulls(dto.properties));
-        await this.checkUnique(w, type, id, properties);
-        const record = await w.put('document', id, { objectType: type.id, body: properties });
-        return { created: !current, value: toDocumentResponse(record) };
-      },
-    );
+    const { value: dto, violations } = validateBody(ReplaceDocumentDto, body);
+    const message = ctx.message ?? `Replace document ${id}`;
+    return this.store.write(branch, { author: ctx.author, message }, async (w) => {
+      const current = await w.get<DocumentProperties>('document', id);
+      ctx.precondition?.(current?.version ?? null);
+      if (current && dto.objectType !== undefined && dto.objectType !== current.objectType) {
+        violations.push({
+          path: '/objectType',
+          message: `must match the document's type (${current.objectType})`,
+        });
+      }
+      if (!current && dto.objectType === undefined) {
+        violations.push({ path: '/objectType', message: 'is required to create a document with PUT' });
+      }
+      if (!current && !DOCUMENT_ID_PATTERN.test(id)) {
+        violations.push({ path: 'path:id', message: `must match ${DOCUMENT_ID_PATTERN.source}` });
+      }
+      const found = await this.findType(w, branch, current?.objectType ?? dto.objectType, violations);
+      const { type, properties } = await this.validated(w, branch, found, dto.properties, violations);
+      await this.checkUnique(w, type, id, properties);
+      const record = await w.put('document', id, { objectType: type.id, body: properties });
+      return { created: !current, value: toDocumentResponse(record) };
+    });
   }
 
   /** PATCH: an RFC 7396 merge patch of the representation; only `properties` may change. */
@@ -140,9 +139,9 @@ export class DocumentsService {
       async (w) => {
         const current = await this.require(w, branch, id);
         ctx.precondition?.(current.version);
-        const type = await this.requireType(w, branch, current.objectType!, '/objectType');
-        const merged = applyMergePatch(current.body, changes) as DocumentProperties;
-        const properties = await this.validated(w, branch, type, withoutNulls(merged));
+        const found = await this.findType(w, branch, current.objectType, []);
+        const merged = applyMergePatch(current.body, changes);
+        const { type, properties } = await this.validated(w, branch, found, merged, []);
         await this.checkUnique(w, type, id, properties);
         return toDocumentResponse(await w.put('document', id, { objectType: type.id, body: properties }));
       },
@@ -175,38 +174,42 @@ export class DocumentsService {
     return record;
   }
 
-  private async requireType(
+  /** The named type on the branch, or null with a violation (a malformed name is already reported). */
+  private async findType(
     reader: BranchReader,
     branch: string,
-    name: string,
-    path: string,
-  ): Promise<TypeRecord> {
+    name: unknown,
+    violations: Violation[],
+    path = '/objectType',
+  ): Promise<TypeRecord | null> {
+    if (typeof name !== 'string' || !TYPE_NAME_PATTERN.test(name)) return null;
     const type = await reader.get<ObjectTypeDefinition>('type', name);
-    if (!type) {
-      throw new ValidationFailed([
-        { path, message: `object type '${name}' does not exist on branch '${branch}'` },
-      ]);
-    }
+    if (!type)
+      violations.push({ path, message: `object type '${name}' does not exist on branch '${branch}'` });
     return type;
   }
 
-  /** Every structural violation plus every dangling reference, in one 400. */
+  /**
+   * The properties without nulls, once every violation is known: the body's own, the type's (Ajv) and
+   * dangling references — all in one 400.
+   */
   private async validated(
     reader: BranchReader,
     branch: string,
-    type: TypeRecord,
-    properties: DocumentProperties,
-  ): Promise<DocumentProperties> {
-    const violations: Violation[] = this.validator.validate(type.body, type.version, properties);
-    const references = referenceValues(type.body, properties);
-    if (references.length > 0) {
+    type: TypeRecord | null,
+    raw: unknown,
+    violations: Violation[],
+  ): Promise<{ type: TypeRecord; properties: DocumentProperties }> {
+    const properties = isPlainObject(raw) ? withoutNulls(raw) : undefined;
+    if (type && properties) {
+      violations.push(...this.validator.validate(type.body, type.version, properties));
+      const references = referenceValues(type.body, properties);
       const found = await reader.getMany(
         'document',
         references.map((r) => r.id),
       );
       for (const ref of references) {
-        const target = found.get(ref.id);
-        if (target?.objectType !== ref.referenceType) {
+        if (found.get(ref.id)?.objectType !== ref.referenceType) {
           violations.push({
             path: ref.path,
             message: `references ${ref.referenceType} '${ref.id}', which does not exist on branch '${branch}'`,
@@ -214,8 +217,8 @@ export class DocumentsService {
         }
       }
     }
-    if (violations.length > 0) throw new ValidationFailed(violations);
-    return properties;
+    if (violations.length > 0 || !type || !properties) throw new ValidationFailed(violations);
+    return { type, properties };
   }
 
   /** Runs inside the write, under the branch lock: no concurrent writer can slip a duplicate in. */

@@ -7,6 +7,9 @@ import { ApiProblems } from '@oms/http';
 import { StoreHealthIndicator } from './store.health';
 
 const RETRY_AFTER_SECONDS = 5;
+// Cache-Control: no-store on both probes; terminus' own Swagger entry would document the 503 as plain JSON,
+// but every error here leaves as problem+json.
+const PROBE = { noCache: true, swaggerDocumentation: false };
 
 /** Probes: outside auth, outside backpressure, never cached. */
 @ApiTags('health')
@@ -19,13 +22,16 @@ export class HealthController {
   ) {}
 
   @Get('live')
-  @HealthCheck()
+  @HealthCheck(PROBE)
   @ApiOperation({ summary: 'Liveness: the process answers' })
+  @ApiOkResponse({ description: 'Alive' })
+  @ApiProblems(503)
   live(): Promise<HealthCheckResult> {
     return this.health.check([]);
   }
 
   @Get('ready')
+  @HealthCheck(PROBE)
   @ApiOperation({ summary: 'Readiness: the store is reachable' })
   @ApiOkResponse({ description: 'Ready' })
   @ApiProblems(503)

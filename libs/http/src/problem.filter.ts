@@ -27,7 +27,6 @@ interface BodyParserError {
 }
 
 const BODY_PARSER_DETAILS: Record<string, { slug: string; detail: string }> = {
-  'entity.parse.failed': { slug: 'malformed-json', detail: 'The request body is not valid JSON.' },
   'entity.too.large': { slug: 'payload-too-large', detail: 'The request body exceeds the size limit.' },
   'encoding.unsupported': { slug: 'unsupported-encoding', detail: 'The content encoding is not supported.' },
   'charset.unsupported': { slug: 'unsupported-charset', detail: 'The charset is not supported.' },

@@ -1,6 +1,7 @@
 import { ValidationPipe } from '@nestjs/common';
 import { ValidationFailed, Violation } from '@oms/common';
-import { ValidationError } from 'class-validator';
+import { plainToInstance } from 'class-transformer';
+import { ValidationError, validateSync } from 'class-validator';
 
 /** Flattens class-validator's tree into every violation, with JSON-pointer paths (`/properties/0/name`). */
 export function toViolations(errors: ValidationError[], parent = ''): Violation[] {
@@ -19,14 +20,30 @@ function stripProperty(message: string, error: ValidationError): string {
   return message.startsWith(`${error.property} `) ? message.slice(error.property.length + 1) : message;
 }
 
+const RULES = { whitelist: true, forbidNonWhitelisted: true } as const;
+
 /** The one validation pipe: whitelisting, no unknown fields, all violations reported as a problem. */
 export function createValidationPipe(): ValidationPipe {
   return new ValidationPipe({
-    whitelist: true,
-    forbidNonWhitelisted: true,
+    ...RULES,
     transform: true,
     stopAtFirstError: false,
     validationError: { target: false, value: false },
     exceptionFactory: (errors) => new ValidationFailed(toViolations(errors)),
   });
+}
+
+/**
+ * Validates a body against a DTO class without throwing, for services that add checks of their own
+ * (against the store) and must report every violation in one response. `value` may be partly invalid.
+ */
+export function validateBody<T extends object>(
+  type: new () => T,
+  body: unknown,
+): { value: T; violations: Violation[] } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { value: new type(), violations: [{ path: '', message: 'must be a JSON object' }] };
+  }
+  const value = plainToInstance(type, body);
+  return { value, violations: toViolations(validateSync(value, RULES)) };
 }

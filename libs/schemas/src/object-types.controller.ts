@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
 import {
   ApiBearerAuth,
+  ApiBody,
   ApiCreatedResponse,
   ApiHeader,
   ApiNoContentResponse,
@@ -11,7 +12,7 @@ import {
 import { RequireRole, Write } from '@oms/auth';
 import { WriteContext } from '@oms/common';
 import { ApiProblems, Tagged, apiPath } from '@oms/http';
-import { ConditionalRequests, Revalidate } from '@oms/resilience';
+import { Resilient, Revalidate } from '@oms/resilience';
 import type { Response } from 'express';
 import { ObjectTypeDto, ObjectTypeListResponseDto, ObjectTypeResponseDto } from './object-type.dto';
 import { ObjectTypesService } from './object-types.service';
@@ -30,7 +31,7 @@ const IF_MATCH = {
 @ApiTags('schemas')
 @ApiBearerAuth()
 @RequireRole('viewer')
-@ConditionalRequests()
+@Resilient('schemas')
 @Controller('schemas/:branch/object-types')
 export class ObjectTypesController {
   constructor(private readonly types: ObjectTypesService) {}
@@ -52,11 +53,12 @@ export class ObjectTypesController {
   @RequireRole('editor')
   @ApiOperation({ summary: 'Create an object type (a commit on the branch)' })
   @ApiHeader(COMMIT_MESSAGE)
+  @ApiBody({ type: ObjectTypeDto })
   @ApiCreatedResponse({ type: ObjectTypeResponseDto, headers: { Location: {}, ETag: {} } })
   @ApiProblems(400, 401, 403, 404, 409, 412)
   async create(
     @Param('branch') branch: string,
-    @Body() body: ObjectTypeDto,
+    @Body() body: unknown,
     @Write() ctx: WriteContext,
     @Res({ passthrough: true }) res: Response,
   ): Promise<ObjectTypeResponseDto> {
@@ -87,13 +89,14 @@ export class ObjectTypesController {
   })
   @ApiHeader(COMMIT_MESSAGE)
   @ApiHeader(IF_MATCH)
+  @ApiBody({ type: ObjectTypeDto })
   @ApiOkResponse({ type: ObjectTypeResponseDto, headers: { ETag: {} } })
   @ApiCreatedResponse({ type: ObjectTypeResponseDto, headers: { Location: {}, ETag: {} } })
   @ApiProblems(400, 401, 403, 404, 409, 412, 428)
   async replace(
     @Param('branch') branch: string,
     @Param('typeName') name: string,
-    @Body() body: ObjectTypeDto,
+    @Body() body: unknown,
     @Write() ctx: WriteContext,
     @Res({ passthrough: true }) res: Response,
   ): Promise<ObjectTypeResponseDto> {

@@ -8,11 +8,11 @@ import {
   Violation,
   WriteContext,
 } from '@oms/common';
-import { Tagged } from '@oms/http';
+import { Tagged, validateBody } from '@oms/http';
 import { BranchReader, BranchWriter, EntityRecord, VERSIONED_STORE, VersionedStore } from '@oms/store';
 import { BreakingChangeScan, riskyChanges } from './breaking-changes';
 import { DocumentProperties, DocumentSchemaValidator } from './document-schema';
-import { ObjectTypeDefinition, referencesTo } from './object-type.model';
+import { ObjectTypeDefinition, TYPE_NAME_PATTERN, referencesTo } from './object-type.model';
 import {
   ObjectTypeDto,
   ObjectTypeListResponseDto,
@@ -60,20 +60,16 @@ export class ObjectTypesService {
     return this.store.schemaVersion(branch);
   }
 
-  create(branch: string, dto: ObjectTypeDto, ctx: WriteContext): Promise<ObjectTypeResponseDto> {
-    const definition = toDefinition(dto);
-    const message = ctx.message ?? `Create object type ${definition.name}`;
+  create(branch: string, body: unknown, ctx: WriteContext): Promise<ObjectTypeResponseDto> {
+    const { value: dto, violations } = validateBody(ObjectTypeDto, body);
+    const message = ctx.message ?? `Create object type ${String(dto.name)}`;
     return this.store.write(branch, { author: ctx.author, message }, async (w) => {
-      await this.checkReferences(w, branch, definition);
-      const record = await w.put(
-        'type',
-        definition.name,
-        { objectType: null, body: definition },
-        (current) => {
-          ctx.precondition?.(current?.version ?? null);
-          if (current) throw new AlreadyExists('Object type', definition.name, `on branch '${branch}'`);
-        },
-      );
+      const definition = await this.validDefinition(w, branch, dto, violations);
+      const check = (current: { version: number } | null) => {
+        ctx.precondition?.(current?.version ?? null);
+        if (current) throw new AlreadyExists('Object type', definition.name, `on branch '${branch}'`);
+      };
+      const record = await w.put('type', definition.name, { objectType: null, body: definition }, check);
       return toObjectTypeResponse(record);
     });
   }
@@ -82,25 +78,22 @@ export class ObjectTypesService {
   replace(
     branch: string,
     name: string,
-    dto: ObjectTypeDto,
+    body: unknown,
     ctx: WriteContext,
   ): Promise<WriteResult<ObjectTypeResponseDto>> {
-    if (dto.name !== name) {
-      throw new ValidationFailed([{ path: '/name', message: `must equal the name in the path ('${name}')` }]);
+    const { value: dto, violations } = validateBody(ObjectTypeDto, body);
+    if (typeof dto.name === 'string' && dto.name !== name) {
+      violations.push({ path: '/name', message: `must equal the name in the path ('${name}')` });
     }
-    const definition = toDefinition(dto);
-    return this.store.write(
-      branch,
-      { author: ctx.author, message: ctx.message ?? `Replace object type ${name}` },
-      async (w) => {
-        const current = await w.get<ObjectTypeDefinition>('type', name);
-        ctx.precondition?.(current?.version ?? null);
-        await this.checkReferences(w, branch, definition);
-        if (current) await this.refuseBreakingChanges(w, current.body, definition);
-        const record = await w.put('type', name, { objectType: null, body: definition });
-        return { created: !current, value: toObjectTypeResponse(record) };
-      },
-    );
+    const message = ctx.message ?? `Replace object type ${name}`;
+    return this.store.write(branch, { author: ctx.author, message }, async (w) => {
+      const current = await w.get<ObjectTypeDefinition>('type', name);
+      ctx.precondition?.(current?.version ?? null);
+      const definition = await this.validDefinition(w, branch, dto, violations);
+      if (current) await this.refuseBreakingChanges(w, current.body, definition);
+      const record = await w.put('type', name, { objectType: null, body: definition });
+      return { created: !current, value: toObjectTypeResponse(record) };
+    });
   }
 
   delete(branch: string, name: string, ctx: WriteContext): Promise<void> {
@@ -145,23 +138,32 @@ export class ObjectTypesService {
     return record;
   }
 
-  /** Every referenceType must name a type on the branch (or the type itself). */
-  private async checkReferences(
+  /**
+   * The definition, once every violation is known: the body's own (shape, rules) and the store's
+   * (every referenceType must name a type on the branch, or the type itself) — reported together.
+   */
+  private async validDefinition(
     reader: BranchReader,
     branch: string,
-    definition: ObjectTypeDefinition,
-  ): Promise<void> {
-    const wanted = definition.properties
-      .map((p, index) => ({ index, target: p.referenceType }))
-      .filter((r): r is { index: number; target: string } => !!r.target && r.target !== definition.name);
+    dto: ObjectTypeDto,
+    violations: Violation[],
+  ): Promise<ObjectTypeDefinition> {
+    const properties: unknown[] = Array.isArray(dto.properties) ? dto.properties : [];
+    const wanted = properties
+      .map((p, index) => ({ index, target: (p as { referenceType?: unknown } | null)?.referenceType }))
+      .filter(
+        (r): r is { index: number; target: string } =>
+          typeof r.target === 'string' && TYPE_NAME_PATTERN.test(r.target) && r.target !== dto.name,
+      );
     const existing = await reader.getMany('type', [...new Set(wanted.map((r) => r.target))]);
-    const violations: Violation[] = wanted
-      .filter((r) => !existing.has(r.target))
-      .map((r) => ({
+    for (const r of wanted.filter((w) => !existing.has(w.target))) {
+      violations.push({
         path: `/properties/${r.index}/referenceType`,
         message: `object type '${r.target}' does not exist on branch '${branch}'`,
-      }));
+      });
+    }
     if (violations.length > 0) throw new ValidationFailed(violations);
+    return toDefinition(dto);
   }
 
   private async refuseBreakingChanges(

@@ -9,3 +9,4 @@ export * from './sql-versioned-store';
 export * from './store.module';
 export * from './user-store';
 export * from './versioned-store';
+export * from './store-guard';

@@ -5,7 +5,7 @@ import { SettingsStore, SqlSettingsStore } from './settings-store';
 import { SqlClient } from './sql-client';
 import { SqlUserStore, UserStore } from './user-store';
 import { SqlVersionedStore } from './sql-versioned-store';
-import { VersionedStore } from './versioned-store';
+import { StoreObserver, VersionedStore } from './versioned-store';
 
 export interface StoreLocation {
   databaseUrl?: string;
@@ -20,7 +20,7 @@ export interface OpenedStore {
 }
 
 /** Connects to PostgreSQL when a URL is given, else opens PGlite in dataDir; then migrates. */
-export async function openStore(location: StoreLocation): Promise<OpenedStore> {
+export async function openStore(location: StoreLocation, observer?: StoreObserver): Promise<OpenedStore> {
   const client: SqlClient = location.databaseUrl
     ? new PostgresClient(location.databaseUrl)
     : await PgliteClient.open(location.dataDir);
@@ -32,7 +32,7 @@ export async function openStore(location: StoreLocation): Promise<OpenedStore> {
   }
   return {
     client,
-    versioned: new SqlVersionedStore(client),
+    versioned: new SqlVersionedStore(client, observer),
     users: new SqlUserStore(client),
     settings: new SqlSettingsStore(client),
   };

@@ -1,7 +1,15 @@
 import { LineageLevel, lineageValues } from './lineage';
 import { SqlExecutor } from './sql-client';
 import { SqlParams } from './sql-params';
-import { BranchReader, EntityKind, EntityRecord, ListQuery, SortOrder } from './versioned-store';
+import {
+  BranchReader,
+  EntityKind,
+  EntityRecord,
+  ListQuery,
+  NO_OBSERVER,
+  SortOrder,
+  StoreObserver,
+} from './versioned-store';
 
 export const ENTITY_COLUMNS =
   'entity_id, seq, deleted, object_type, body, created_at, created_by, updated_at, updated_by';
@@ -47,6 +55,7 @@ export class SqlBranchReader implements BranchReader {
   constructor(
     protected readonly db: SqlExecutor,
     protected readonly lineage: LineageLevel[],
+    protected readonly observer: StoreObserver = NO_OBSERVER,
   ) {}
 
   protected get branchId(): string {
@@ -60,6 +69,7 @@ export class SqlBranchReader implements BranchReader {
 
   async getMany<B>(kind: EntityKind, ids: string[]): Promise<Map<string, EntityRecord<B>>> {
     const result = new Map<string, EntityRecord<B>>();
+    if (ids.length > 0) this.observer.read('entity');
     for (const row of await this.visible<EntityRow>(kind, ids, ENTITY_COLUMNS)) {
       if (!row.deleted) result.set(row.entity_id, toRecord<B>(row));
     }
@@ -67,6 +77,7 @@ export class SqlBranchReader implements BranchReader {
   }
 
   async version(kind: EntityKind, id: string): Promise<number | null> {
+    this.observer.read('version');
     const [row] = await this.visible<Pick<EntityRow, 'seq' | 'deleted'>>(
       kind,
       [id],
@@ -92,6 +103,7 @@ export class SqlBranchReader implements BranchReader {
   }
 
   async list<B>(kind: EntityKind, query: ListQuery): Promise<EntityRecord<B>[]> {
+    this.observer.read('list');
     const rows =
       this.lineage.length === 1
         ? await this.listOwn(kind, query)

@@ -3,7 +3,14 @@ import { NotFound } from '@oms/common';
 import { LineageLevel } from './lineage';
 import { SqlExecutor } from './sql-client';
 import { ENTITY_COLUMNS, EntityRow, SqlBranchReader, toRecord } from './sql-branch-reader';
-import { BranchWriter, CommitInfo, EntityKind, EntityRecord, WriteCheck } from './versioned-store';
+import {
+  BranchWriter,
+  CommitInfo,
+  EntityKind,
+  EntityRecord,
+  StoreObserver,
+  WriteCheck,
+} from './versioned-store';
 
 export interface LockedBranch {
   id: string;
@@ -31,8 +38,9 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
     lineage: LineageLevel[],
     private readonly branch: LockedBranch,
     private readonly info: CommitInfo,
+    observer: StoreObserver,
   ) {
-    super(db, lineage);
+    super(db, lineage, observer);
   }
 
   async put<B>(

@@ -4,7 +4,17 @@ import { MAIN_BRANCH } from './migrations';
 import { SqlClient, SqlExecutor } from './sql-client';
 import { SqlBranchReader } from './sql-branch-reader';
 import { SqlBranchWriter } from './sql-branch-writer';
-import { Branch, BranchReader, BranchWriter, Commit, CommitInfo, VersionedStore } from './versioned-store';
+import {
+  Branch,
+  BranchReader,
+  BranchWriter,
+  Commit,
+  CommitInfo,
+  NO_OBSERVER,
+  StoreObserver,
+  VersionedStore,
+  WriteOptions,
+} from './versioned-store';
 
 interface BranchRow {
   id: string | number;
@@ -41,7 +51,10 @@ function toBranch(row: BranchRow): Branch {
 
 /** The versioned store on any SqlClient (PostgreSQL or PGlite): one SQL dialect, one implementation. */
 export class SqlVersionedStore implements VersionedStore {
-  constructor(private readonly db: SqlClient) {}
+  constructor(
+    private readonly db: SqlClient,
+    private readonly observer: StoreObserver = NO_OBSERVER,
+  ) {}
 
   async ping(): Promise<void> {
     await this.db.query('SELECT 1');
@@ -125,10 +138,15 @@ export class SqlVersionedStore implements VersionedStore {
   }
 
   async read<T>(branch: string, fn: (reader: BranchReader) => Promise<T>): Promise<T> {
-    return fn(new SqlBranchReader(this.db, await this.lineage(this.db, branch)));
+    return fn(new SqlBranchReader(this.db, await this.lineage(this.db, branch), this.observer));
   }
 
-  write<T>(branch: string, commit: CommitInfo, fn: (writer: BranchWriter) => Promise<T>): Promise<T> {
+  write<T>(
+    branch: string,
+    commit: CommitInfo,
+    fn: (writer: BranchWriter) => Promise<T>,
+    options: WriteOptions = {},
+  ): Promise<T> {
     return this.db.transaction(async (tx) => {
       // The row lock serialises commits on one branch: seq order is commit order, and checks made
       // inside fn (versions, unique values) cannot be raced by another writer.
@@ -140,8 +158,11 @@ export class SqlVersionedStore implements VersionedStore {
         lineage,
         { id: String(row.id), headCommit: row.head_commit },
         commit,
+        this.observer,
       );
       const result = await fn(writer);
+      // A caller that gave up (timeout) was told the write failed: it must not commit behind its back.
+      if (options.signal?.aborted) throw new Error('write abandoned by its caller; rolled back');
       await writer.finish();
       return result;
     });

@@ -49,6 +49,11 @@ export interface ListQuery {
   limit: number;
 }
 
+export interface WriteOptions {
+  /** Aborted: the write rolls back instead of committing (its caller has given up on it). */
+  signal?: AbortSignal;
+}
+
 export interface CommitInfo {
   author: string;
   message: string;
@@ -100,7 +105,21 @@ export interface VersionedStore {
   /** Reads the branch (NotFound if it does not exist). */
   read<T>(branch: string, fn: (reader: BranchReader) => Promise<T>): Promise<T>;
   /** Runs fn with the branch locked; its puts and removes become one commit. NotFound if no branch. */
-  write<T>(branch: string, commit: CommitInfo, fn: (writer: BranchWriter) => Promise<T>): Promise<T>;
+  write<T>(
+    branch: string,
+    commit: CommitInfo,
+    fn: (writer: BranchWriter) => Promise<T>,
+    options?: WriteOptions,
+  ): Promise<T>;
 }
 
 export const VERSIONED_STORE = Symbol('VersionedStore');
+
+/** Told of every read, by kind: `entity` loads bodies, `version` only the version, `list` a page. */
+export interface StoreObserver {
+  read(kind: 'entity' | 'version' | 'list'): void;
+}
+
+export const STORE_OBSERVER = Symbol('StoreObserver');
+
+export const NO_OBSERVER: StoreObserver = { read: () => undefined };

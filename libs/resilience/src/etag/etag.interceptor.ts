@@ -1,4 +1,4 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor, Optional } from '@nestjs/common';
 import { ModuleRef, Reflector } from '@nestjs/core';
 import { PreconditionRequired } from '@oms/common';
 import { OmsConfig } from '@oms/config';
@@ -7,6 +7,7 @@ import type { Request, Response } from 'express';
 import { Observable, map } from 'rxjs';
 import { CACHE_CONTROL, NotModified, VARY } from './not-modified';
 import { REVALIDATE, RevalidateOptions } from './revalidate.decorator';
+import { NO_EVENTS, RESILIENCE_EVENTS, ResilienceEvents } from '../resilience-events';
 
 const READS = new Set(['GET', 'HEAD']);
 const CONDITIONAL_WRITES = new Set(['PUT', 'PATCH', 'DELETE']);
@@ -21,11 +22,16 @@ const CONDITIONAL_WRITES = new Set(['PUT', 'PATCH', 'DELETE']);
  */
 @Injectable()
 export class EtagInterceptor implements NestInterceptor {
+  private readonly events: ResilienceEvents;
+
   constructor(
     private readonly config: OmsConfig,
     private readonly reflector: Reflector,
     private readonly moduleRef: ModuleRef,
-  ) {}
+    @Optional() @Inject(RESILIENCE_EVENTS) events: ResilienceEvents | null,
+  ) {
+    this.events = events ?? NO_EVENTS;
+  }
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     const request = context.switchToHttp().getRequest<Request>();
@@ -58,9 +64,11 @@ export class EtagInterceptor implements NestInterceptor {
     if (!options || condition === undefined) return;
     const service = this.moduleRef.get(options.service, { strict: false });
     const current = await options.tag(service, request);
+    const matched = weakMatch(condition, current);
+    this.events.revalidated(options.resource, matched);
     // A signal, not an error: no stack trace is worth capturing on the 304 path.
     // eslint-disable-next-line @typescript-eslint/only-throw-error
-    if (weakMatch(condition, current)) throw new NotModified(formatEtag(current!));
+    if (matched) throw new NotModified(formatEtag(current!));
   }
 }
 

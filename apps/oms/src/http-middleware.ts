@@ -1,4 +1,5 @@
 import { UnsupportedMediaTypeException } from '@nestjs/common';
+import { ValidationFailed } from '@oms/common';
 import type { NextFunction, Request, Response } from 'express';
 
 const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
@@ -22,4 +23,28 @@ export function requireJsonBodies(request: Request, _response: Response, next: N
 function hasBody(request: Request): boolean {
   const length = request.header('content-length');
   return request.header('transfer-encoding') !== undefined || (length !== undefined && length !== '0');
+}
+
+/** A body that is not JSON is a client error worth its own words (Nest would pass the parser's message on). */
+export function rejectMalformedJson(
+  error: unknown,
+  _request: Request,
+  _response: Response,
+  next: NextFunction,
+): void {
+  const malformed = (error as { type?: string } | null)?.type === 'entity.parse.failed';
+  next(
+    malformed
+      ? new ValidationFailed(
+          [{ path: '', message: 'is not valid JSON' }],
+          'The request body is not valid JSON.',
+        )
+      : error,
+  );
+}
+
+/** Shadows Express's req.fresh, so res.send never answers 304 on its own. */
+export function neverFresh(request: Request, _response: Response, next: NextFunction): void {
+  Object.defineProperty(request, 'fresh', { value: false });
+  next();
 }

@@ -1,0 +1,50 @@
+import { JwtService } from '@nestjs/jwt';
+import { PasswordHasher, TokenService, resolveJwtSecret } from '@oms/auth';
+import { ConfigError, loadConfig } from '@oms/config';
+import { DataDirectoryInUse, openStore } from '@oms/store';
+import { parseArgs } from 'node:util';
+
+const USAGE = 'usage: npm run create-admin -- --username <name> --password <password (8+ characters)>';
+const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+/**
+ * Creates or resets an admin in the configured store (idempotent) and prints an access token on its
+ * last line. On the embedded store it must run while the service is stopped (PGlite is single-process).
+ */
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { username: { type: 'string' }, password: { type: 'string' } },
+    strict: true,
+  });
+  const username = values.username ?? fail(USAGE);
+  const password = values.password ?? fail(USAGE);
+  if (!USERNAME.test(username)) fail(`--username must match ${USERNAME.source}`);
+  if (password.length < 8) fail('--password must be at least 8 characters');
+
+  const config = loadConfig();
+  const store = await openStore(config.store);
+  try {
+    const passwordHash = await new PasswordHasher().hash(password);
+    const { created } = await store.users.upsert({ username, passwordHash, roles: ['admin'] });
+    const secret = await resolveJwtSecret(config, store.settings);
+    const token = await new TokenService(new JwtService({ secret }), config).issue(username, ['admin']);
+    const where = config.store.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.store.dataDir}`;
+    process.stdout.write(`${created ? 'Created' : 'Reset'} admin '${username}' (${where}).\n`);
+    process.stdout.write(`Access token (expires in ${token.expiresIn} s):\n${token.accessToken}\n`);
+  } finally {
+    await store.client.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof DataDirectoryInUse) {
+    fail(`${error.message}\nStop the service, run create-admin, then start the service again.`);
+  }
+  if (error instanceof ConfigError) fail(error.message);
+  fail(`create-admin failed: ${error instanceof Error ? error.message : String(error)}`);
+});

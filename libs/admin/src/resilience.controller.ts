@@ -1,0 +1,67 @@
+import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { RequireRole } from '@oms/auth';
+import { OmsConfig } from '@oms/config';
+import { ApiProblems } from '@oms/http';
+import { BreakerRegistry, BreakerState, Bulkhead, CircuitBreaker } from '@oms/resilience';
+
+export class BreakerViewDto {
+  @ApiProperty() name: string;
+  @ApiProperty({ enum: ['closed', 'open', 'half-open'] }) state: BreakerState;
+  @ApiProperty({ type: Number, nullable: true, description: 'While open: seconds until trial calls' })
+  retryAfterSeconds: number | null;
+}
+
+export class BulkheadViewDto {
+  @ApiProperty() active: number;
+  @ApiProperty() queued: number;
+  @ApiProperty() maxConcurrent: number;
+  @ApiProperty() maxQueue: number;
+  @ApiProperty() queueTimeoutMs: number;
+}
+
+export class ResilienceViewDto {
+  @ApiProperty({ type: [BreakerViewDto] }) breakers: BreakerViewDto[];
+  @ApiProperty({ type: BulkheadViewDto }) bulkhead: BulkheadViewDto;
+}
+
+const view = (b: CircuitBreaker): BreakerViewDto => ({
+  name: b.name,
+  state: b.state,
+  retryAfterSeconds: b.state === 'open' ? b.retryAfterSeconds() : null,
+});
+
+/** Admin view of the breakers and the bulkhead; never touches the store. */
+@ApiTags('admin')
+@ApiBearerAuth()
+@RequireRole('admin')
+@Controller('admin/resilience')
+export class ResilienceController {
+  constructor(
+    private readonly breakers: BreakerRegistry,
+    private readonly bulkhead: Bulkhead,
+    private readonly config: OmsConfig,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Breakers, bulkhead and their limits' })
+  @ApiOkResponse({ type: ResilienceViewDto })
+  @ApiProblems(401, 403)
+  get(): ResilienceViewDto {
+    return {
+      breakers: this.breakers.all().map(view),
+      bulkhead: { active: this.bulkhead.active, queued: this.bulkhead.queued, ...this.config.backpressure },
+    };
+  }
+
+  @Post('breakers/:name/reset')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Close a breaker and clear its counts' })
+  @ApiOkResponse({ type: BreakerViewDto })
+  @ApiProblems(401, 403, 404)
+  reset(@Param('name') name: string): BreakerViewDto {
+    const breaker = this.breakers.find(name);
+    breaker.reset();
+    return view(breaker);
+  }
+}

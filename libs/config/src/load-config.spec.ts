@@ -1,0 +1,91 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'dotenv';
+import { DEFAULTS } from './environment';
+import { ConfigError, loadConfig } from './load-config';
+
+const envFile = (name: string) => parse(readFileSync(join(__dirname, '../../../config', name)));
+const SECRET = 'x'.repeat(32);
+
+describe('loadConfig', () => {
+  it('picks the development defaults when nothing is set', () => {
+    const config = loadConfig({});
+    expect(config.env).toBe('development');
+    expect(config.http.port).toBe(8090);
+    expect(config.metrics.port).toBe(8091);
+    expect(config.store).toMatchObject({ dataDir: './data', databaseUrl: undefined, timeoutMs: 5000 });
+    expect(config.redis.timeoutMs).toBe(250);
+  });
+
+  it('carries the seed values per environment', () => {
+    const dev = loadConfig({ OMS_ENV: 'development' });
+    const prod = loadConfig({ OMS_ENV: 'production', JWT_SECRET: SECRET });
+    expect([dev.breaker.failureThreshold, prod.breaker.failureThreshold]).toEqual([10, 3]);
+    expect([dev.breaker.errorRateThreshold, prod.breaker.errorRateThreshold]).toEqual([0.5, 0.2]);
+    expect([dev.backpressure.maxConcurrent, prod.backpressure.maxConcurrent]).toEqual([200, 50]);
+    expect([dev.backpressure.maxQueue, prod.backpressure.maxQueue]).toEqual([2000, 1000]);
+    expect([dev.cache.memoryTtlSeconds, dev.cache.redisTtlSeconds]).toEqual([60, 300]);
+    expect([dev.faultInjection.enabled, prod.faultInjection.enabled]).toEqual([true, false]);
+  });
+
+  it.each(['development', 'production'] as const)(
+    'has config/.env.%s equal to the built-in defaults',
+    (env) => {
+      const file = envFile(`.env.${env}`);
+      for (const [key, value] of Object.entries(DEFAULTS[env]))
+        expect([key, file[key]]).toEqual([key, value]);
+      expect(Object.keys(file).filter((k) => !(k in DEFAULTS[env]) && file[k] !== '')).toEqual([]);
+    },
+  );
+
+  it('lets the environment override a default, converting types', () => {
+    const config = loadConfig({
+      PORT: '9000',
+      ENABLE_ETAG_CACHING: 'false',
+      CIRCUIT_BREAKER_ERROR_RATE_THRESHOLD: '0.3',
+    });
+    expect(config.http.port).toBe(9000);
+    expect(config.etag.enabled).toBe(false);
+    expect(config.breaker.errorRateThreshold).toBe(0.3);
+  });
+
+  it('stops with a message naming every bad variable and its value', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', ENABLE_ETAG_CACHING: 'maybe', CIRCUIT_BREAKER_ERROR_RATE_THRESHOLD: '2' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    expect(message).toContain('PORT="eighty"');
+    expect(message).toContain('ENABLE_ETAG_CACHING="maybe"');
+    expect(message).toContain('CIRCUIT_BREAKER_ERROR_RATE_THRESHOLD="2"');
+    expect((error as ConfigError).problems).toHaveLength(3);
+  });
+
+  it('refuses an unknown OMS_ENV', () => {
+    expect(() => loadConfig({ OMS_ENV: 'staging' })).toThrow('OMS_ENV="staging"');
+  });
+
+  it('requires JWT_SECRET in production, without printing secrets', () => {
+    expect(() => loadConfig({ OMS_ENV: 'production' })).toThrow(/JWT_SECRET=\(unset\)/);
+    expect(() => loadConfig({ OMS_ENV: 'production', JWT_SECRET: 'short' })).toThrow(/JWT_SECRET=\(hidden\)/);
+    expect(loadConfig({ OMS_ENV: 'production', JWT_SECRET: SECRET }).auth.jwtSecret).toBe(SECRET);
+  });
+
+  it('rejects a DATABASE_URL that is not postgres and a REDIS_URL that is not redis', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow('DATABASE_URL');
+    expect(() => loadConfig({ REDIS_URL: 'http://x' })).toThrow('REDIS_URL');
+  });
+
+  it('takes the bootstrap admin only with a password of 8+ characters', () => {
+    expect(
+      loadConfig({ OMS_ADMIN_USERNAME: 'root', OMS_ADMIN_PASSWORD: 'long-enough' }).auth.bootstrapAdmin,
+    ).toEqual({
+      username: 'root',
+      password: 'long-enough',
+    });
+    expect(() => loadConfig({ OMS_ADMIN_USERNAME: 'root' })).toThrow('OMS_ADMIN_PASSWORD');
+  });
+});

@@ -1,0 +1,24 @@
+import { Global, Module } from '@nestjs/common';
+import { RESILIENCE_EVENTS } from '@oms/resilience';
+import { STORE_OBSERVER } from '@oms/store';
+import { HttpMetricsMiddleware } from './http-metrics.middleware';
+import { METRIC_PROVIDERS } from './metrics.providers';
+import { PrometheusEvents } from './prometheus-events';
+
+/**
+ * The contract's metrics, fed by the resilience layer, the store and an HTTP middleware (mounted first in
+ * createApp, so requests that fail in body parsing or match no route are timed too). They are served by a
+ * separate application on METRICS_PORT (see createMetricsApp), never on the API port.
+ */
+@Global()
+@Module({
+  providers: [
+    ...METRIC_PROVIDERS,
+    PrometheusEvents,
+    { provide: RESILIENCE_EVENTS, useExisting: PrometheusEvents },
+    { provide: STORE_OBSERVER, useExisting: PrometheusEvents },
+    HttpMetricsMiddleware,
+  ],
+  exports: [...METRIC_PROVIDERS, RESILIENCE_EVENTS, STORE_OBSERVER, HttpMetricsMiddleware],
+})
+export class MetricsModule {}

@@ -1,0 +1,59 @@
+import { makeCounterProvider, makeGaugeProvider, makeHistogramProvider } from '@willsoto/nestjs-prometheus';
+import { METRICS } from './metric-names';
+
+/** Every OMS metric, registered once per process in prom-client's default registry. */
+export const METRIC_PROVIDERS = [
+  makeGaugeProvider({
+    name: METRICS.breakerState,
+    help: 'Circuit breaker state: 0 closed, 1 open, 2 half-open',
+    labelNames: ['breaker'],
+  }),
+  makeCounterProvider({
+    name: METRICS.breakerTransitions,
+    help: 'Circuit breaker state transitions',
+    labelNames: ['breaker', 'to'],
+  }),
+  makeCounterProvider({
+    name: METRICS.breakerRejections,
+    help: 'Calls refused by an open (or saturated half-open) breaker',
+    labelNames: ['breaker'],
+  }),
+  makeCounterProvider({
+    name: METRICS.etagHits,
+    help: 'Revalidations answered 304',
+    labelNames: ['resource'],
+  }),
+  makeCounterProvider({
+    name: METRICS.etagMisses,
+    help: 'Revalidations whose tag did not match (full response sent)',
+    labelNames: ['resource'],
+  }),
+  makeCounterProvider({
+    name: METRICS.cacheRequests,
+    help: 'Cache look-ups per tier and result',
+    labelNames: ['tier', 'result'],
+  }),
+  makeCounterProvider({
+    name: METRICS.cacheInvalidations,
+    help: 'Cache invalidations applied, from this instance (local) or another (remote)',
+    labelNames: ['source'],
+  }),
+  makeGaugeProvider({ name: METRICS.queueSize, help: 'Requests waiting in the bulkhead queue' }),
+  makeGaugeProvider({ name: METRICS.activeRequests, help: 'Requests running inside the bulkhead' }),
+  makeCounterProvider({
+    name: METRICS.shed,
+    help: 'Requests shed by the bulkhead',
+    labelNames: ['reason'],
+  }),
+  makeHistogramProvider({
+    name: METRICS.httpDuration,
+    help: 'HTTP request duration by route template',
+    labelNames: ['method', 'route', 'status_code'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  }),
+  makeCounterProvider({
+    name: METRICS.storeReads,
+    help: 'Reads from the store by kind (entity = a full read, version = the version alone)',
+    labelNames: ['operation'],
+  }),
+];

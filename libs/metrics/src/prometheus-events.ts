@@ -1,0 +1,72 @@
+import { Injectable } from '@nestjs/common';
+import { InjectMetric } from '@willsoto/nestjs-prometheus';
+import { BREAKER_STATE_VALUE, BreakerState, ResilienceEvents, ShedReason } from '@oms/resilience';
+import { StoreObserver } from '@oms/store';
+import { Counter, Gauge } from 'prom-client';
+import { METRICS } from './metric-names';
+
+const REVALIDATED_RESOURCES = ['document', 'object-type', 'object-type-list'];
+
+/** Turns what the resilience layer and the store report into the contract's metrics. */
+@Injectable()
+export class PrometheusEvents implements ResilienceEvents, StoreObserver {
+  constructor(
+    @InjectMetric(METRICS.breakerState) private readonly breakerState: Gauge,
+    @InjectMetric(METRICS.breakerTransitions) private readonly transitions: Counter,
+    @InjectMetric(METRICS.breakerRejections) private readonly rejections: Counter,
+    @InjectMetric(METRICS.etagHits) private readonly etagHits: Counter,
+    @InjectMetric(METRICS.etagMisses) private readonly etagMisses: Counter,
+    @InjectMetric(METRICS.queueSize) private readonly queueSize: Gauge,
+    @InjectMetric(METRICS.activeRequests) private readonly activeRequests: Gauge,
+    @InjectMetric(METRICS.shed) private readonly shedTotal: Counter,
+    @InjectMetric(METRICS.storeReads) private readonly storeReads: Counter,
+    @InjectMetric(METRICS.cacheRequests) cacheRequests: Counter,
+    @InjectMetric(METRICS.cacheInvalidations) cacheInvalidations: Counter,
+  ) {
+    // Series that exist before anything happens, so dashboards and alerts see zeros rather than gaps.
+    for (const reason of ['queue_full', 'queue_timeout']) shedTotal.labels(reason).inc(0);
+    for (const resource of REVALIDATED_RESOURCES) {
+      etagHits.labels(resource).inc(0);
+      etagMisses.labels(resource).inc(0);
+    }
+    for (const tier of ['memory', 'redis']) {
+      for (const result of ['hit', 'miss', 'error']) cacheRequests.labels(tier, result).inc(0);
+    }
+    for (const source of ['local', 'remote']) cacheInvalidations.labels(source).inc(0);
+    for (const kind of ['entity', 'version', 'list']) storeReads.labels(kind).inc(0);
+    queueSize.set(0);
+    activeRequests.set(0);
+  }
+
+  breakerCreated(breaker: string): void {
+    this.breakerState.labels(breaker).set(BREAKER_STATE_VALUE.closed);
+    this.rejections.labels(breaker).inc(0);
+    for (const to of ['open', 'half-open', 'closed']) this.transitions.labels(breaker, to).inc(0);
+  }
+
+  breakerTransition(breaker: string, to: BreakerState): void {
+    this.breakerState.labels(breaker).set(BREAKER_STATE_VALUE[to]);
+    this.transitions.labels(breaker, to).inc();
+  }
+
+  breakerRejected(breaker: string): void {
+    this.rejections.labels(breaker).inc();
+  }
+
+  shed(reason: ShedReason): void {
+    this.shedTotal.labels(reason).inc();
+  }
+
+  occupancy(active: number, queued: number): void {
+    this.activeRequests.set(active);
+    this.queueSize.set(queued);
+  }
+
+  revalidated(resource: string, notModified: boolean): void {
+    (notModified ? this.etagHits : this.etagMisses).labels(resource).inc();
+  }
+
+  read(kind: 'entity' | 'version' | 'list'): void {
+    this.storeReads.labels(kind).inc();
+  }
+}

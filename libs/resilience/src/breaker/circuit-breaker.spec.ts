@@ -1,0 +1,87 @@
+import { BreakerOpen } from '../errors';
+import { BreakerState, NO_EVENTS, ResilienceEvents } from '../resilience-events';
+import { CircuitBreaker } from './circuit-breaker';
+
+class ClientError extends Error {}
+
+function make(overrides: Partial<ConstructorParameters<typeof CircuitBreaker>[1]> = {}, events = NO_EVENTS) {
+  return new CircuitBreaker(
+    'test',
+    {
+      consecutiveFailures: 2,
+      errorRate: 0.5,
+      windowMs: 60_000,
+      minCalls: 100,
+      halfOpenAfterMs: 1_000,
+      halfOpenMaxCalls: 1,
+      isFailure: (e) => !(e instanceof ClientError),
+      ...overrides,
+    },
+    events,
+  );
+}
+
+const fail = () => Promise.reject(new Error('server failure'));
+
+describe('CircuitBreaker', () => {
+  beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));
+  afterEach(() => jest.useRealTimers());
+
+  it('opens after consecutive failures and then refuses without running the call', async () => {
+    const transitions: BreakerState[] = [];
+    const events: ResilienceEvents = { ...NO_EVENTS, breakerTransition: (_, to) => transitions.push(to) };
+    const breaker = make({}, events);
+    await expect(breaker.execute(fail)).rejects.toThrow('server failure');
+    await expect(breaker.execute(fail)).rejects.toThrow('server failure');
+    expect(breaker.state).toBe('open');
+    const call = jest.fn(() => Promise.resolve('ran'));
+    const refused = breaker.execute(call);
+    await expect(refused).rejects.toBeInstanceOf(BreakerOpen);
+    await expect(refused).rejects.toMatchObject({ retryAfterSeconds: 1 });
+    expect(call).not.toHaveBeenCalled();
+    expect(transitions).toEqual(['open']);
+  });
+
+  it('never counts client errors', async () => {
+    const breaker = make();
+    for (let i = 0; i < 5; i++)
+      await expect(breaker.execute(() => Promise.reject(new ClientError()))).rejects.toThrow();
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('admits at most halfOpenMaxCalls trial calls, and the first success closes it', async () => {
+    const breaker = make({ halfOpenMaxCalls: 2 });
+    await expect(breaker.execute(fail)).rejects.toThrow();
+    await expect(breaker.execute(fail)).rejects.toThrow();
+    jest.advanceTimersByTime(1_000);
+    let release!: () => void;
+    const slow = new Promise<string>((resolve) => (release = () => resolve('trial')));
+    const first = breaker.execute(() => slow);
+    expect(breaker.state).toBe('half-open');
+    const second = breaker.execute(() => Promise.resolve('second trial'));
+    await expect(breaker.execute(() => Promise.resolve('third'))).rejects.toBeInstanceOf(BreakerOpen);
+    release();
+    await expect(first).resolves.toBe('trial');
+    await expect(second).resolves.toBe('second trial');
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('reopens when a trial call fails', async () => {
+    const breaker = make();
+    await expect(breaker.execute(fail)).rejects.toThrow();
+    await expect(breaker.execute(fail)).rejects.toThrow();
+    jest.advanceTimersByTime(1_000);
+    await expect(breaker.execute(fail)).rejects.toThrow('server failure');
+    expect(breaker.state).toBe('open');
+    await expect(breaker.execute(() => Promise.resolve())).rejects.toBeInstanceOf(BreakerOpen);
+  });
+
+  it('resets to closed on demand', async () => {
+    const breaker = make();
+    await expect(breaker.execute(fail)).rejects.toThrow();
+    await expect(breaker.execute(fail)).rejects.toThrow();
+    breaker.reset();
+    expect(breaker.state).toBe('closed');
+    await expect(breaker.execute(() => Promise.resolve('ok'))).resolves.toBe('ok');
+  });
+});

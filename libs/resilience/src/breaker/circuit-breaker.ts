@@ -1,0 +1,108 @@
+import { Logger } from '@nestjs/common';
+import {
+  BrokenCircuitError,
+  CircuitBreakerPolicy,
+  CircuitState,
+  circuitBreaker,
+  handleWhen,
+} from 'cockatiel';
+import { BreakerOpen } from '../errors';
+import { BreakerState, ResilienceEvents } from '../resilience-events';
+import { FailureWindowBreaker, FailureWindowOptions } from './failure-window-breaker';
+
+export interface CircuitBreakerOptions extends Omit<FailureWindowOptions, 'now'> {
+  halfOpenAfterMs: number;
+  /** Calls admitted while half-open; the rest are refused at once. */
+  halfOpenMaxCalls: number;
+  isFailure: (error: unknown) => boolean;
+}
+
+const STATES: Record<CircuitState, BreakerState> = {
+  [CircuitState.Closed]: 'closed',
+  [CircuitState.Open]: 'open',
+  [CircuitState.HalfOpen]: 'half-open',
+  [CircuitState.Isolated]: 'open',
+};
+
+/**
+ * A named breaker: cockatiel's CircuitBreakerPolicy with the FailureWindowBreaker rule, plus a gate that
+ * bounds half-open trial calls (cockatiel makes extra calls wait for its single test call instead).
+ * Open, it refuses at once with BreakerOpen (503 + Retry-After) without running the call.
+ */
+export class CircuitBreaker {
+  private policy!: CircuitBreakerPolicy;
+  private openedAt = 0;
+  private trials = 0;
+  private readonly logger = new Logger('CircuitBreaker');
+
+  constructor(
+    readonly name: string,
+    private readonly options: CircuitBreakerOptions,
+    private readonly events: ResilienceEvents,
+  ) {
+    this.policy = this.build();
+  }
+
+  get state(): BreakerState {
+    return STATES[this.policy.state];
+  }
+
+  async execute<T>(fn: () => Promise<T>): Promise<T> {
+    const state = this.policy.state;
+    if (state === CircuitState.Open && Date.now() - this.openedAt < this.options.halfOpenAfterMs) {
+      throw this.reject();
+    }
+    const trial = state !== CircuitState.Closed;
+    if (trial) {
+      if (this.trials >= this.options.halfOpenMaxCalls) throw this.reject();
+      this.trials++;
+    }
+    try {
+      return await this.policy.execute(fn);
+    } catch (error) {
+      if (error instanceof BrokenCircuitError) throw this.reject();
+      throw error;
+    } finally {
+      if (trial) this.trials--;
+    }
+  }
+
+  /** Seconds until trial calls are admitted again (at least 1). */
+  retryAfterSeconds(): number {
+    const left = this.openedAt + this.options.halfOpenAfterMs - Date.now();
+    return Math.max(1, Math.ceil(left / 1000));
+  }
+
+  /** Back to closed with empty counts (admin action). */
+  reset(): void {
+    const wasClosed = this.policy.state === CircuitState.Closed;
+    this.policy = this.build();
+    this.trials = 0;
+    if (!wasClosed) this.transition('closed');
+  }
+
+  private reject(): BreakerOpen {
+    this.events.breakerRejected(this.name);
+    return new BreakerOpen(this.name, this.retryAfterSeconds());
+  }
+
+  private build(): CircuitBreakerPolicy {
+    const { halfOpenAfterMs, isFailure, consecutiveFailures, errorRate, windowMs, minCalls } = this.options;
+    const policy = circuitBreaker(handleWhen(isFailure), {
+      halfOpenAfter: halfOpenAfterMs,
+      breaker: new FailureWindowBreaker({ consecutiveFailures, errorRate, windowMs, minCalls }),
+    });
+    policy.onBreak(() => {
+      this.openedAt = Date.now();
+    });
+    policy.onStateChange((state) => {
+      if (policy === this.policy) this.transition(STATES[state]);
+    });
+    return policy;
+  }
+
+  private transition(to: BreakerState): void {
+    this.logger.warn({ message: 'circuit breaker transition', breaker: this.name, to });
+    this.events.breakerTransition(this.name, to);
+  }
+}

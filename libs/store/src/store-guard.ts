@@ -1,0 +1,110 @@
+import { NewUser, UserRecord, UserStore } from './user-store';
+import {
+  Branch,
+  BranchReader,
+  BranchWriter,
+  Commit,
+  CommitInfo,
+  VersionedStore,
+  WriteOptions,
+} from './versioned-store';
+
+/**
+ * Wraps every store operation: the resilience layer plugs its breaker, timeout and fault injection in
+ * here, so the store itself stays plain.
+ */
+export interface StoreGuard {
+  /** Runs one operation; `signal` aborts when the guard gives up on it (a write then rolls back). */
+  run<T>(operation: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T>;
+  /** Runs a health probe: bounded in time, but never refused by a breaker. */
+  probe<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+export const STORE_GUARD = Symbol('StoreGuard');
+
+/** The versioned store with each operation run through a guard. */
+export class GuardedVersionedStore implements VersionedStore {
+  constructor(
+    private readonly inner: VersionedStore,
+    private readonly guard: StoreGuard,
+  ) {}
+
+  ping(): Promise<void> {
+    return this.guard.probe(() => this.inner.ping());
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  listBranches(): Promise<Branch[]> {
+    return this.guard.run('listBranches', () => this.inner.listBranches());
+  }
+
+  getBranch(name: string): Promise<Branch | null> {
+    return this.guard.run('getBranch', () => this.inner.getBranch(name));
+  }
+
+  createBranch(name: string, from: string, author: string): Promise<Branch> {
+    return this.guard.run('createBranch', () => this.inner.createBranch(name, from, author));
+  }
+
+  deleteBranch(name: string): Promise<void> {
+    return this.guard.run('deleteBranch', () => this.inner.deleteBranch(name));
+  }
+
+  listCommits(branch: string, limit: number, beforeSeq?: number): Promise<Commit[]> {
+    return this.guard.run('listCommits', () => this.inner.listCommits(branch, limit, beforeSeq));
+  }
+
+  schemaVersion(branch: string): Promise<string> {
+    return this.guard.run('schemaVersion', () => this.inner.schemaVersion(branch));
+  }
+
+  read<T>(branch: string, fn: (reader: BranchReader) => Promise<T>): Promise<T> {
+    return this.guard.run('read', () => this.inner.read(branch, fn));
+  }
+
+  write<T>(
+    branch: string,
+    commit: CommitInfo,
+    fn: (writer: BranchWriter) => Promise<T>,
+    options?: WriteOptions,
+  ): Promise<T> {
+    return this.guard.run('write', (signal) =>
+      this.inner.write(branch, commit, fn, { ...options, signal: options?.signal ?? signal }),
+    );
+  }
+}
+
+/** Users with each operation run through a guard. */
+export class GuardedUserStore implements UserStore {
+  constructor(
+    private readonly inner: UserStore,
+    private readonly guard: StoreGuard,
+  ) {}
+
+  find(username: string): Promise<UserRecord | null> {
+    return this.guard.run('findUser', () => this.inner.find(username));
+  }
+
+  list(): Promise<UserRecord[]> {
+    return this.guard.run('listUsers', () => this.inner.list());
+  }
+
+  create(user: NewUser): Promise<UserRecord> {
+    return this.guard.run('createUser', () => this.inner.create(user));
+  }
+
+  upsert(user: NewUser): Promise<{ created: boolean }> {
+    return this.guard.run('upsertUser', () => this.inner.upsert(user));
+  }
+
+  createIfMissing(user: NewUser): Promise<boolean> {
+    return this.guard.run('createUserIfMissing', () => this.inner.createIfMissing(user));
+  }
+
+  delete(username: string): Promise<boolean> {
+    return this.guard.run('deleteUser', () => this.inner.delete(username));
+  }
+}

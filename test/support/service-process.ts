@@ -1,0 +1,109 @@
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '../..');
+export const MAIN = join(ROOT, 'dist/apps/oms/src/main.js');
+export const CREATE_ADMIN = join(ROOT, 'dist/apps/oms/src/cli/create-admin.js');
+
+/** The process suites run the built service, as users do; `npm test` builds first. */
+export function requireBuild(): void {
+  if (!existsSync(MAIN) || !existsSync(CREATE_ADMIN)) {
+    throw new Error(`${MAIN} is missing: run \`npm run build\` (npm test does it) before the process suites`);
+  }
+}
+
+export interface RunningService {
+  port: number;
+  url: string;
+  process: ChildProcess;
+  /** Every JSON log line so far. */
+  logs: Record<string, unknown>[];
+  stderr: string[];
+  /** Sends a signal and resolves with the exit code (or the signal name). */
+  stop(signal?: NodeJS.Signals): Promise<number | string>;
+}
+
+const BASE_ENV = {
+  OMS_ENV: 'test',
+  LOG_LEVEL: 'info',
+  PORT: '0',
+  METRICS_PORT: '0',
+  PATH: process.env.PATH ?? '',
+};
+
+/** Starts `node dist/.../main.js` with env and waits (bounded) until it logs that it listens. */
+export function startService(env: Record<string, string>, timeoutMs = 30_000): Promise<RunningService> {
+  requireBuild();
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...BASE_ENV, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Record<string, unknown>[] = [];
+  const stderr: string[] = [];
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  );
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`service did not start within ${timeoutMs} ms: ${stderr.join('')}`));
+    }, timeoutMs);
+    let buffer = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      let newline: number;
+      while ((newline = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        try {
+          const entry = JSON.parse(line) as Record<string, unknown>;
+          logs.push(entry);
+          const message = entry.message as { message?: string; port?: number } | undefined;
+          if (message?.message === 'OMS listening' && message.port) {
+            clearTimeout(timer);
+            const port = message.port;
+            resolve({
+              port,
+              url: `http://127.0.0.1:${port}`,
+              process: child,
+              logs,
+              stderr,
+              stop: (signal = 'SIGTERM') => {
+                child.kill(signal);
+                return exited;
+              },
+            });
+          }
+        } catch {
+          logs.push({ unparsed: line });
+        }
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`service exited (${code}) before listening: ${stderr.join('')}`));
+    });
+  });
+}
+
+/** Runs the built create-admin CLI to completion. */
+export function runCreateAdmin(args: string[], env: Record<string, string>) {
+  requireBuild();
+  return spawnSync(process.execPath, [CREATE_ADMIN, ...args], {
+    env: { ...BASE_ENV, ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+}
+
+/** Runs the built service expecting it to refuse to start. */
+export function runServiceToExit(env: Record<string, string>) {
+  requireBuild();
+  return spawnSync(process.execPath, [MAIN], {
+    env: { ...BASE_ENV, ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+}
