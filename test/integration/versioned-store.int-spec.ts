@@ -171,6 +171,30 @@ describe.each(storeTargets())('VersionedStore on $name', (target) => {
       expect((await store.getBranch('main'))?.head).toBe(head);
     });
 
+    it('rolls back a write whose caller gave up (aborted signal) instead of committing', async () => {
+      const head = (await store.getBranch('main'))?.head;
+      const controller = new AbortController();
+      await expect(
+        store.write(
+          'main',
+          alice,
+          async (w) => {
+            await w.put('document', 'abandoned', doc('late'));
+            controller.abort(); // the caller timed out while the write was running
+          },
+          { signal: controller.signal },
+        ),
+      ).rejects.toThrow('rolled back');
+      expect(await get('main', 'abandoned')).toBeNull();
+      expect((await store.getBranch('main'))?.head).toBe(head);
+    });
+
+    it('reads a version without the body', async () => {
+      const written = await put('main', 'versioned', doc('v'));
+      expect(await store.read('main', (r) => r.version('document', 'versioned'))).toBe(written.version);
+      expect(await store.read('main', (r) => r.version('document', 'never-written'))).toBeNull();
+    });
+
     it('runs the check under the lock and aborts on its error', async () => {
       await put('main', 'chk', doc('c'));
       await expect(
