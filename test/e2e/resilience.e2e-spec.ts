@@ -37,7 +37,10 @@ async function resetAll(t: TestApp) {
   }
 }
 
-const getDoc = (t: TestApp, id = 'nobody') => t.http.get(`/api/v1/documents/crud/${id}`).set(t.as('viewer'));
+let unique = 0;
+// A fresh id each time: a cached answer (even a cached 404) would never reach the store.
+const getDoc = (t: TestApp, id = `nobody-${++unique}`) =>
+  t.http.get(`/api/v1/documents/crud/${id}`).set(t.as('viewer'));
 
 describe.each(storeTargets())('circuit breakers on $name', (target: StoreTarget) => {
   let t: TestApp;
@@ -349,30 +352,50 @@ describe.each(storeTargets())('revalidation and metrics on $name', (target: Stor
   });
   afterAll(() => t?.close());
 
-  it('answers a matching revalidation with 304 from the version alone, with no full read of the store', async () => {
-    const first = await getDoc(t, 'thing-1').expect(200);
-    const etag = first.headers.etag;
+  it('answers a revalidation on a memory hit with 304, touching neither Redis nor the store', async () => {
+    const first = await getDoc(t, 'thing-1').expect(200); // fills the cache
+    const etag = first.headers.etag as string;
     const before = await scrape(t.metrics);
     await getDoc(t, 'thing-1').set('If-None-Match', etag).expect(304);
     const after = await scrape(t.metrics);
     const delta = (name: string, labels: Record<string, string>) =>
       seriesValue(after, name, labels)! - seriesValue(before, name, labels)!;
     expect(delta('store_reads_total', { operation: 'entity' })).toBe(0);
-    expect(delta('store_reads_total', { operation: 'version' })).toBe(1);
+    expect(delta('store_reads_total', { operation: 'version' })).toBe(0);
+    expect(delta('cache_requests_total', { tier: 'memory', result: 'hit' })).toBe(1);
+    expect(delta('cache_requests_total', { tier: 'redis', result: 'hit' }) || 0).toBe(0);
+    expect(delta('cache_requests_total', { tier: 'redis', result: 'miss' }) || 0).toBe(0);
     expect(delta('etag_cache_hits_total', { resource: 'document' })).toBe(1);
+  });
 
-    // A full GET, by contrast, does read the entity.
-    const beforeFull = await scrape(t.metrics);
-    await getDoc(t, 'thing-1').set('If-None-Match', '"0"').expect(200);
-    const afterFull = await scrape(t.metrics);
-    expect(
-      seriesValue(afterFull, 'store_reads_total', { operation: 'entity' })! -
-        seriesValue(beforeFull, 'store_reads_total', { operation: 'entity' })!,
-    ).toBe(1);
-    expect(
-      seriesValue(afterFull, 'etag_cache_misses_total', { resource: 'document' })! -
-        seriesValue(beforeFull, 'etag_cache_misses_total', { resource: 'document' })!,
-    ).toBe(1);
+  it('answers a revalidation with nothing cached from the version alone, with no full read of the store', async () => {
+    const cold = await startTestApp(target, { MEMORY_CACHE_TTL_SECONDS: '0' });
+    try {
+      await given(cold).type('Thing', [{ name: 'label', dataType: 'string' }]);
+      const created = await given(cold).document('Thing', { label: 'x' }, 'thing-2');
+      const etag = `"${created.version as number}"`;
+      const before = await scrape(cold.metrics);
+      await getDoc(cold, 'thing-2').set('If-None-Match', etag).expect(304);
+      const after = await scrape(cold.metrics);
+      const delta = (name: string, labels: Record<string, string>) =>
+        seriesValue(after, name, labels)! - seriesValue(before, name, labels)!;
+      expect(delta('store_reads_total', { operation: 'entity' })).toBe(0);
+      expect(delta('store_reads_total', { operation: 'version' })).toBe(1);
+
+      // A full GET, by contrast, reads the entity.
+      await getDoc(cold, 'thing-2').set('If-None-Match', '"0"').expect(200);
+      const full = await scrape(cold.metrics);
+      expect(
+        seriesValue(full, 'store_reads_total', { operation: 'entity' })! -
+          seriesValue(after, 'store_reads_total', { operation: 'entity' })!,
+      ).toBe(1);
+      expect(
+        seriesValue(full, 'etag_cache_misses_total', { resource: 'document' })! -
+          seriesValue(after, 'etag_cache_misses_total', { resource: 'document' })!,
+      ).toBe(1);
+    } finally {
+      await cold.close();
+    }
   });
 
   it('labels the request histogram by route template, never by raw path', async () => {

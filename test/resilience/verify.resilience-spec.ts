@@ -108,10 +108,11 @@ describe.each(storeTargets())('resilience of the running service on $name', (tar
 
   it('2. opens the store breaker under injected store failures and then refuses at once', async () => {
     expect((await fault({ errorRate: 1, latencyMs: 0 })).status).toBe(200);
+    // Ids never read before: a cached answer would be served without touching the failing store.
     const failures = [];
-    for (let i = 0; i < 3; i++) failures.push((await api('GET', '/api/v1/documents/crud/p1')).status);
+    for (let i = 0; i < 3; i++) failures.push((await api('GET', `/api/v1/documents/crud/cold-${i}`)).status);
     expect(failures).toEqual([503, 503, 503]);
-    const refused = await api('GET', '/api/v1/documents/crud/p1');
+    const refused = await api('GET', '/api/v1/documents/crud/cold-3');
     expect(refused.status).toBe(503);
     expect(refused.body.breaker).toBeDefined();
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
@@ -123,7 +124,7 @@ describe.each(storeTargets())('resilience of the running service on $name', (tar
   it('3. recovers once the store is healthy again', async () => {
     expect((await fault(null)).status).toBe(204);
     await sleep(1100);
-    expect((await api('GET', '/api/v1/documents/crud/p1')).status).toBe(200);
+    expect((await api('GET', '/api/v1/documents/crud/cold-4')).status).toBe(404); // an answer: the trial succeeded
     const text = await metrics();
     expect(seriesValue(text, 'circuit_breaker_state', { breaker: 'store' })).toBe(0);
     expect(

@@ -1,9 +1,11 @@
 import { INestApplication } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@oms/config';
 import type { Server } from 'node:http';
 import request from 'supertest';
 import TestAgent from 'supertest/lib/agent';
 import { createApps } from '../../apps/oms/src/create-app';
+import { StoreLocation } from '@oms/store';
 import { StoreTarget } from './store-targets';
 
 export const ADMIN = { username: 'admin', password: 'admin-password-1' };
@@ -28,6 +30,22 @@ export interface TestApp {
  */
 export async function startTestApp(target: StoreTarget, env: Record<string, string> = {}): Promise<TestApp> {
   const { location, cleanup } = await target.provision();
+  const redis: Record<string, string> = target.redisUrl
+    ? // Each app its own key space, so files running in parallel on one Redis never see each other's keys.
+      { REDIS_URL: target.redisUrl, REDIS_CACHE_PREFIX: `oms-test-${randomUUID()}:` }
+    : {};
+  return bootTestApp(location, { ...redis, ...env }, cleanup);
+}
+
+/**
+ * Boots an application on an existing store location (several may share one PostgreSQL, as instances of
+ * one deployment do); `cleanup` runs when it closes.
+ */
+export async function bootTestApp(
+  location: StoreLocation,
+  env: Record<string, string>,
+  cleanup: () => Promise<void> = () => Promise.resolve(),
+): Promise<TestApp> {
   const config = loadConfig({
     OMS_ENV: 'test',
     JWT_SECRET: TEST_JWT_SECRET,
@@ -47,11 +65,11 @@ export async function startTestApp(target: StoreTarget, env: Record<string, stri
       .accessToken as string;
   const admin = await login(ADMIN.username, ADMIN.password);
   for (const role of ['editor', 'viewer']) {
-    await http
+    const res = await http
       .post('/api/v1/users')
       .set('Authorization', `Bearer ${admin}`)
-      .send({ username: role, password: `${role}-password`, roles: [role] })
-      .expect(201);
+      .send({ username: role, password: `${role}-password`, roles: [role] });
+    if (res.status !== 201 && res.status !== 409) throw new Error(`creating ${role}: ${res.status}`);
   }
   const tokens = {
     admin,

@@ -4,6 +4,8 @@ import { IN_CI, freshPostgresDatabase } from './postgres';
 
 export interface StoreTarget {
   name: 'pglite' | 'postgres';
+  /** The embedded default runs memory-only; the real-services target adds Redis when REDIS_URL is set. */
+  redisUrl?: string;
   /** A fresh, migrated-on-open location for one test file. */
   provision(): Promise<{ location: StoreLocation; cleanup: () => Promise<void> }>;
 }
@@ -18,6 +20,7 @@ const pglite: StoreTarget = {
 
 const postgres: StoreTarget = {
   name: 'postgres',
+  redisUrl: process.env.REDIS_URL,
   provision: async () => {
     const { databaseUrl, cleanup } = await freshPostgresDatabase();
     return { location: { databaseUrl, dataDir: 'unused' }, cleanup };
@@ -25,10 +28,13 @@ const postgres: StoreTarget = {
 };
 
 /**
- * The stores every store-backed suite runs on: PGlite always, PostgreSQL when DATABASE_URL is set.
- * In CI a missing DATABASE_URL is an error, never a silent skip.
+ * The stores every store-backed suite runs on: PGlite (memory cache only) always, PostgreSQL (with the
+ * Redis tier when REDIS_URL is set) when DATABASE_URL is set. In CI a missing service is an error, never
+ * a silent skip.
  */
 export function storeTargets(): StoreTarget[] {
+  if (IN_CI && !process.env.REDIS_URL)
+    throw new Error('CI=true but REDIS_URL is not set: the Redis tier cannot be tested');
   if (process.env.DATABASE_URL) return [pglite, postgres];
   if (IN_CI) throw new Error('CI=true but DATABASE_URL is not set: the PostgreSQL suites cannot run');
   process.emitWarning('DATABASE_URL is not set: store suites run on PGlite only');

@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AdminModule } from '@oms/admin';
 import { AuthModule } from '@oms/auth';
 import { BranchesModule } from '@oms/branches';
+import { CachingModule } from '@oms/caching';
 import { ConfigModule, OmsConfig } from '@oms/config';
 import { DocumentsModule } from '@oms/documents';
 import { HealthModule } from '@oms/health';
@@ -20,6 +21,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         MetricsModule,
         ResilienceModule.forRoot(),
+        CachingModule,
         StoreModule,
         AuthModule,
         HealthModule,

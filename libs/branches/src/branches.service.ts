@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { NotFound } from '@oms/common';
+import { ReadThroughCache } from '@oms/caching';
 import { decodeCursor, encodeCursor } from '@oms/http';
 import { MAIN_BRANCH, VERSIONED_STORE, VersionedStore } from '@oms/store';
 import { BranchResponseDto, CommitResponseDto, toBranchResponse, toCommitResponse } from './branch.dto';
@@ -18,7 +19,10 @@ export interface CommitPage {
 /** Branches and their history. */
 @Injectable()
 export class BranchesService {
-  constructor(@Inject(VERSIONED_STORE) private readonly store: VersionedStore) {}
+  constructor(
+    @Inject(VERSIONED_STORE) private readonly store: VersionedStore,
+    private readonly cache: ReadThroughCache,
+  ) {}
 
   async list(): Promise<BranchResponseDto[]> {
     return (await this.store.listBranches()).map(toBranchResponse);
@@ -30,12 +34,16 @@ export class BranchesService {
     return toBranchResponse(branch);
   }
 
+  /** A branch name may have been used before: nothing cached under it can be trusted (here and on create). */
   async create(name: string, from: string = MAIN_BRANCH, author: string): Promise<BranchResponseDto> {
-    return toBranchResponse(await this.store.createBranch(name, from, author));
+    const branch = await this.store.createBranch(name, from, author);
+    await this.cache.purgeBranch(name);
+    return toBranchResponse(branch);
   }
 
-  delete(name: string): Promise<void> {
-    return this.store.deleteBranch(name);
+  async delete(name: string): Promise<void> {
+    await this.store.deleteBranch(name);
+    await this.cache.purgeBranch(name);
   }
 
   async commits(branch: string, limit = 50, cursor?: string): Promise<CommitPage> {

@@ -19,7 +19,15 @@ import {
   referencesTo,
   withoutNulls,
 } from '@oms/schemas';
-import { BranchReader, BranchWriter, EntityRecord, VERSIONED_STORE, VersionedStore } from '@oms/store';
+import {
+  BranchReader,
+  BranchWriter,
+  CommitInfo,
+  EntityRecord,
+  VERSIONED_STORE,
+  VersionedStore,
+} from '@oms/store';
+import { ReadThroughCache } from '@oms/caching';
 import { validateBody } from '@oms/http';
 import {
   CreateDocumentDto,
@@ -48,16 +56,38 @@ export class DocumentsService {
   constructor(
     @Inject(VERSIONED_STORE) private readonly store: VersionedStore,
     private readonly validator: DocumentSchemaValidator,
+    private readonly cache: ReadThroughCache,
   ) {}
 
   async get(branch: string, id: string): Promise<DocumentResponseDto> {
-    return toDocumentResponse(await this.store.read(branch, (r) => this.require(r, branch, id)));
+    const found = await this.cache.read(this.cache.keys.document(branch, id), async () => {
+      const record = await this.store.read(branch, (r) => r.get<DocumentProperties>('document', id));
+      return record ? toDocumentResponse(record) : null;
+    });
+    if (!found) throw new NotFound('Document', id, `on branch '${branch}'`);
+    return found;
   }
 
-  /** The current entity tag (for revalidation, without reading the body), or null when absent. */
+  /** The current entity tag (for revalidation), or null when absent; from the cache, else the version alone. */
   async tag(branch: string, id: string): Promise<string | null> {
-    const version = await this.store.read(branch, (r) => r.version('document', id));
+    const cached = await this.cache.peek<DocumentResponseDto | null>(this.cache.keys.document(branch, id));
+    const version =
+      cached !== undefined
+        ? (cached?.version ?? null)
+        : await this.store.read(branch, (r) => r.version('document', id));
     return version === null ? null : String(version);
+  }
+
+  /** One commit on the branch; once it is in, the document's cached copies are dropped everywhere. */
+  private async write<T>(
+    branch: string,
+    id: string,
+    commit: CommitInfo,
+    fn: (w: BranchWriter) => Promise<T>,
+  ): Promise<T> {
+    const result = await this.store.write(branch, commit, fn);
+    await this.cache.invalidate([this.cache.keys.document(branch, id)]);
+    return result;
   }
 
   async list(query: ParsedListQuery): Promise<DocumentListResponseDto> {
@@ -86,7 +116,7 @@ export class DocumentsService {
     const { value: dto, violations } = validateBody(CreateDocumentDto, body);
     const id = typeof dto.id === 'string' ? dto.id : randomUUID();
     const message = ctx.message ?? `Create ${String(dto.objectType)} ${id}`;
-    return this.store.write(branch, { author: ctx.author, message }, async (w) => {
+    return this.write(branch, id, { author: ctx.author, message }, async (w) => {
       const found = await this.findType(w, branch, dto.objectType, violations);
       const { type, properties } = await this.validated(w, branch, found, dto.properties, violations);
       await this.checkUnique(w, type, id, properties);
@@ -107,7 +137,7 @@ export class DocumentsService {
   ): Promise<WriteResult<DocumentResponseDto>> {
     const { value: dto, violations } = validateBody(ReplaceDocumentDto, body);
     const message = ctx.message ?? `Replace document ${id}`;
-    return this.store.write(branch, { author: ctx.author, message }, async (w) => {
+    return this.write(branch, id, { author: ctx.author, message }, async (w) => {
       const current = await w.get<DocumentProperties>('document', id);
       ctx.precondition?.(current?.version ?? null);
       if (current && dto.objectType !== undefined && dto.objectType !== current.objectType) {
@@ -133,8 +163,9 @@ export class DocumentsService {
   /** PATCH: an RFC 7396 merge patch of the representation; only `properties` may change. */
   patch(branch: string, id: string, patch: unknown, ctx: WriteContext): Promise<DocumentResponseDto> {
     const changes = checkPatch(patch);
-    return this.store.write(
+    return this.write(
       branch,
+      id,
       { author: ctx.author, message: ctx.message ?? `Patch document ${id}` },
       async (w) => {
         const current = await this.require(w, branch, id);
@@ -149,8 +180,9 @@ export class DocumentsService {
   }
 
   delete(branch: string, id: string, ctx: WriteContext): Promise<void> {
-    return this.store.write(
+    return this.write(
       branch,
+      id,
       { author: ctx.author, message: ctx.message ?? `Delete document ${id}` },
       async (w) => {
         const current = await this.require(w, branch, id);

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { RESILIENCE_EVENTS } from '@oms/resilience';
 import { STORE_OBSERVER } from '@oms/store';
+import { CACHE_EVENTS } from '@oms/caching';
 import { HttpMetricsMiddleware } from './http-metrics.middleware';
 import { METRIC_PROVIDERS } from './metrics.providers';
 import { PrometheusEvents } from './prometheus-events';
@@ -17,8 +18,9 @@ import { PrometheusEvents } from './prometheus-events';
     PrometheusEvents,
     { provide: RESILIENCE_EVENTS, useExisting: PrometheusEvents },
     { provide: STORE_OBSERVER, useExisting: PrometheusEvents },
+    { provide: CACHE_EVENTS, useExisting: PrometheusEvents },
     HttpMetricsMiddleware,
   ],
-  exports: [...METRIC_PROVIDERS, RESILIENCE_EVENTS, STORE_OBSERVER, HttpMetricsMiddleware],
+  exports: [...METRIC_PROVIDERS, RESILIENCE_EVENTS, STORE_OBSERVER, CACHE_EVENTS, HttpMetricsMiddleware],
 })
 export class MetricsModule {}

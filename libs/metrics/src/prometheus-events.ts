@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import { BREAKER_STATE_VALUE, BreakerState, ResilienceEvents, ShedReason } from '@oms/resilience';
 import { StoreObserver } from '@oms/store';
+import { CacheEvents, CacheResult, CacheTier } from '@oms/caching';
 import { Counter, Gauge } from 'prom-client';
 import { METRICS } from './metric-names';
 
@@ -9,7 +10,7 @@ const REVALIDATED_RESOURCES = ['document', 'object-type', 'object-type-list'];
 
 /** Turns what the resilience layer and the store report into the contract's metrics. */
 @Injectable()
-export class PrometheusEvents implements ResilienceEvents, StoreObserver {
+export class PrometheusEvents implements ResilienceEvents, StoreObserver, CacheEvents {
   constructor(
     @InjectMetric(METRICS.breakerState) private readonly breakerState: Gauge,
     @InjectMetric(METRICS.breakerTransitions) private readonly transitions: Counter,
@@ -20,8 +21,8 @@ export class PrometheusEvents implements ResilienceEvents, StoreObserver {
     @InjectMetric(METRICS.activeRequests) private readonly activeRequests: Gauge,
     @InjectMetric(METRICS.shed) private readonly shedTotal: Counter,
     @InjectMetric(METRICS.storeReads) private readonly storeReads: Counter,
-    @InjectMetric(METRICS.cacheRequests) cacheRequests: Counter,
-    @InjectMetric(METRICS.cacheInvalidations) cacheInvalidations: Counter,
+    @InjectMetric(METRICS.cacheRequests) private readonly cacheRequests: Counter,
+    @InjectMetric(METRICS.cacheInvalidations) private readonly cacheInvalidations: Counter,
   ) {
     // Series that exist before anything happens, so dashboards and alerts see zeros rather than gaps.
     for (const reason of ['queue_full', 'queue_timeout']) shedTotal.labels(reason).inc(0);
@@ -64,6 +65,14 @@ export class PrometheusEvents implements ResilienceEvents, StoreObserver {
 
   revalidated(resource: string, notModified: boolean): void {
     (notModified ? this.etagHits : this.etagMisses).labels(resource).inc();
+  }
+
+  lookup(tier: CacheTier, result: CacheResult): void {
+    this.cacheRequests.labels(tier, result).inc();
+  }
+
+  invalidated(source: 'local' | 'remote'): void {
+    this.cacheInvalidations.labels(source).inc();
   }
 
   read(kind: 'entity' | 'version' | 'list'): void {

@@ -8,6 +8,7 @@ import {
   Violation,
   WriteContext,
 } from '@oms/common';
+import { ReadThroughCache } from '@oms/caching';
 import { Tagged, validateBody } from '@oms/http';
 import { BranchReader, BranchWriter, EntityRecord, VERSIONED_STORE, VersionedStore } from '@oms/store';
 import { BreakingChangeScan, riskyChanges } from './breaking-changes';
@@ -35,35 +36,61 @@ export class ObjectTypesService {
   constructor(
     @Inject(VERSIONED_STORE) private readonly store: VersionedStore,
     private readonly validator: DocumentSchemaValidator,
+    private readonly cache: ReadThroughCache,
   ) {}
 
   async list(branch: string): Promise<Tagged<ObjectTypeListResponseDto>> {
-    const [tag, records] = await Promise.all([
-      this.listTag(branch),
-      this.store.read(branch, (r) => r.list<ObjectTypeDefinition>('type', { limit: MAX_TYPES })),
-    ]);
-    return new Tagged(tag, { branch, items: records.map(toObjectTypeResponse) });
+    const { tag, body } = await this.cache.read(this.cache.keys.objectTypeList(branch), async () => {
+      const [tag, records] = await Promise.all([
+        this.store.schemaVersion(branch),
+        this.store.read(branch, (r) => r.list<ObjectTypeDefinition>('type', { limit: MAX_TYPES })),
+      ]);
+      return { tag, body: { branch, items: records.map(toObjectTypeResponse) } };
+    });
+    return new Tagged(tag, body);
   }
 
   async get(branch: string, name: string): Promise<ObjectTypeResponseDto> {
-    return toObjectTypeResponse(await this.store.read(branch, (r) => this.require(r, branch, name)));
+    const found = await this.cache.read(this.cache.keys.objectType(branch, name), async () => {
+      const record = await this.store.read(branch, (r) => r.get<ObjectTypeDefinition>('type', name));
+      return record ? toObjectTypeResponse(record) : null;
+    });
+    if (!found) throw new NotFound('Object type', name, `on branch '${branch}'`);
+    return found;
   }
 
-  /** The current entity tag of one type (for revalidation), or null when absent. */
+  /** The current entity tag of one type (for revalidation), or null when absent; never reads the body. */
   async tag(branch: string, name: string): Promise<string | null> {
-    const version = await this.store.read(branch, (r) => r.version('type', name));
+    const cached = await this.cache.peek<ObjectTypeResponseDto | null>(
+      this.cache.keys.objectType(branch, name),
+    );
+    const version =
+      cached !== undefined
+        ? (cached?.version ?? null)
+        : await this.store.read(branch, (r) => r.version('type', name));
     return version === null ? null : String(version);
   }
 
   /** The entity tag of the branch's type list: moves with every schema write on the branch. */
-  listTag(branch: string): Promise<string> {
-    return this.store.schemaVersion(branch);
+  async listTag(branch: string): Promise<string> {
+    const cached = await this.cache.peek<{ tag: string }>(this.cache.keys.objectTypeList(branch));
+    return cached?.tag ?? this.store.schemaVersion(branch);
+  }
+
+  /** A committed schema write: the type and the branch's list are no longer what the cache holds. */
+  private async changed<T>(branch: string, name: string, write: Promise<T>): Promise<T> {
+    const result = await write;
+    await this.cache.invalidate([
+      this.cache.keys.objectType(branch, name),
+      this.cache.keys.objectTypeList(branch),
+    ]);
+    return result;
   }
 
   create(branch: string, body: unknown, ctx: WriteContext): Promise<ObjectTypeResponseDto> {
     const { value: dto, violations } = validateBody(ObjectTypeDto, body);
     const message = ctx.message ?? `Create object type ${String(dto.name)}`;
-    return this.store.write(branch, { author: ctx.author, message }, async (w) => {
+    const write = this.store.write(branch, { author: ctx.author, message }, async (w) => {
       const definition = await this.validDefinition(w, branch, dto, violations);
       const check = (current: { version: number } | null) => {
         ctx.precondition?.(current?.version ?? null);
@@ -72,6 +99,7 @@ export class ObjectTypesService {
       const record = await w.put('type', definition.name, { objectType: null, body: definition }, check);
       return toObjectTypeResponse(record);
     });
+    return this.changed(branch, String(dto.name), write);
   }
 
   /** PUT: replaces the definition (refusing breaking changes), or creates it when absent. */
@@ -86,7 +114,7 @@ export class ObjectTypesService {
       violations.push({ path: '/name', message: `must equal the name in the path ('${name}')` });
     }
     const message = ctx.message ?? `Replace object type ${name}`;
-    return this.store.write(branch, { author: ctx.author, message }, async (w) => {
+    const write = this.store.write(branch, { author: ctx.author, message }, async (w) => {
       const current = await w.get<ObjectTypeDefinition>('type', name);
       ctx.precondition?.(current?.version ?? null);
       const definition = await this.validDefinition(w, branch, dto, violations);
@@ -94,10 +122,11 @@ export class ObjectTypesService {
       const record = await w.put('type', name, { objectType: null, body: definition });
       return { created: !current, value: toObjectTypeResponse(record) };
     });
+    return this.changed(branch, name, write);
   }
 
   delete(branch: string, name: string, ctx: WriteContext): Promise<void> {
-    return this.store.write(
+    const write = this.store.write(
       branch,
       { author: ctx.author, message: ctx.message ?? `Delete object type ${name}` },
       async (w) => {
@@ -126,6 +155,7 @@ export class ObjectTypesService {
         await w.remove('type', name);
       },
     );
+    return this.changed(branch, name, write);
   }
 
   private async require(
