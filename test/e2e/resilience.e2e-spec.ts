@@ -434,6 +434,7 @@ describe.each(storeTargets())('revalidation and metrics on $name', (target: Stor
     for (const breaker of ['schemas', 'documents', 'branches', 'store', 'redis']) {
       expect(seriesValue(text, 'circuit_breaker_state', { breaker })).toBe(0);
     }
+    expect(seriesValue(text, 'store_up')).toBe(1);
   });
 
   it('serves metrics only on the metrics port', async () => {

@@ -12,4 +12,5 @@ export const METRICS = {
   shed: 'backpressure_rejected_total',
   httpDuration: 'http_request_duration_seconds',
   storeReads: 'store_reads_total',
+  storeUp: 'store_up',
 } as const;

@@ -5,6 +5,7 @@ import { CACHE_EVENTS } from '@oms/caching';
 import { HttpMetricsMiddleware } from './http-metrics.middleware';
 import { METRIC_PROVIDERS } from './metrics.providers';
 import { PrometheusEvents } from './prometheus-events';
+import { StoreProbe } from './store-probe';
 
 /**
  * The contract's metrics, fed by the resilience layer, the store and an HTTP middleware (mounted first in
@@ -20,6 +21,7 @@ import { PrometheusEvents } from './prometheus-events';
     { provide: STORE_OBSERVER, useExisting: PrometheusEvents },
     { provide: CACHE_EVENTS, useExisting: PrometheusEvents },
     HttpMetricsMiddleware,
+    StoreProbe,
   ],
   exports: [...METRIC_PROVIDERS, RESILIENCE_EVENTS, STORE_OBSERVER, CACHE_EVENTS, HttpMetricsMiddleware],
 })
