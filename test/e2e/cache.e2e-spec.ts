@@ -47,7 +47,7 @@ const write = (t: TestApp, id: string, properties: Record<string, unknown>, bran
     .send({ objectType: 'Note', properties })
     .expect(200);
 
-describeShared('the cache across two instances on PostgreSQL and Redis', () => {
+describe('the cache across two instances on PostgreSQL and Redis', () => {
   let a: TestApp;
   let b: TestApp;
   let close: () => Promise<void>;
@@ -70,13 +70,9 @@ describeShared('the cache across two instances on PostgreSQL and Redis', () => {
   it('serves a 304 on B after a write on A only for the new version', async () => {
     const before = await read(b, 'n1').expect(200);
     await write(a, 'n1', { text: 'after-etag' });
-    await read(b, 'n1')
-      .set('If-None-Match', before.headers.etag)
-      .expect(200);
+    await read(b, 'n1').set('If-None-Match', before.headers.etag).expect(200);
     const now = await read(b, 'n1').expect(200);
-    await read(b, 'n1')
-      .set('If-None-Match', now.headers.etag)
-      .expect(304);
+    await read(b, 'n1').set('If-None-Match', now.headers.etag).expect(304);
   });
 
   it('sees an object type change on A in the next list on B', async () => {
@@ -124,7 +120,7 @@ describeShared('the cache across two instances on PostgreSQL and Redis', () => {
   });
 });
 
-describeShared('staleness bounds', () => {
+describe('staleness bounds', () => {
   it('bounds a lost invalidation message by the memory TTL', async () => {
     const { a, b, close } = await twoInstances({ MEMORY_CACHE_TTL_SECONDS: '1' });
     try {
@@ -175,7 +171,7 @@ describeShared('staleness bounds', () => {
   });
 });
 
-describeShared('a Redis outage', () => {
+describe('a Redis outage', () => {
   it('keeps reads and writes succeeding, stops waiting on Redis once the breaker opens, and uses it again when back', async () => {
     const redis = await OwnRedis.start();
     const { a, close } = await twoInstances(

@@ -5,7 +5,7 @@ import { OmsConfig } from '@oms/config';
 import { API_PREFIX, ProblemFilter, createValidationPipe, requestContext } from '@oms/http';
 import { HttpMetricsMiddleware, createMetricsApp } from '@oms/metrics';
 import { AppModule } from './app.module';
-import { neverFresh, rejectMalformedJson, requireJsonBodies } from './http-middleware';
+import { disableExpressFreshness, rejectMalformedJson, requireJsonBodies } from './http-middleware';
 import { createLogger } from './logger';
 import { setupSwagger } from './swagger';
 
@@ -31,9 +31,9 @@ async function createApp(config: OmsConfig, logger: LoggerService): Promise<INes
   // Express must neither add weak ETags computed from bodies nor turn responses into 304s by itself
   // (its req.fresh would answer `If-None-Match: *` with 304 even where ETags are disabled).
   app.set('etag', false);
-  app.use(neverFresh);
+  disableExpressFreshness((app.getHttpAdapter().getInstance() as { request: object }).request);
   app.disable('x-powered-by');
-  app.use(requestContext);
+  app.use(requestContext(config.logLevel === 'info' || config.logLevel === 'debug'));
   const httpMetrics = app.get(HttpMetricsMiddleware);
   app.use(httpMetrics.use.bind(httpMetrics));
   app.use(requireJsonBodies);

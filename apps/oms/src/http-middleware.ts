@@ -43,8 +43,10 @@ export function rejectMalformedJson(
   );
 }
 
-/** Shadows Express's req.fresh, so res.send never answers 304 on its own. */
-export function neverFresh(request: Request, _response: Response, next: NextFunction): void {
-  Object.defineProperty(request, 'fresh', { value: false });
-  next();
+/**
+ * Makes Express's req.fresh always false for this app (its request prototype), so res.send never answers
+ * 304 on its own; conditional requests are the ETag interceptor's.
+ */
+export function disableExpressFreshness(requestPrototype: object): void {
+  Object.defineProperty(requestPrototype, 'fresh', { configurable: true, get: () => false });
 }

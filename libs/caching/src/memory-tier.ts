@@ -45,7 +45,12 @@ export class MemoryTier {
     private readonly ttlMs: number,
   ) {
     this.store = new LruMap(Math.max(1, maxEntries));
-    this.cache = createCache({ stores: [new Keyv({ store: this.store, namespace: '' })] });
+    const keyv = new Keyv({ store: this.store, namespace: '' });
+    // In process there is nothing to serialise: Keyv's JSON round trip cost ~30 µs per hit on an object
+    // type. Values are frozen instead, so a caller cannot change what the next one reads.
+    keyv.serialize = undefined;
+    keyv.deserialize = undefined;
+    this.cache = createCache({ stores: [keyv] });
   }
 
   get<T>(key: string): Promise<T | undefined> {
@@ -53,7 +58,7 @@ export class MemoryTier {
   }
 
   async set<T>(key: string, value: T): Promise<void> {
-    await this.cache.set(key, value, this.ttlMs);
+    await this.cache.set(key, deepFreeze(value), this.ttlMs);
   }
 
   async delete(keys: string[]): Promise<void> {
@@ -71,4 +76,12 @@ export class MemoryTier {
   get size(): number {
     return this.store.lru.size;
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const member of Object.values(value)) deepFreeze(member);
+  }
+  return value;
 }

@@ -20,27 +20,31 @@ export function routeOf(request: Request): string {
 const logger = new Logger('HTTP');
 
 /**
- * Express middleware: takes X-Request-Id from the request (when sane) or makes one, returns it, and
- * logs one line per request when the response finishes.
+ * Express middleware: takes X-Request-Id from the request (when sane) or makes one, returns it, and logs
+ * one line per request when the response finishes — at info (5xx at warn); with `logRequests` false
+ * (LOG_LEVEL below info) only 5xx lines are built at all.
  */
-export function requestContext(request: Request, response: Response, next: NextFunction): void {
-  const incoming = request.header('x-request-id');
-  const id = incoming && ACCEPTABLE_ID.test(incoming) ? incoming : randomUUID();
-  (request as WithId)[REQUEST_ID] = id;
-  response.setHeader('X-Request-Id', id);
-  const started = process.hrtime.bigint();
-  response.on('finish', () => {
-    const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-    const entry = {
-      message: 'request',
-      requestId: id,
-      method: request.method,
-      route: routeOf(request),
-      status: response.statusCode,
-      durationMs: Math.round(durationMs * 100) / 100,
-    };
-    if (response.statusCode >= 500) logger.warn(entry);
-    else logger.log(entry);
-  });
-  next();
+export function requestContext(logRequests: boolean) {
+  return (request: Request, response: Response, next: NextFunction): void => {
+    const incoming = request.header('x-request-id');
+    const id = incoming && ACCEPTABLE_ID.test(incoming) ? incoming : randomUUID();
+    (request as WithId)[REQUEST_ID] = id;
+    response.setHeader('X-Request-Id', id);
+    const started = process.hrtime.bigint();
+    response.on('finish', () => {
+      if (response.statusCode < 500 && !logRequests) return;
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const entry = {
+        message: 'request',
+        requestId: id,
+        method: request.method,
+        route: routeOf(request),
+        status: response.statusCode,
+        durationMs: Math.round(durationMs * 100) / 100,
+      };
+      if (response.statusCode >= 500) logger.warn(entry);
+      else logger.log(entry);
+    });
+    next();
+  };
 }

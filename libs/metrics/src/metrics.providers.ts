@@ -51,7 +51,10 @@ export const METRIC_PROVIDERS = [
     labelNames: ['method', 'route', 'status_code'],
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   }),
-  makeGaugeProvider({ name: METRICS.storeUp, help: 'Whether the store answered the last probe (1) or not (0)' }),
+  makeGaugeProvider({
+    name: METRICS.storeUp,
+    help: 'Whether the store answered the last probe (1) or not (0)',
+  }),
   makeCounterProvider({
     name: METRICS.storeReads,
     help: 'Reads from the store by kind (entity = a full read, version = the version alone)',

@@ -1,5 +1,5 @@
 import { JwtService } from '@nestjs/jwt';
-import { PasswordHasher, TokenService, resolveJwtSecret } from '@oms/auth';
+import { PasswordHasher, TokenService, resolveJwtSecret, signingKey } from '@oms/auth';
 import { ConfigError, loadConfig } from '@oms/config';
 import { DataDirectoryInUse, openStore } from '@oms/store';
 import { parseArgs } from 'node:util';
@@ -32,7 +32,8 @@ async function main(): Promise<void> {
     const passwordHash = await new PasswordHasher().hash(password);
     const { created } = await store.users.upsert({ username, passwordHash, roles: ['admin'] });
     const secret = await resolveJwtSecret(config, store.settings);
-    const token = await new TokenService(new JwtService({ secret }), config).issue(username, ['admin']);
+    const jwt = new JwtService({ secret: signingKey(secret) });
+    const token = await new TokenService(jwt, config).issue(username, ['admin']);
     const where = config.store.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.store.dataDir}`;
     process.stdout.write(`${created ? 'Created' : 'Reset'} admin '${username}' (${where}).\n`);
     process.stdout.write(`Access token (expires in ${token.expiresIn} s):\n${token.accessToken}\n`);

@@ -1,0 +1,388 @@
+/**
+ * npm run bench — the hot paths against a bare-NestJS baseline, the overload sweep, all in one run so the
+ * ratios hold on a noisy machine. Starts the BUILT service in production mode (PGlite by default; PostgreSQL
+ * and Redis when DATABASE_URL / REDIS_URL are set), prints a table, writes bench/results/latest.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LoadOptions, LoadResult, load } from './lib/load';
+import { Service, startBaseline, startService } from './lib/service';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const DOCS = 200;
+const P99_TARGET_MS = Number(process.env.BENCH_P99_TARGET_MS ?? 50);
+// The bulkhead the sweep runs with: small enough that queueing cannot add more than a few ms (see
+// docs/performance-tuning.md); override with the BACKPRESSURE_* variables.
+const BULKHEAD = {
+  BACKPRESSURE_MAX_CONCURRENT: process.env.BACKPRESSURE_MAX_CONCURRENT ?? '32',
+  BACKPRESSURE_MAX_QUEUE: process.env.BACKPRESSURE_MAX_QUEUE ?? '32',
+  BACKPRESSURE_QUEUE_TIMEOUT_MS: process.env.BACKPRESSURE_QUEUE_TIMEOUT_MS ?? '50',
+};
+const SWEEP = [0.5, 1, 1.5, 2, 3];
+
+interface Scenario {
+  name: string;
+  reqPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  non2xx: number;
+  rejectedP99Ms?: number | null;
+  offeredRps?: number;
+  goodputRps?: number;
+  shedRatio?: number;
+  p99AcceptedMs?: number;
+  note?: string;
+}
+
+const scenarios: Scenario[] = [];
+const auth = (s: Service) => ({ authorization: `Bearer ${s.token}` });
+
+async function measure(
+  name: string,
+  options: LoadOptions,
+  extra: Partial<Scenario> = {},
+): Promise<LoadResult> {
+  await load({ ...options, durationSeconds: 1 }); // warm-up, discarded
+  const result = await load(options);
+  scenarios.push({
+    name,
+    reqPerSec: result.reqPerSec,
+    p50Ms: result.p50Ms,
+    p99Ms: result.p99Ms,
+    errors: result.errors,
+    non2xx: result.non2xx,
+    ...(result.rejectedP99Ms !== null ? { rejectedP99Ms: result.rejectedP99Ms } : {}),
+    ...extra,
+  });
+  process.stderr.write(`  ${name}: ${result.reqPerSec} req/s, p99 ${result.p99Ms} ms\n`);
+  return result;
+}
+
+async function api(
+  s: Service,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
+  const res = await fetch(`${s.url}${path}`, {
+    method,
+    headers: { ...auth(s), ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, etag: res.headers.get('etag'), text: await res.text() };
+}
+
+/** The data every scenario reads: one object type and DOCS documents. */
+async function seed(s: Service): Promise<string> {
+  const type = {
+    name: 'Person',
+    properties: [
+      { name: 'name', dataType: 'string', required: true },
+      { name: 'age', dataType: 'integer' },
+      { name: 'email', dataType: 'string' },
+    ],
+  };
+  if ((await api(s, 'POST', '/api/v1/schemas/main/object-types', type)).status !== 201)
+    throw new Error('seed type');
+  for (let i = 0; i < DOCS; i += 10) {
+    await Promise.all(
+      Array.from({ length: 10 }, (_, j) =>
+        api(s, 'POST', '/api/v1/documents/crud', {
+          objectType: 'Person',
+          id: `p-${i + j}`,
+          properties: { name: `person ${i + j}`, age: (i + j) % 90, email: `p${i + j}@example.org` },
+        }),
+      ),
+    );
+  }
+  return (await api(s, 'GET', '/api/v1/schemas/main/object-types/Person')).text;
+}
+
+async function hotPaths(s: Service): Promise<void> {
+  const typeUrl = `${s.url}/api/v1/schemas/main/object-types/Person`;
+  const typeTag = (await api(s, 'GET', '/api/v1/schemas/main/object-types/Person')).etag!;
+  await measure('type-get-hit', { url: typeUrl, headers: auth(s), durationSeconds: SECONDS });
+  await measure('type-304', {
+    url: typeUrl,
+    headers: { ...auth(s), 'if-none-match': typeTag },
+    durationSeconds: SECONDS,
+  });
+  await measure('doc-get-hit', {
+    url: `${s.url}/api/v1/documents/crud/p-1`,
+    headers: auth(s),
+    durationSeconds: SECONDS,
+  });
+  let created = 0;
+  await measure('doc-create', {
+    url: `${s.url}/api/v1/documents/crud`,
+    durationSeconds: SECONDS,
+    requests: [
+      {
+        method: 'POST',
+        headers: { ...auth(s), 'content-type': 'application/json' },
+        setupRequest: (req) => ({
+          ...req,
+          body: JSON.stringify({
+            objectType: 'Person',
+            id: `c-${created++}`,
+            properties: { name: 'new', age: 1 },
+          }),
+        }),
+      },
+    ],
+  });
+  const etags = new Map<string, string>();
+  for (let i = 0; i < DOCS; i++)
+    etags.set(`p-${i}`, (await api(s, 'GET', `/api/v1/documents/crud/p-${i}`)).etag!);
+  let turn = 0;
+  await measure('doc-put-if-match', {
+    url: s.url,
+    durationSeconds: SECONDS,
+    requests: [
+      {
+        method: 'PUT',
+        setupRequest: (req, context: object) => {
+          const id = `p-${turn++ % DOCS}`;
+          (context as { id?: string }).id = id;
+          return {
+            ...req,
+            path: `/api/v1/documents/crud/${id}`,
+            headers: { ...auth(s), 'content-type': 'application/json', 'if-match': etags.get(id)! },
+            body: JSON.stringify({ properties: { name: `renamed ${turn}`, age: turn % 90 } }),
+          };
+        },
+        onResponse: (status, _body, context: object, headers) => {
+          const etag = headers?.etag;
+          if (status === 200 && typeof etag === 'string') etags.set((context as { id: string }).id, etag);
+        },
+      },
+    ],
+  });
+  await measure('doc-list-page', {
+    url: `${s.url}/api/v1/documents/crud?objectType=Person&limit=50`,
+    headers: auth(s),
+    durationSeconds: SECONDS,
+  });
+}
+
+async function metric(s: Service, name: string): Promise<number> {
+  const text = await (await fetch(s.metricsUrl)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.split(' ')[1]) : NaN;
+}
+
+/** Fixed-rate document GETs from 0.5x to 3x of the measured capacity. */
+async function sweep(s: Service): Promise<{ capacity: number; recoveryMs: number }> {
+  const url = `${s.url}/api/v1/documents/crud/p-2`;
+  const capacity = scenarios.find((x) => x.name === 'doc-get-hit')!.reqPerSec;
+  for (const factor of SWEEP) {
+    const offered = Math.round(capacity * factor);
+    const result = await load({
+      url,
+      headers: auth(s),
+      durationSeconds: SECONDS,
+      overallRate: offered,
+      connections: 200,
+    });
+    const total = Object.values(result.statuses).reduce((a, b) => a + b, 0);
+    const shed = result.statuses['503'] ?? 0;
+    scenarios.push({
+      name: `sweep-${factor}x`,
+      reqPerSec: result.reqPerSec,
+      p50Ms: result.p50Ms,
+      p99Ms: result.p99Ms,
+      errors: result.errors,
+      non2xx: result.non2xx,
+      offeredRps: offered,
+      goodputRps: result.goodputRps(P99_TARGET_MS),
+      shedRatio: total === 0 ? 0 : Math.round((shed / total) * 1000) / 1000,
+      p99AcceptedMs: result.p99Ms,
+      ...(result.rejectedP99Ms !== null ? { rejectedP99Ms: result.rejectedP99Ms } : {}),
+    });
+    process.stderr.write(
+      `  sweep ${factor}x: offered ${offered}, goodput ${result.goodputRps(P99_TARGET_MS)}, shed ${shed}\n`,
+    );
+  }
+  // Recovery: from the end of the 3x load until the bulkhead is empty and a read is fast again.
+  const stopped = Date.now();
+  for (;;) {
+    const idle =
+      (await metric(s, 'backpressure_active_requests')) <= 1 &&
+      (await metric(s, 'backpressure_queue_size')) === 0;
+    const started = performance.now();
+    await api(s, 'GET', '/api/v1/documents/crud/p-2');
+    if (idle && performance.now() - started < 20) break;
+    if (Date.now() - stopped > 30_000) break;
+    await sleep(10);
+  }
+  return { capacity, recoveryMs: Date.now() - stopped };
+}
+
+async function breakerOpen(s: Service): Promise<void> {
+  await api(s, 'PUT', '/api/v1/admin/faults/store', { errorRate: 1, latencyMs: 0 });
+  for (let i = 0; i < 10; i++) await api(s, 'GET', `/api/v1/documents/crud/never-${i}`);
+  const state = await api(s, 'GET', '/api/v1/admin/resilience');
+  if (!state.text.includes('"name":"documents","state":"open"'))
+    throw new Error(`breaker did not open: ${state.text}`);
+  let n = 0;
+  await measure(
+    'breaker-open-reject',
+    {
+      url: s.url,
+      durationSeconds: SECONDS,
+      requests: [
+        {
+          method: 'GET',
+          headers: auth(s),
+          setupRequest: (req) => ({ ...req, path: `/api/v1/documents/crud/x-${n++}` }),
+        },
+      ],
+    },
+    { note: 'every answer is a 503 from the open documents breaker; latency is rejectedP99Ms' },
+  );
+}
+
+const ratio = (a: string, b: string) => {
+  const x = scenarios.find((s) => s.name === a);
+  const y = scenarios.find((s) => s.name === b);
+  return x && y ? Math.round((x.reqPerSec / y.reqPerSec) * 1000) / 1000 : null;
+};
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  process.stderr.write(
+    `bench: ${SECONDS} s per scenario, store ${process.env.DATABASE_URL ? 'postgres' : 'pglite'}, redis ${process.env.REDIS_URL ? 'on' : 'off'}\n`,
+  );
+  const redis: Record<string, string> = process.env.REDIS_URL
+    ? { REDIS_URL: process.env.REDIS_URL, REDIS_CACHE_PREFIX: `oms-bench-${process.pid}:` }
+    : {};
+
+  const main = await startService({ ...redis, ...BULKHEAD, CIRCUIT_BREAKER_HALF_OPEN_AFTER_SECONDS: '3600' });
+  const typeBody = await seed(main);
+  const baseline = await startBaseline(typeBody);
+  await measure('baseline-nest', { url: `${baseline.url}/types/Person`, durationSeconds: SECONDS });
+  await baseline.stop();
+  await hotPaths(main);
+  const { capacity, recoveryMs } = await sweep(main);
+  await breakerOpen(main);
+  await main.stop();
+
+  const bare = await startService({ ...redis, ...BULKHEAD }, join(__dirname, 'no-interceptors.js'));
+  await seed(bare);
+  await measure('type-get-hit-no-interceptors', {
+    url: `${bare.url}/api/v1/schemas/main/object-types/Person`,
+    headers: auth(bare),
+    durationSeconds: SECONDS,
+  });
+  await bare.stop();
+
+  if (process.env.REDIS_URL) {
+    const viaRedis = await startService({
+      ...redis,
+      REDIS_CACHE_PREFIX: `oms-bench-r-${process.pid}:`,
+      MEMORY_CACHE_TTL_SECONDS: '0',
+    });
+    await seed(viaRedis);
+    await measure('doc-get-redis', {
+      url: `${viaRedis.url}/api/v1/documents/crud/p-1`,
+      headers: auth(viaRedis),
+      durationSeconds: SECONDS,
+    });
+    await viaRedis.stop();
+  } else {
+    scenarios.push({
+      name: 'doc-get-redis',
+      reqPerSec: 0,
+      p50Ms: 0,
+      p99Ms: 0,
+      errors: 0,
+      non2xx: 0,
+      note: 'not run: REDIS_URL unset',
+    });
+  }
+  const miss = await startService({ MEMORY_CACHE_TTL_SECONDS: '0' });
+  await seed(miss);
+  await measure('doc-get-miss', {
+    url: `${miss.url}/api/v1/documents/crud/p-1`,
+    headers: auth(miss),
+    durationSeconds: SECONDS,
+  });
+  await miss.stop();
+
+  const sweepOf = (f: number) => scenarios.find((s) => s.name === `sweep-${f}x`)!;
+  const peakGoodput = Math.max(...SWEEP.map((f) => sweepOf(f).goodputRps ?? 0));
+  const ratios = {
+    typeGetHitVsBaseline: ratio('type-get-hit', 'baseline-nest'),
+    type304VsBaseline: ratio('type-304', 'baseline-nest'),
+    interceptorsOnVsOff: ratio('type-get-hit', 'type-get-hit-no-interceptors'),
+    docRedisHitVsMemoryHit: process.env.REDIS_URL ? ratio('doc-get-redis', 'doc-get-hit') : null,
+    docMissVsMemoryHit: ratio('doc-get-miss', 'doc-get-hit'),
+    goodputAt3xVsPeak: Math.round(((sweepOf(3).goodputRps ?? 0) / peakGoodput) * 1000) / 1000,
+    p99AcceptedAt3xVs05x:
+      Math.round(((sweepOf(3).p99AcceptedMs ?? 0) / (sweepOf(0.5).p99AcceptedMs || 1)) * 100) / 100,
+  };
+  const rejectP99 = scenarios.find((s) => s.name === 'breaker-open-reject')?.rejectedP99Ms ?? null;
+  const goals = [
+    {
+      goal: 'type-get-hit >= 0.85 x baseline-nest',
+      value: ratios.typeGetHitVsBaseline,
+      met: (ratios.typeGetHitVsBaseline ?? 0) >= 0.85,
+    },
+    {
+      goal: 'type-304 >= 0.9 x baseline-nest',
+      value: ratios.type304VsBaseline,
+      met: (ratios.type304VsBaseline ?? 0) >= 0.9,
+    },
+    {
+      goal: 'interceptors cost < 15 % (on/off >= 0.85)',
+      value: ratios.interceptorsOnVsOff,
+      met: (ratios.interceptorsOnVsOff ?? 0) >= 0.85,
+    },
+    {
+      goal: 'goodput at 3x >= 90 % of peak',
+      value: ratios.goodputAt3xVsPeak,
+      met: ratios.goodputAt3xVsPeak >= 0.9,
+    },
+    {
+      goal: 'p99 accepted at 3x <= 2 x at 0.5x',
+      value: ratios.p99AcceptedAt3xVs05x,
+      met: ratios.p99AcceptedAt3xVs05x <= 2,
+    },
+    {
+      goal: 'rejections p99 at 3x <= 5 ms',
+      value: sweepOf(3).rejectedP99Ms ?? null,
+      met: (sweepOf(3).rejectedP99Ms ?? Infinity) <= 5,
+    },
+    { goal: 'breaker-open-reject p99 <= 5 ms', value: rejectP99, met: (rejectP99 ?? Infinity) <= 5 },
+  ];
+
+  console.table(scenarios.map(({ note: _, ...s }) => s));
+  console.table(goals);
+  console.log(`capacity (doc-get-hit, closed loop): ${capacity} req/s; recovery after 3x: ${recoveryMs} ms`);
+  const results = {
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version },
+    store: process.env.DATABASE_URL ? 'postgres' : 'pglite',
+    redis: Boolean(process.env.REDIS_URL),
+    secondsPerScenario: SECONDS,
+    p99TargetMs: P99_TARGET_MS,
+    bulkhead: BULKHEAD,
+    capacityRps: capacity,
+    recoveryMs,
+    scenarios,
+    ratios,
+    goals,
+    durationSeconds: Math.round((Date.now() - started) / 1000),
+  };
+  mkdirSync(join(__dirname, 'results'), { recursive: true });
+  writeFileSync(join(__dirname, 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
