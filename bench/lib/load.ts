@@ -50,7 +50,7 @@ export function load(options: LoadOptions): Promise<LoadResult> {
         timeout: 10,
       },
       (error, result) => {
-        if (error) return reject(error);
+        if (error) return reject(error instanceof Error ? error : new Error(String(error)));
         accepted.sort((a, b) => a - b);
         rejected.sort((a, b) => a - b);
         const seconds = options.durationSeconds;
