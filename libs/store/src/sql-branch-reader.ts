@@ -104,10 +104,13 @@ export class SqlBranchReader implements BranchReader {
 
   async list<B>(kind: EntityKind, query: ListQuery): Promise<EntityRecord<B>[]> {
     this.observer.read('list');
+    const byId = (query.sort ?? 'id') === 'id' || query.sort === '-id';
     const rows =
       this.lineage.length === 1
         ? await this.listOwn(kind, query)
-        : await this.listThroughLineage(kind, query);
+        : byId
+          ? await this.listThroughLineageInIdOrder(kind, query)
+          : await this.listThroughLineage(kind, query);
     return rows.map((row) => toRecord<B>(row));
   }
 
@@ -119,6 +122,43 @@ export class SqlBranchReader implements BranchReader {
     return this.db.query<EntityRow>(
       `SELECT ${ENTITY_COLUMNS} FROM heads h WHERE ${where.join(' AND ')}
         ${orderBy('h', query.sort)} LIMIT ${p.add(query.limit)}`,
+      p.values,
+    );
+  }
+
+  /**
+   * In id order, candidates come from one index scan per level (the branch's heads, each ancestor's
+   * versions up to its limit), merged in order and resolved one by one until the page is full — so a page
+   * costs about the same whatever the number of documents.
+   */
+  private listThroughLineageInIdOrder(kind: EntityKind, query: ListQuery): Promise<EntityRow[]> {
+    const p = new SqlParams();
+    const k = p.add(kind);
+    const direction = query.sort === '-id' ? 'DESC' : 'ASC';
+    const levels = this.lineage.map((level, depth) => {
+      const [alias, table] = depth === 0 ? ['h', 'heads'] : ['v', 'versions'];
+      const where = [
+        `${alias}.branch_id = ${p.add(level.branchId)}`,
+        `${alias}.kind = ${k}`,
+        `NOT ${alias}.deleted`,
+      ];
+      if (depth > 0) where.push(`${alias}.seq <= ${p.add(level.limit)}::bigint`);
+      where.push(...filters(alias, query, p), ...keyset(alias, query, p));
+      return `SELECT ${alias}.entity_id FROM ${table} ${alias} WHERE ${where.join(' AND ')}`;
+    });
+    const visible = ['NOT r.deleted', ...filters('r', query, p)];
+    return this.db.query<EntityRow>(
+      `WITH l(branch_id, lim, depth) AS (VALUES ${lineageValues(this.lineage)})
+       SELECT r.* FROM (
+         SELECT DISTINCT c.entity_id FROM (${levels.join(' UNION ALL ')}) c ORDER BY c.entity_id ${direction}
+       ) cand CROSS JOIN LATERAL (
+         SELECT x.* FROM l CROSS JOIN LATERAL (
+           SELECT ${ENTITY_COLUMNS} FROM versions v
+            WHERE v.branch_id = l.branch_id AND v.kind = ${k} AND v.entity_id = cand.entity_id AND v.seq <= l.lim
+            ORDER BY v.seq DESC LIMIT 1) x
+          ORDER BY l.depth LIMIT 1) r
+        WHERE ${visible.join(' AND ')}
+        ORDER BY cand.entity_id ${direction} LIMIT ${p.add(query.limit)}`,
       p.values,
     );
   }
