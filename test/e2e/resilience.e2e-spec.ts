@@ -443,3 +443,19 @@ describe.each(storeTargets())('revalidation and metrics on $name', (target: Stor
     expect(res.headers['content-type']).toContain('text/plain');
   });
 });
+
+describe('REQUIRE_IF_MATCH and resources without versions', () => {
+  it('still lets branches be deleted without If-Match (they carry no ETag)', async () => {
+    const t = await startTestApp(storeTargets()[0], { REQUIRE_IF_MATCH: 'true' });
+    try {
+      await given(t).branch('no-etag');
+      const res = await t.http.get('/api/v1/branches/no-etag').set(t.as('viewer')).expect(200);
+      expect(res.headers.etag).toBeUndefined();
+      await t.http.delete('/api/v1/branches/no-etag').set(t.as('editor')).expect(204);
+      await given(t).type('Gated');
+      await t.http.delete('/api/v1/schemas/main/object-types/Gated').set(t.as('editor')).expect(428);
+    } finally {
+      await t.close();
+    }
+  });
+});

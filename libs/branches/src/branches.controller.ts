@@ -18,7 +18,7 @@ import { BranchesService } from './branches.service';
 @ApiTags('branches')
 @ApiBearerAuth()
 @RequireRole('viewer')
-@Resilient('branches')
+@Resilient('branches', { conditional: false })
 @Controller('branches')
 export class BranchesController {
   constructor(private readonly branches: BranchesService) {}
