@@ -1,3 +1,4 @@
+import { DomainError, Unavailable } from '@oms/common';
 import { CacheEvents } from './cache-events';
 import { CacheKeys } from './cache-keys';
 import { Invalidation, InvalidationBus } from './invalidation-bus';
@@ -70,6 +71,22 @@ export class ReadThroughCache {
       if (hit !== undefined) return hit.v;
     }
     return (await redis?.get<Envelope<T>>(key))?.v;
+  }
+
+  /**
+   * Runs a write, then drops its keys. Also when it failed without a domain answer (a timeout, a lost
+   * connection): whether it committed is then unknown, and a needless invalidation costs less than a
+   * stale entry.
+   */
+  async afterWrite<T>(keys: string[], write: Promise<T>): Promise<T> {
+    try {
+      const result = await write;
+      await this.invalidate(keys);
+      return result;
+    } catch (error) {
+      if (!(error instanceof DomainError) || error instanceof Unavailable) await this.invalidate(keys);
+      throw error;
+    }
   }
 
   /** After a write: drops the keys here and in Redis, and waits (bounded) for every instance to drop them. */

@@ -79,15 +79,16 @@ export class DocumentsService {
   }
 
   /** One commit on the branch; once it is in, the document's cached copies are dropped everywhere. */
-  private async write<T>(
+  private write<T>(
     branch: string,
     id: string,
     commit: CommitInfo,
     fn: (w: BranchWriter) => Promise<T>,
   ): Promise<T> {
-    const result = await this.store.write(branch, commit, fn);
-    await this.cache.invalidate([this.cache.keys.document(branch, id)]);
-    return result;
+    return this.cache.afterWrite(
+      [this.cache.keys.document(branch, id)],
+      this.store.write(branch, commit, fn),
+    );
   }
 
   async list(query: ParsedListQuery): Promise<DocumentListResponseDto> {

@@ -78,13 +78,9 @@ export class ObjectTypesService {
   }
 
   /** A committed schema write: the type and the branch's list are no longer what the cache holds. */
-  private async changed<T>(branch: string, name: string, write: Promise<T>): Promise<T> {
-    const result = await write;
-    await this.cache.invalidate([
-      this.cache.keys.objectType(branch, name),
-      this.cache.keys.objectTypeList(branch),
-    ]);
-    return result;
+  private changed<T>(branch: string, name: string, write: Promise<T>): Promise<T> {
+    const { keys } = this.cache;
+    return this.cache.afterWrite([keys.objectType(branch, name), keys.objectTypeList(branch)], write);
   }
 
   create(branch: string, body: unknown, ctx: WriteContext): Promise<ObjectTypeResponseDto> {
