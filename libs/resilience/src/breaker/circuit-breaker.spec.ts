@@ -66,6 +66,20 @@ describe('CircuitBreaker', () => {
     expect(breaker.state).toBe('closed');
   });
 
+  it('reports half-open once trials are due, before any call arrives, and only once', async () => {
+    const transitions: BreakerState[] = [];
+    const events: ResilienceEvents = { ...NO_EVENTS, breakerTransition: (_, to) => transitions.push(to) };
+    const breaker = make({}, events);
+    await expect(breaker.execute(fail)).rejects.toThrow();
+    await expect(breaker.execute(fail)).rejects.toThrow();
+    expect(breaker.state).toBe('open');
+    jest.advanceTimersByTime(1_000);
+    expect(breaker.state).toBe('half-open');
+    expect(transitions).toEqual(['open', 'half-open']);
+    await expect(breaker.execute(() => Promise.resolve('trial'))).resolves.toBe('trial');
+    expect(transitions).toEqual(['open', 'half-open', 'closed']);
+  });
+
   it('reopens when a trial call fails', async () => {
     const breaker = make();
     await expect(breaker.execute(fail)).rejects.toThrow();

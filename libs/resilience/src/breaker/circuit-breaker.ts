@@ -33,6 +33,8 @@ export class CircuitBreaker {
   private policy!: CircuitBreakerPolicy;
   private openedAt = 0;
   private trials = 0;
+  private reported: BreakerState = 'closed';
+  private halfOpenTimer?: NodeJS.Timeout;
   private readonly logger = new Logger('CircuitBreaker');
 
   constructor(
@@ -43,13 +45,20 @@ export class CircuitBreaker {
     this.policy = this.build();
   }
 
+  /**
+   * Open until HALF_OPEN_AFTER has passed; from then on half-open (trial calls are admitted), even before
+   * cockatiel enters the state on the next call — so a quiet instance does not report "open" forever.
+   */
   get state(): BreakerState {
-    return STATES[this.policy.state];
+    const state = STATES[this.policy.state];
+    return state === 'open' && this.policy.state === CircuitState.Open && this.trialsDue()
+      ? 'half-open'
+      : state;
   }
 
   async execute<T>(fn: () => Promise<T>): Promise<T> {
     const state = this.policy.state;
-    if (state === CircuitState.Open && Date.now() - this.openedAt < this.options.halfOpenAfterMs) {
+    if (state === CircuitState.Open && !this.trialsDue()) {
       throw this.reject();
     }
     const trial = state !== CircuitState.Closed;
@@ -75,10 +84,10 @@ export class CircuitBreaker {
 
   /** Back to closed with empty counts (admin action). */
   reset(): void {
-    const wasClosed = this.policy.state === CircuitState.Closed;
+    clearTimeout(this.halfOpenTimer);
     this.policy = this.build();
     this.trials = 0;
-    if (!wasClosed) this.transition('closed');
+    this.transition('closed');
   }
 
   private reject(): BreakerOpen {
@@ -94,6 +103,11 @@ export class CircuitBreaker {
     });
     policy.onBreak(() => {
       this.openedAt = Date.now();
+      clearTimeout(this.halfOpenTimer);
+      this.halfOpenTimer = setTimeout(() => {
+        if (policy === this.policy && policy.state === CircuitState.Open) this.transition('half-open');
+      }, this.options.halfOpenAfterMs);
+      this.halfOpenTimer.unref();
     });
     policy.onStateChange((state) => {
       if (policy === this.policy) this.transition(STATES[state]);
@@ -101,7 +115,13 @@ export class CircuitBreaker {
     return policy;
   }
 
+  private trialsDue(): boolean {
+    return Date.now() - this.openedAt >= this.options.halfOpenAfterMs;
+  }
+
   private transition(to: BreakerState): void {
+    if (to === this.reported) return; // cockatiel enters half-open on a call; the timer may have said so first
+    this.reported = to;
     this.logger.warn({ message: 'circuit breaker transition', breaker: this.name, to });
     this.events.breakerTransition(this.name, to);
   }
