@@ -2,10 +2,9 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { OmsConfig } from '@oms/config';
 import { STORE_GUARD } from '@oms/store';
 import { BreakerRegistry } from './breaker/breaker-registry';
-import { BreakerInterceptor } from './breaker/breaker.interceptor';
 import { Bulkhead } from './bulkhead/bulkhead';
-import { BulkheadInterceptor } from './bulkhead/bulkhead.interceptor';
-import { EtagInterceptor } from './etag/etag.interceptor';
+import { ConditionalRequests } from './etag/conditional-requests';
+import { ResilienceInterceptor } from './resilience.interceptor';
 import { FaultInjector } from './faults/fault-injector';
 import { NO_EVENTS, RESILIENCE_EVENTS, ResilienceEvents } from './resilience-events';
 import { ResilientStoreGuard } from './resilient-store-guard';
@@ -33,18 +32,16 @@ export class ResilienceModule {
           useFactory: createBulkhead,
         },
         { provide: STORE_GUARD, useClass: ResilientStoreGuard },
-        BreakerInterceptor,
-        BulkheadInterceptor,
-        EtagInterceptor,
+        ConditionalRequests,
+        ResilienceInterceptor,
       ],
       exports: [
         BreakerRegistry,
         FaultInjector,
         Bulkhead,
         STORE_GUARD,
-        BreakerInterceptor,
-        BulkheadInterceptor,
-        EtagInterceptor,
+        ConditionalRequests,
+        ResilienceInterceptor,
       ],
     };
   }

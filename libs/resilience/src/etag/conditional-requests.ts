@@ -1,10 +1,9 @@
-import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor, Optional } from '@nestjs/common';
+import { ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
 import { ModuleRef, Reflector } from '@nestjs/core';
 import { PreconditionRequired } from '@oms/common';
 import { OmsConfig } from '@oms/config';
 import { Tagged, formatEtag, parseTagCondition, weakMatch } from '@oms/http';
 import type { Request, Response } from 'express';
-import { Observable, map } from 'rxjs';
 import { CACHE_CONTROL, NotModified, VARY } from './not-modified';
 import { REVALIDATE, RevalidateOptions } from './revalidate.decorator';
 import { NO_EVENTS, RESILIENCE_EVENTS, ResilienceEvents } from '../resilience-events';
@@ -13,7 +12,7 @@ const READS = new Set(['GET', 'HEAD']);
 const CONDITIONAL_WRITES = new Set(['PUT', 'PATCH', 'DELETE']);
 
 /**
- * Conditional requests (RFC 9110 §13) for a controller:
+ * Conditional requests (RFC 9110 §13), run by the resilience interceptor around a handler:
  * - GET/HEAD with If-None-Match (weak comparison, lists, `*`): 304 before the handler runs, from the
  *   version alone — also when the request says `Cache-Control: no-cache`, which asks us to revalidate.
  * - REQUIRE_IF_MATCH: PUT/PATCH/DELETE without If-Match get 428 (If-None-Match: * also counts for PUT).
@@ -21,7 +20,7 @@ const CONDITIONAL_WRITES = new Set(['PUT', 'PATCH', 'DELETE']);
  * If-Match itself is evaluated inside the write's transaction (see WriteContext.precondition).
  */
 @Injectable()
-export class EtagInterceptor implements NestInterceptor {
+export class ConditionalRequests {
   private readonly events: ResilienceEvents;
 
   constructor(
@@ -33,24 +32,22 @@ export class EtagInterceptor implements NestInterceptor {
     this.events = events ?? NO_EVENTS;
   }
 
-  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+  /** Before the handler: 428 for an unconditional write when required; 304 (NotModified) when fresh. */
+  async before(context: ExecutionContext): Promise<void> {
     const request = context.switchToHttp().getRequest<Request>();
-    const response = context.switchToHttp().getResponse<Response>();
-    const enabled = this.config.etag.enabled;
-
     if (CONDITIONAL_WRITES.has(request.method) && this.config.etag.requireIfMatch)
       this.requireIfMatch(request);
-    if (enabled && READS.has(request.method)) await this.revalidate(context, request);
+    if (this.config.etag.enabled && READS.has(request.method)) await this.revalidate(context, request);
+  }
 
-    return next.handle().pipe(
-      map((result: unknown) => {
-        const tag = result instanceof Tagged ? result.tag : versionOf(result);
-        if (enabled && tag !== undefined) response.setHeader('ETag', formatEtag(tag));
-        response.setHeader('Cache-Control', CACHE_CONTROL);
-        response.setHeader('Vary', VARY);
-        return result instanceof Tagged ? (result.body as unknown) : result;
-      }),
-    );
+  /** After the handler: the ETag of what it returned, and the cache headers. */
+  after(context: ExecutionContext, result: unknown): unknown {
+    const response = context.switchToHttp().getResponse<Response>();
+    const tag = result instanceof Tagged ? result.tag : versionOf(result);
+    if (this.config.etag.enabled && tag !== undefined) response.setHeader('ETag', formatEtag(tag));
+    response.setHeader('Cache-Control', CACHE_CONTROL);
+    response.setHeader('Vary', VARY);
+    return result instanceof Tagged ? (result.body as unknown) : result;
   }
 
   private requireIfMatch(request: Request): void {
