@@ -7,10 +7,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LoadOptions, LoadResult, load } from './lib/load';
+import { LoadOptions, LoadResult, load, loadAtRate } from './lib/load';
 import { Service, startBaseline, startService } from './lib/service';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+/** Scenarios compared as ratios run in alternating rounds; each reports its median round. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DOCS = 200;
 const P99_TARGET_MS = Number(process.env.BENCH_P99_TARGET_MS ?? 50);
 // The bulkhead the sweep runs with: small enough that queueing cannot add more than a few ms (see
@@ -34,6 +36,8 @@ interface Scenario {
   goodputRps?: number;
   shedRatio?: number;
   p99AcceptedMs?: number;
+  /** req/s of each round, for scenarios measured in alternating rounds. */
+  rounds?: number[];
   note?: string;
 }
 
@@ -47,6 +51,12 @@ async function measure(
 ): Promise<LoadResult> {
   await load({ ...options, durationSeconds: 1 }); // warm-up, discarded
   const result = await load(options);
+  record(name, result, extra);
+  process.stderr.write(`  ${name}: ${result.reqPerSec} req/s, p99 ${result.p99Ms} ms\n`);
+  return result;
+}
+
+const record = (name: string, result: LoadResult, extra: Partial<Scenario> = {}) =>
   scenarios.push({
     name,
     reqPerSec: result.reqPerSec,
@@ -57,8 +67,23 @@ async function measure(
     ...(result.rejectedP99Ms !== null ? { rejectedP99Ms: result.rejectedP99Ms } : {}),
     ...extra,
   });
-  process.stderr.write(`  ${name}: ${result.reqPerSec} req/s, p99 ${result.p99Ms} ms\n`);
-  return result;
+
+/**
+ * Scenarios to be compared with each other, measured in ROUNDS alternating rounds (A B C, A B C, ...) so
+ * drift on a noisy machine hits them alike; each reports its median round.
+ */
+async function compare(group: { name: string; options: LoadOptions }[]): Promise<void> {
+  for (const { options } of group) await load({ ...options, durationSeconds: 1 }); // warm-up
+  const results = new Map<string, LoadResult[]>(group.map((g) => [g.name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const { name, options } of group) results.get(name)!.push(await load(options));
+  }
+  for (const { name } of group) {
+    const runs = results.get(name)!;
+    const median = [...runs].sort((a, b) => a.reqPerSec - b.reqPerSec)[Math.floor(runs.length / 2)];
+    record(name, median, { rounds: runs.map((r) => r.reqPerSec) });
+    process.stderr.write(`  ${name}: ${runs.map((r) => r.reqPerSec).join(' / ')} req/s\n`);
+  }
 }
 
 async function api(
@@ -102,20 +127,7 @@ async function seed(s: Service): Promise<string> {
   return (await api(s, 'GET', '/api/v1/schemas/main/object-types/Person')).text;
 }
 
-async function hotPaths(s: Service): Promise<void> {
-  const typeUrl = `${s.url}/api/v1/schemas/main/object-types/Person`;
-  const typeTag = (await api(s, 'GET', '/api/v1/schemas/main/object-types/Person')).etag!;
-  await measure('type-get-hit', { url: typeUrl, headers: auth(s), durationSeconds: SECONDS });
-  await measure('type-304', {
-    url: typeUrl,
-    headers: { ...auth(s), 'if-none-match': typeTag },
-    durationSeconds: SECONDS,
-  });
-  await measure('doc-get-hit', {
-    url: `${s.url}/api/v1/documents/crud/p-1`,
-    headers: auth(s),
-    durationSeconds: SECONDS,
-  });
+async function writes(s: Service): Promise<void> {
   let created = 0;
   await measure('doc-create', {
     url: `${s.url}/api/v1/documents/crud`,
@@ -179,6 +191,7 @@ async function metric(s: Service, name: string): Promise<number> {
 async function sweep(s: Service): Promise<{ capacity: number; recoveryMs: number }> {
   const url = `${s.url}/api/v1/documents/crud/p-2`;
   const capacity = scenarios.find((x) => x.name === 'doc-get-hit')!.reqPerSec;
+  await loadAtRate({ url, headers: auth(s), durationSeconds: 1, overallRate: capacity / 2 }); // warm-up
   for (const factor of SWEEP) {
     const offered = Math.round(capacity * factor);
     const result = await load({
@@ -222,27 +235,52 @@ async function sweep(s: Service): Promise<{ capacity: number; recoveryMs: number
   return { capacity, recoveryMs: Date.now() - stopped };
 }
 
-async function breakerOpen(s: Service): Promise<void> {
+/** Server-side: the smallest histogram bucket holding 99 % of a route's answers with a status. */
+async function serverP99Ms(s: Service, route: string, status: string): Promise<number | null> {
+  const text = await (await fetch(s.metricsUrl)).text();
+  const buckets = text
+    .split('\n')
+    .filter(
+      (l) =>
+        l.startsWith('http_request_duration_seconds_bucket{') &&
+        l.includes(`route="${route}"`) &&
+        l.includes(`status_code="${status}"`),
+    )
+    .map((l) => ({ le: l.match(/le="([^"]+)"/)![1], count: Number(l.split(' ').pop()) }));
+  const total = buckets.find((b) => b.le === '+Inf')?.count ?? 0;
+  const bucket = buckets.find((b) => b.le !== '+Inf' && b.count >= 0.99 * total);
+  return total > 0 && bucket ? Number(bucket.le) * 1000 : null;
+}
+
+/** An open breaker's rejections, at half the measured capacity (latency of the rejection, not of a full queue). */
+async function breakerOpen(s: Service, capacity: number): Promise<void> {
   await api(s, 'PUT', '/api/v1/admin/faults/store', { errorRate: 1, latencyMs: 0 });
   for (let i = 0; i < 10; i++) await api(s, 'GET', `/api/v1/documents/crud/never-${i}`);
   const state = await api(s, 'GET', '/api/v1/admin/resilience');
   if (!state.text.includes('"name":"documents","state":"open"'))
     throw new Error(`breaker did not open: ${state.text}`);
   let n = 0;
-  await measure(
-    'breaker-open-reject',
-    {
-      url: s.url,
-      durationSeconds: SECONDS,
-      requests: [
-        {
-          method: 'GET',
-          headers: auth(s),
-          setupRequest: (req) => ({ ...req, path: `/api/v1/documents/crud/x-${n++}` }),
-        },
-      ],
-    },
-    { note: 'every answer is a 503 from the open documents breaker; latency is rejectedP99Ms' },
+  const options = {
+    url: s.url,
+    durationSeconds: SECONDS,
+    overallRate: Math.round(capacity / 2),
+    requests: [
+      {
+        method: 'GET' as const,
+        headers: auth(s),
+        setupRequest: (req: object) => ({ ...req, path: `/api/v1/documents/crud/x-${n++}` }),
+      },
+    ],
+  };
+  await loadAtRate({ ...options, durationSeconds: 1 });
+  const result = await loadAtRate(options);
+  const server = await serverP99Ms(s, '/api/v1/documents/crud/:id', '503');
+  record('breaker-open-reject', result, {
+    offeredRps: options.overallRate,
+    note: `every answer a 503 from the open documents breaker; server-side p99 <= ${server} ms`,
+  });
+  process.stderr.write(
+    `  breaker-open-reject: client p99 ${result.rejectedP99Ms} ms, server p99 <= ${server} ms\n`,
   );
 }
 
@@ -255,45 +293,75 @@ const ratio = (a: string, b: string) => {
 async function main(): Promise<void> {
   const started = Date.now();
   process.stderr.write(
-    `bench: ${SECONDS} s per scenario, store ${process.env.DATABASE_URL ? 'postgres' : 'pglite'}, redis ${process.env.REDIS_URL ? 'on' : 'off'}\n`,
+    `bench: ${SECONDS} s per scenario, ${ROUNDS} rounds for comparisons, store ${process.env.DATABASE_URL ? 'postgres' : 'pglite'}, redis ${process.env.REDIS_URL ? 'on' : 'off'}\n`,
   );
-  const redis: Record<string, string> = process.env.REDIS_URL
-    ? { REDIS_URL: process.env.REDIS_URL, REDIS_CACHE_PREFIX: `oms-bench-${process.pid}:` }
-    : {};
+  const redisOn = Boolean(process.env.REDIS_URL);
+  const redis = (prefix: string): Record<string, string> =>
+    redisOn
+      ? { REDIS_URL: process.env.REDIS_URL!, REDIS_CACHE_PREFIX: `oms-bench-${prefix}-${process.pid}:` }
+      : {};
 
-  const main = await startService({ ...redis, ...BULKHEAD, CIRCUIT_BREAKER_HALF_OPEN_AFTER_SECONDS: '3600' });
-  const typeBody = await seed(main);
-  const baseline = await startBaseline(typeBody);
-  await measure('baseline-nest', { url: `${baseline.url}/types/Person`, durationSeconds: SECONDS });
-  await baseline.stop();
-  await hotPaths(main);
-  const { capacity, recoveryMs } = await sweep(main);
-  await breakerOpen(main);
-  await main.stop();
-
-  const bare = await startService({ ...redis, ...BULKHEAD }, join(__dirname, 'no-interceptors.js'));
-  await seed(bare);
-  await measure('type-get-hit-no-interceptors', {
-    url: `${bare.url}/api/v1/schemas/main/object-types/Person`,
-    headers: auth(bare),
-    durationSeconds: SECONDS,
+  // Every instance up at once, so the scenarios compared with each other run side by side.
+  const main = await startService({
+    ...redis('main'),
+    ...BULKHEAD,
+    CIRCUIT_BREAKER_HALF_OPEN_AFTER_SECONDS: '3600',
   });
+  const bare = await startService({ ...redis('bare'), ...BULKHEAD }, join(__dirname, 'no-interceptors.js'));
+  const viaRedis = redisOn
+    ? await startService({ ...redis('redis'), MEMORY_CACHE_TTL_SECONDS: '0' })
+    : undefined;
+  const miss = await startService({ MEMORY_CACHE_TTL_SECONDS: '0' });
+  const typeBody = await seed(main);
+  for (const s of [bare, viaRedis, miss]) if (s) await seed(s);
+  const baseline = await startBaseline(typeBody);
+  const typePath = '/api/v1/schemas/main/object-types/Person';
+  const typeTag = (await api(main, 'GET', typePath)).etag!;
+  const docPath = '/api/v1/documents/crud/p-1';
+
+  process.stderr.write('[object type GET against the bare-Nest ceiling, interceptors on and off]\n');
+  await compare([
+    { name: 'baseline-nest', options: { url: `${baseline.url}/types/Person`, durationSeconds: SECONDS } },
+    {
+      name: 'type-get-hit',
+      options: { url: `${main.url}${typePath}`, headers: auth(main), durationSeconds: SECONDS },
+    },
+    {
+      name: 'type-get-hit-no-interceptors',
+      options: { url: `${bare.url}${typePath}`, headers: auth(bare), durationSeconds: SECONDS },
+    },
+    {
+      name: 'type-304',
+      options: {
+        url: `${main.url}${typePath}`,
+        headers: { ...auth(main), 'if-none-match': typeTag },
+        durationSeconds: SECONDS,
+      },
+    },
+  ]);
+  await baseline.stop();
   await bare.stop();
 
-  if (process.env.REDIS_URL) {
-    const viaRedis = await startService({
-      ...redis,
-      REDIS_CACHE_PREFIX: `oms-bench-r-${process.pid}:`,
-      MEMORY_CACHE_TTL_SECONDS: '0',
-    });
-    await seed(viaRedis);
-    await measure('doc-get-redis', {
-      url: `${viaRedis.url}/api/v1/documents/crud/p-1`,
-      headers: auth(viaRedis),
-      durationSeconds: SECONDS,
-    });
-    await viaRedis.stop();
-  } else {
+  process.stderr.write('[document GET per cache tier]\n');
+  await compare([
+    {
+      name: 'doc-get-hit',
+      options: { url: `${main.url}${docPath}`, headers: auth(main), durationSeconds: SECONDS },
+    },
+    ...(viaRedis
+      ? [
+          {
+            name: 'doc-get-redis',
+            options: { url: `${viaRedis.url}${docPath}`, headers: auth(viaRedis), durationSeconds: SECONDS },
+          },
+        ]
+      : []),
+    {
+      name: 'doc-get-miss',
+      options: { url: `${miss.url}${docPath}`, headers: auth(miss), durationSeconds: SECONDS },
+    },
+  ]);
+  if (!viaRedis) {
     scenarios.push({
       name: 'doc-get-redis',
       reqPerSec: 0,
@@ -304,14 +372,17 @@ async function main(): Promise<void> {
       note: 'not run: REDIS_URL unset',
     });
   }
-  const miss = await startService({ MEMORY_CACHE_TTL_SECONDS: '0' });
-  await seed(miss);
-  await measure('doc-get-miss', {
-    url: `${miss.url}/api/v1/documents/crud/p-1`,
-    headers: auth(miss),
-    durationSeconds: SECONDS,
-  });
+  await viaRedis?.stop();
   await miss.stop();
+
+  // The sweep runs before any write: PGlite's background work after thousands of commits would colour it.
+  process.stderr.write('[overload sweep]\n');
+  const { capacity, recoveryMs } = await sweep(main);
+  process.stderr.write('[writes and lists]\n');
+  await writes(main);
+  process.stderr.write('[open breaker]\n');
+  await breakerOpen(main, capacity);
+  await main.stop();
 
   const sweepOf = (f: number) => scenarios.find((s) => s.name === `sweep-${f}x`)!;
   const peakGoodput = Math.max(...SWEEP.map((f) => sweepOf(f).goodputRps ?? 0));

@@ -31,12 +31,81 @@ const percentile = (sorted: number[], p: number) =>
   sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const round = (n: number) => Math.round(n * 100) / 100;
 
+/**
+ * Fixed-rate load without synchronised bursts: autocannon paces each connection per second, and all its
+ * connections start together, so one instance sends its whole second's quota at once. Here `instances`
+ * autocannon runs share the rate and start staggered across a second, so arrivals are spread out.
+ */
+export async function loadAtRate(
+  options: LoadOptions & { overallRate: number },
+  instances = 10,
+): Promise<LoadResult> {
+  const connections = Math.max(instances, options.connections ?? 200);
+  const runs = await Promise.all(
+    Array.from({ length: instances }, async (_, i) => {
+      await new Promise((resolve) => setTimeout(resolve, (i * 1000) / instances));
+      return collect({
+        ...options,
+        connections: Math.floor(connections / instances),
+        overallRate: Math.max(1, Math.round(options.overallRate / instances)),
+      });
+    }),
+  );
+  return summarise(
+    options.durationSeconds,
+    runs.flatMap((r) => r.accepted),
+    runs.flatMap((r) => r.rejected),
+    runs.reduce<Record<string, number>>((all, r) => {
+      for (const [k, v] of Object.entries(r.statuses)) all[k] = (all[k] ?? 0) + v;
+      return all;
+    }, {}),
+    runs.reduce((n, r) => n + r.errors, 0),
+  );
+}
+
 /** One autocannon run; latencies are recorded per response so accepted and rejected are reported apart. */
-export function load(options: LoadOptions): Promise<LoadResult> {
+export async function load(options: LoadOptions): Promise<LoadResult> {
+  const run = await collect(options);
+  return summarise(options.durationSeconds, run.accepted, run.rejected, run.statuses, run.errors);
+}
+
+interface Collected {
+  accepted: number[];
+  rejected: number[];
+  statuses: Record<string, number>;
+  errors: number;
+}
+
+function summarise(
+  seconds: number,
+  accepted: number[],
+  rejected: number[],
+  statuses: Record<string, number>,
+  errors: number,
+): LoadResult {
+  accepted.sort((a, b) => a - b);
+  rejected.sort((a, b) => a - b);
+  const total = Object.values(statuses).reduce((a, b) => a + b, 0);
+  const ok = Object.entries(statuses)
+    .filter(([code]) => code.startsWith('2'))
+    .reduce((n, [, v]) => n + v, 0);
+  return {
+    reqPerSec: Math.round(total / seconds),
+    p50Ms: round(percentile(accepted, 50)),
+    p99Ms: round(percentile(accepted, 99)),
+    errors,
+    non2xx: total - ok,
+    rejectedP99Ms: rejected.length > 0 ? round(percentile(rejected, 99)) : null,
+    statuses,
+    goodputRps: (targetMs) => Math.round(accepted.filter((l) => l <= targetMs).length / seconds),
+  };
+}
+
+function collect(options: LoadOptions): Promise<Collected> {
   const accepted: number[] = [];
   const rejected: number[] = [];
   const statuses: Record<string, number> = {};
-  return new Promise((resolve, reject) => {
+  return new Promise<Collected>((resolve, reject) => {
     const instance = autocannon(
       {
         url: options.url,
@@ -51,20 +120,7 @@ export function load(options: LoadOptions): Promise<LoadResult> {
       },
       (error, result) => {
         if (error) return reject(error instanceof Error ? error : new Error(String(error)));
-        accepted.sort((a, b) => a - b);
-        rejected.sort((a, b) => a - b);
-        const seconds = options.durationSeconds;
-        const total = Object.values(statuses).reduce((a, b) => a + b, 0);
-        resolve({
-          reqPerSec: Math.round(total / seconds),
-          p50Ms: round(percentile(accepted, 50)),
-          p99Ms: round(percentile(accepted, 99)),
-          errors: result.errors + result.timeouts,
-          non2xx: result.non2xx,
-          rejectedP99Ms: rejected.length > 0 ? round(percentile(rejected, 99)) : null,
-          statuses,
-          goodputRps: (targetMs) => Math.round(accepted.filter((l) => l <= targetMs).length / seconds),
-        });
+        resolve({ accepted, rejected, statuses, errors: result.errors + result.timeouts });
       },
     );
     instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
