@@ -286,6 +286,40 @@ describe.each(storeTargets())('VersionedStore on $name', (target) => {
       expect(ids(rest)).toEqual(ids(all.slice(2)));
     });
 
+    it('pages a branch through many inherited, overwritten, deleted and own entities, both ways', async () => {
+      const n = (i: number) => `M-${String(i).padStart(3, '0')}`;
+      await store.write('lists', alice, async (w) => {
+        for (let i = 0; i < 90; i++) await w.put('document', n(i), { objectType: 'Many', body: { i } });
+      });
+      await store.createBranch('many-child', 'lists', 'alice');
+      await store.write('many-child', alice, async (w) => {
+        for (let i = 0; i < 90; i += 3) await w.remove('document', n(i)); // a third gone
+        for (let i = 1; i < 90; i += 3)
+          await w.put('document', n(i), { objectType: 'Many', body: { i, changed: true } });
+        for (let i = 90; i < 100; i++) await w.put('document', n(i), { objectType: 'Many', body: { i } });
+      });
+      const expected = Array.from({ length: 100 }, (_, i) => i)
+        .filter((i) => i >= 90 || i % 3 !== 0)
+        .map(n);
+      for (const sort of ['id', '-id'] as const) {
+        const seen: string[] = [];
+        let after: { id: string } | undefined;
+        for (let pages = 0; pages < 50; pages++) {
+          const page = await store.read('many-child', (r) =>
+            r.list('document', { objectType: 'Many', sort, limit: 7, after }),
+          );
+          seen.push(...ids(page));
+          if (page.length < 7) break;
+          after = { id: page[page.length - 1].id };
+        }
+        expect(seen).toEqual(sort === 'id' ? expected : [...expected].reverse());
+      }
+      const changed = await store.read('many-child', (r) =>
+        r.list('document', { objectType: 'Many', contains: { changed: true }, limit: 100 }),
+      );
+      expect(ids(changed)).toEqual(Array.from({ length: 30 }, (_, k) => n(1 + 3 * k)));
+    });
+
     it('filters by containment on the visible version only', async () => {
       const evens = await store.read('lists-child', (r) =>
         r.list('document', { objectType: 'Item', contains: { even: true }, limit: 100 }),

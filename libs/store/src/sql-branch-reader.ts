@@ -127,38 +127,82 @@ export class SqlBranchReader implements BranchReader {
   }
 
   /**
-   * In id order, candidates come from one index scan per level (the branch's heads, each ancestor's
-   * versions up to its limit), merged in order and resolved one by one until the page is full — so a page
-   * costs about the same whatever the number of documents.
+   * In id order, a page is merged from the levels: each level gives its next candidate ids from an ordered
+   * index scan (the branch's heads, each ancestor's versions up to its limit), the ids every level has
+   * covered are resolved to their visible rows and filtered, and this repeats until the page is full.
+   * A page thus costs about the same whatever the number of documents.
    */
-  private listThroughLineageInIdOrder(kind: EntityKind, query: ListQuery): Promise<EntityRow[]> {
+  private async listThroughLineageInIdOrder(kind: EntityKind, query: ListQuery): Promise<EntityRow[]> {
+    const descending = query.sort === '-id';
+    const before = (a: string, b: string) => (descending ? a > b : a < b);
+    const batch = Math.max(2 * query.limit, 20);
+    const page: EntityRow[] = [];
+    let after = query.after?.id;
+    for (;;) {
+      const levels = await Promise.all(
+        this.lineage.map((level, depth) => this.candidates(kind, query, depth, after, batch)),
+      );
+      // Past the last id of a level that was cut short, that level may still hold candidates: stop there.
+      let horizon: string | undefined;
+      for (const ids of levels) {
+        const last = ids[ids.length - 1];
+        if (ids.length === batch && (horizon === undefined || before(last, horizon))) horizon = last;
+      }
+      const window = [...new Set(levels.flat())]
+        .filter((id) => horizon === undefined || !before(horizon, id))
+        .sort((a, b) => (a === b ? 0 : before(a, b) ? -1 : 1));
+      if (window.length === 0) return page;
+      page.push(...(await this.resolveInOrder(kind, window, query)));
+      if (page.length >= query.limit || horizon === undefined) return page.slice(0, query.limit);
+      after = window[window.length - 1];
+    }
+  }
+
+  /** The next candidate ids of one level, in the page's order. */
+  private async candidates(
+    kind: EntityKind,
+    query: ListQuery,
+    depth: number,
+    after: string | undefined,
+    batch: number,
+  ): Promise<string[]> {
+    const level = this.lineage[depth];
+    const [alias, table] = depth === 0 ? ['h', 'heads'] : ['v', 'versions'];
+    const p = new SqlParams();
+    const where = [
+      `${alias}.branch_id = ${p.add(level.branchId)}`,
+      `${alias}.kind = ${p.add(kind)}`,
+      `NOT ${alias}.deleted`,
+    ];
+    if (depth > 0) where.push(`${alias}.seq <= ${p.add(level.limit)}::bigint`);
+    where.push(
+      ...filters(alias, query, p),
+      ...keyset(alias, { ...query, after: after ? { id: after } : undefined }, p),
+    );
+    const rows = await this.db.query<{ entity_id: string }>(
+      `SELECT DISTINCT ${alias}.entity_id FROM ${table} ${alias} WHERE ${where.join(' AND ')}
+        ORDER BY ${alias}.entity_id ${query.sort === '-id' ? 'DESC' : 'ASC'} LIMIT ${p.add(batch)}`,
+      p.values,
+    );
+    return rows.map((r) => r.entity_id);
+  }
+
+  /** The visible rows of these ids that pass the filters, in the given order. */
+  private resolveInOrder(kind: EntityKind, ids: string[], query: ListQuery): Promise<EntityRow[]> {
     const p = new SqlParams();
     const k = p.add(kind);
-    const direction = query.sort === '-id' ? 'DESC' : 'ASC';
-    const levels = this.lineage.map((level, depth) => {
-      const [alias, table] = depth === 0 ? ['h', 'heads'] : ['v', 'versions'];
-      const where = [
-        `${alias}.branch_id = ${p.add(level.branchId)}`,
-        `${alias}.kind = ${k}`,
-        `NOT ${alias}.deleted`,
-      ];
-      if (depth > 0) where.push(`${alias}.seq <= ${p.add(level.limit)}::bigint`);
-      where.push(...filters(alias, query, p), ...keyset(alias, query, p));
-      return `SELECT ${alias}.entity_id FROM ${table} ${alias} WHERE ${where.join(' AND ')}`;
-    });
     const visible = ['NOT r.deleted', ...filters('r', query, p)];
     return this.db.query<EntityRow>(
       `WITH l(branch_id, lim, depth) AS (VALUES ${lineageValues(this.lineage)})
-       SELECT r.* FROM (
-         SELECT DISTINCT c.entity_id FROM (${levels.join(' UNION ALL ')}) c ORDER BY c.entity_id ${direction}
-       ) cand CROSS JOIN LATERAL (
+       SELECT r.* FROM unnest(${p.add(ids)}::text[]) WITH ORDINALITY AS c(entity_id, n)
+       CROSS JOIN LATERAL (
          SELECT x.* FROM l CROSS JOIN LATERAL (
            SELECT ${ENTITY_COLUMNS} FROM versions v
-            WHERE v.branch_id = l.branch_id AND v.kind = ${k} AND v.entity_id = cand.entity_id AND v.seq <= l.lim
+            WHERE v.branch_id = l.branch_id AND v.kind = ${k} AND v.entity_id = c.entity_id AND v.seq <= l.lim
             ORDER BY v.seq DESC LIMIT 1) x
           ORDER BY l.depth LIMIT 1) r
         WHERE ${visible.join(' AND ')}
-        ORDER BY cand.entity_id ${direction} LIMIT ${p.add(query.limit)}`,
+        ORDER BY c.n`,
       p.values,
     );
   }
