@@ -52,12 +52,6 @@ const slugOf = (status: number) => (STATUS_CODES[status] ?? 'error').toLowerCase
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
-  /** Extra mappings (e.g. the resilience layer's rejections), consulted before the generic cases. */
-  private static readonly mappers: ((error: unknown) => DomainError | undefined)[] = [];
-
-  static register(mapper: (error: unknown) => DomainError | undefined): void {
-    ProblemFilter.mappers.push(mapper);
-  }
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
@@ -72,12 +66,8 @@ export class ProblemFilter implements ExceptionFilter {
 
   private toProblem(exception: unknown, request: Request, response: Response): ProblemDocument {
     const base = { instance: request.originalUrl, requestId: requestIdOf(request) };
-    const mapped = ProblemFilter.mappers.reduce<DomainError | undefined>(
-      (m, f) => m ?? f(exception),
-      undefined,
-    );
-    const domain = mapped ?? (exception instanceof DomainError ? exception : undefined);
-    if (domain) {
+    if (exception instanceof DomainError) {
+      const domain = exception;
       if (domain instanceof Unavailable) response.setHeader('Retry-After', String(domain.retryAfterSeconds));
       return {
         type: problemType(domain.code),
