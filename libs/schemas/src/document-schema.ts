@@ -94,31 +94,25 @@ function describeType(error: ErrorObject): string {
 /** Validates documents against object types (Ajv, every violation), with compiled validators cached by version. */
 export class DocumentSchemaValidator {
   private readonly ajv = addFormats(new Ajv({ allErrors: true, strict: true }), { mode: 'full' });
-  private readonly compiled = new Map<string, ValidateFunction>();
+  private readonly compiled = new Map<string, (properties: DocumentProperties) => Violation[]>();
 
   /** Structural violations: unknown and missing properties, types, formats, enum values, array shape. */
   validate(type: ObjectTypeDefinition, version: number, properties: DocumentProperties): Violation[] {
-    const validate = this.compile(type, version);
-    if (validate(properties)) return [];
-    return (validate.errors ?? []).map((e) => toViolation(e, type));
-  }
-
-  /** A validator for a definition not stored yet (a replacement being checked), not cached. */
-  draft(type: ObjectTypeDefinition): (properties: DocumentProperties) => Violation[] {
-    const validate = this.ajv.compile(toJsonSchema(type));
-    return (properties) =>
-      validate(properties) ? [] : (validate.errors ?? []).map((e) => toViolation(e, type));
-  }
-
-  private compile(type: ObjectTypeDefinition, version: number): ValidateFunction {
     const key = `${type.name}@${version}`;
     let validate = this.compiled.get(key);
     if (!validate) {
       if (this.compiled.size >= 1000) this.compiled.clear();
-      validate = this.ajv.compile(toJsonSchema(type));
+      validate = this.draft(type);
       this.compiled.set(key, validate);
     }
-    return validate;
+    return validate(properties);
+  }
+
+  /** A validator for a definition (also one not stored yet: a replacement being checked), not cached. */
+  draft(type: ObjectTypeDefinition): (properties: DocumentProperties) => Violation[] {
+    const validate: ValidateFunction = this.ajv.compile(toJsonSchema(type));
+    return (properties) =>
+      validate(properties) ? [] : (validate.errors ?? []).map((e) => toViolation(e, type));
   }
 }
 
