@@ -195,12 +195,11 @@ async function sweep(s: Service): Promise<{ capacity: number; recoveryMs: number
   await loadAtRate({ url, headers: auth(s), durationSeconds: 1, overallRate: capacity / 2 }); // warm-up
   for (const factor of SWEEP) {
     const offered = Math.round(capacity * factor);
-    const result = await load({
+    const result = await loadAtRate({
       url,
       headers: auth(s),
       durationSeconds: SECONDS,
       overallRate: offered,
-      connections: 200,
     });
     const total = Object.values(result.statuses).reduce((a, b) => a + b, 0);
     const shed = result.statuses['503'] ?? 0;
