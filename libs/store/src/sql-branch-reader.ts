@@ -90,14 +90,9 @@ export class SqlBranchReader implements BranchReader {
   private visible<R>(kind: EntityKind, ids: string[], columns: string): Promise<R[]> {
     if (ids.length === 0) return Promise.resolve([]);
     return this.db.query<R>(
-      `SELECT DISTINCT ON (ids.id) r.*
-         FROM unnest($2::text[]) AS ids(id)
-         CROSS JOIN (VALUES ${lineageValues(this.lineage)}) AS l(branch_id, lim, depth)
-         CROSS JOIN LATERAL (
-           SELECT ${columns} FROM versions v
-            WHERE v.branch_id = l.branch_id AND v.kind = $1 AND v.entity_id = ids.id AND v.seq <= l.lim
-            ORDER BY v.seq DESC LIMIT 1) r
-        ORDER BY ids.id, l.depth`,
+      `WITH l(branch_id, lim, depth) AS (VALUES ${lineageValues(this.lineage)})
+       SELECT r.* FROM unnest($2::text[]) AS ids(id)
+       CROSS JOIN LATERAL (${visibleRow('$1', 'ids.id', columns)}) r`,
       [kind, [...new Set(ids)]],
     );
   }
@@ -195,12 +190,7 @@ export class SqlBranchReader implements BranchReader {
     return this.db.query<EntityRow>(
       `WITH l(branch_id, lim, depth) AS (VALUES ${lineageValues(this.lineage)})
        SELECT r.* FROM unnest(${p.add(ids)}::text[]) WITH ORDINALITY AS c(entity_id, n)
-       CROSS JOIN LATERAL (
-         SELECT x.* FROM l CROSS JOIN LATERAL (
-           SELECT ${ENTITY_COLUMNS} FROM versions v
-            WHERE v.branch_id = l.branch_id AND v.kind = ${k} AND v.entity_id = c.entity_id AND v.seq <= l.lim
-            ORDER BY v.seq DESC LIMIT 1) x
-          ORDER BY l.depth LIMIT 1) r
+       CROSS JOIN LATERAL (${visibleRow(k, 'c.entity_id')}) r
         WHERE ${visible.join(' AND ')}
         ORDER BY c.n`,
       p.values,
@@ -227,17 +217,24 @@ export class SqlBranchReader implements BranchReader {
          SELECT v.entity_id FROM versions v JOIN l ON v.branch_id = l.branch_id AND v.seq <= l.lim
           WHERE ${inherited.join(' AND ')}
        )
-       SELECT r.* FROM cand CROSS JOIN LATERAL (
-         SELECT x.* FROM l CROSS JOIN LATERAL (
-           SELECT ${ENTITY_COLUMNS} FROM versions v
-            WHERE v.branch_id = l.branch_id AND v.kind = ${k} AND v.entity_id = cand.entity_id AND v.seq <= l.lim
-            ORDER BY v.seq DESC LIMIT 1) x
-          ORDER BY l.depth LIMIT 1) r
+       SELECT r.* FROM cand CROSS JOIN LATERAL (${visibleRow(k, 'cand.entity_id')}) r
         WHERE ${visible.join(' AND ')}
         ${orderBy('r', query.sort)} LIMIT ${p.add(query.limit)}`,
       p.values,
     );
   }
+}
+
+/**
+ * The visible row of one entity (`entity`: an SQL expression) through the lineage `l` in scope: the newest
+ * row under each level's limit, from the nearest level (a tombstone included; callers drop it).
+ */
+function visibleRow(kind: string, entity: string, columns = ENTITY_COLUMNS): string {
+  return `SELECT x.* FROM l CROSS JOIN LATERAL (
+      SELECT ${columns} FROM versions v
+       WHERE v.branch_id = l.branch_id AND v.kind = ${kind} AND v.entity_id = ${entity} AND v.seq <= l.lim
+       ORDER BY v.seq DESC LIMIT 1) x
+    ORDER BY l.depth LIMIT 1`;
 }
 
 function filters(alias: string, query: ListQuery, p: SqlParams): string[] {
