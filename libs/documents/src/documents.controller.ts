@@ -4,7 +4,6 @@ import {
   ApiBody,
   ApiConsumes,
   ApiCreatedResponse,
-  ApiHeader,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
@@ -13,7 +12,7 @@ import {
 } from '@nestjs/swagger';
 import { RequireRole, Write } from '@oms/auth';
 import { WriteContext } from '@oms/common';
-import { ApiProblems, apiPath } from '@oms/http';
+import { ApiCommitMessage, ApiIfMatch, ApiProblems, apiPath } from '@oms/http';
 import { Resilient, Revalidate } from '@oms/resilience';
 import type { Response } from 'express';
 import {
@@ -27,16 +26,6 @@ import { DocumentsService } from './documents.service';
 import { parseListQuery } from './list-query';
 
 const BRANCH = { name: 'branch', required: false, description: 'Branch (default main)' };
-const COMMIT_MESSAGE = {
-  name: 'X-Commit-Message',
-  required: false,
-  description: 'Message of the commit this write makes',
-};
-const IF_MATCH = {
-  name: 'If-Match',
-  required: false,
-  description: 'Write only if the ETag matches (412 otherwise)',
-};
 const branchOf = (branch?: string) => branch ?? 'main';
 
 @ApiTags('documents')
@@ -69,7 +58,7 @@ export class DocumentsController {
   @RequireRole('editor')
   @ApiOperation({ summary: 'Create a document (validated against its object type)' })
   @ApiQuery(BRANCH)
-  @ApiHeader(COMMIT_MESSAGE)
+  @ApiCommitMessage()
   @ApiBody({ type: CreateDocumentDto })
   @ApiCreatedResponse({ type: DocumentResponseDto, headers: { Location: {}, ETag: {} } })
   @ApiProblems(400, 401, 403, 404, 409, 413, 415)
@@ -105,8 +94,8 @@ export class DocumentsController {
   @RequireRole('editor')
   @ApiOperation({ summary: 'Replace the properties of a document (or create it)' })
   @ApiQuery(BRANCH)
-  @ApiHeader(COMMIT_MESSAGE)
-  @ApiHeader(IF_MATCH)
+  @ApiCommitMessage()
+  @ApiIfMatch()
   @ApiBody({ type: ReplaceDocumentDto })
   @ApiOkResponse({ type: DocumentResponseDto, headers: { ETag: {} } })
   @ApiCreatedResponse({ type: DocumentResponseDto, headers: { Location: {}, ETag: {} } })
@@ -131,8 +120,8 @@ export class DocumentsController {
   @RequireRole('editor')
   @ApiOperation({ summary: 'Merge-patch a document (RFC 7396); only properties may change' })
   @ApiQuery(BRANCH)
-  @ApiHeader(COMMIT_MESSAGE)
-  @ApiHeader(IF_MATCH)
+  @ApiCommitMessage()
+  @ApiIfMatch()
   @ApiConsumes('application/merge-patch+json')
   @ApiBody({ schema: { type: 'object', example: { properties: { age: 37, nickname: null } } } })
   @ApiOkResponse({ type: DocumentResponseDto, headers: { ETag: {} } })
@@ -151,8 +140,8 @@ export class DocumentsController {
   @RequireRole('editor')
   @ApiOperation({ summary: 'Delete a document (409 while others reference it)' })
   @ApiQuery(BRANCH)
-  @ApiHeader(COMMIT_MESSAGE)
-  @ApiHeader(IF_MATCH)
+  @ApiCommitMessage()
+  @ApiIfMatch()
   @ApiNoContentResponse()
   @ApiProblems(401, 403, 404, 409, 412, 428)
   delete(

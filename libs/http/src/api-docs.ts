@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import {
   ApiExtraModels,
+  ApiHeader,
   ApiProperty,
   ApiPropertyOptional,
   ApiResponse,
@@ -38,3 +39,19 @@ export function ApiProblems(...statuses: number[]) {
     ),
   );
 }
+
+/** Documents the X-Commit-Message header of a write. */
+export const ApiCommitMessage = () =>
+  ApiHeader({
+    name: 'X-Commit-Message',
+    required: false,
+    description: 'Message of the commit this write makes',
+  });
+
+/** Documents the If-Match header of a conditional write. */
+export const ApiIfMatch = () =>
+  ApiHeader({
+    name: 'If-Match',
+    required: false,
+    description: 'Write only if the ETag matches (412 otherwise)',
+  });

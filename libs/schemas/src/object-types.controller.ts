@@ -3,7 +3,6 @@ import {
   ApiBearerAuth,
   ApiBody,
   ApiCreatedResponse,
-  ApiHeader,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
@@ -11,22 +10,11 @@ import {
 } from '@nestjs/swagger';
 import { RequireRole, Write } from '@oms/auth';
 import { WriteContext } from '@oms/common';
-import { ApiProblems, Tagged, apiPath } from '@oms/http';
+import { ApiCommitMessage, ApiIfMatch, ApiProblems, Tagged, apiPath } from '@oms/http';
 import { Resilient, Revalidate } from '@oms/resilience';
 import type { Response } from 'express';
 import { ObjectTypeDto, ObjectTypeListResponseDto, ObjectTypeResponseDto } from './object-type.dto';
 import { ObjectTypesService } from './object-types.service';
-
-const COMMIT_MESSAGE = {
-  name: 'X-Commit-Message',
-  required: false,
-  description: 'Message of the commit this write makes',
-};
-const IF_MATCH = {
-  name: 'If-Match',
-  required: false,
-  description: 'Write only if the ETag matches (412 otherwise)',
-};
 
 @ApiTags('schemas')
 @ApiBearerAuth()
@@ -52,7 +40,7 @@ export class ObjectTypesController {
   @Post()
   @RequireRole('editor')
   @ApiOperation({ summary: 'Create an object type (a commit on the branch)' })
-  @ApiHeader(COMMIT_MESSAGE)
+  @ApiCommitMessage()
   @ApiBody({ type: ObjectTypeDto })
   @ApiCreatedResponse({ type: ObjectTypeResponseDto, headers: { Location: {}, ETag: {} } })
   @ApiProblems(400, 401, 403, 404, 409, 412)
@@ -87,8 +75,8 @@ export class ObjectTypesController {
     description:
       'A change that would make existing documents invalid is refused with 409, naming each change.',
   })
-  @ApiHeader(COMMIT_MESSAGE)
-  @ApiHeader(IF_MATCH)
+  @ApiCommitMessage()
+  @ApiIfMatch()
   @ApiBody({ type: ObjectTypeDto })
   @ApiOkResponse({ type: ObjectTypeResponseDto, headers: { ETag: {} } })
   @ApiCreatedResponse({ type: ObjectTypeResponseDto, headers: { Location: {}, ETag: {} } })
@@ -109,8 +97,8 @@ export class ObjectTypesController {
   @HttpCode(204)
   @RequireRole('editor')
   @ApiOperation({ summary: 'Delete an object type (409 while documents or referencing types exist)' })
-  @ApiHeader(COMMIT_MESSAGE)
-  @ApiHeader(IF_MATCH)
+  @ApiCommitMessage()
+  @ApiIfMatch()
   @ApiNoContentResponse()
   @ApiProblems(401, 403, 404, 409, 412, 428)
   delete(
