@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { freePort } from '../../test/support/free-port';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,17 +8,6 @@ import { Client } from 'pg';
 
 const ROOT = join(__dirname, '..', '..');
 export const ADMIN = { username: 'bench', password: 'bench-password-1' };
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface Service {
   url: string;

@@ -1,19 +1,9 @@
 import { TestApp, startTestApp } from '../support/app';
-import { given } from '../support/given';
+import { Property, given } from '../support/given';
 import { storeTargets } from '../support/store-targets';
 
 const PROBLEM = /^application\/problem\+json/;
 const STRONG_ETAG = /^"[^"]+"$/;
-
-type Property = {
-  name: string;
-  dataType: string;
-  required?: boolean;
-  array?: boolean;
-  unique?: boolean;
-  enumValues?: string[];
-  referenceType?: string;
-};
 
 interface Violation {
   path: string;

@@ -2,7 +2,7 @@ import { ConsoleLogger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TestApp, startTestApp } from '../support/app';
 import { given } from '../support/given';
-import { scrape, seriesValue } from '../support/metrics';
+import { CONTRACT_METRICS, scrape, seriesValue } from '../support/metrics';
 import { StoreTarget, storeTargets } from '../support/store-targets';
 
 const BREAKERS = {
@@ -414,17 +414,7 @@ describe.each(storeTargets())('revalidation and metrics on $name', (target: Stor
   it('exports every metric of the contract, and the default process metrics', async () => {
     const text = await scrape(t.metrics);
     for (const name of [
-      'circuit_breaker_state',
-      'circuit_breaker_transitions_total',
-      'circuit_breaker_rejections_total',
-      'etag_cache_hits_total',
-      'etag_cache_misses_total',
-      'cache_requests_total',
-      'cache_invalidations_total',
-      'backpressure_queue_size',
-      'backpressure_active_requests',
-      'backpressure_rejected_total',
-      'http_request_duration_seconds',
+      ...CONTRACT_METRICS,
       'process_cpu_user_seconds_total',
       'nodejs_eventloop_lag_seconds',
       'nodejs_heap_size_used_bytes',

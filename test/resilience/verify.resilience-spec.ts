@@ -5,7 +5,7 @@
  * Every step is an assertion; the steps run in order against one service.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { seriesValue } from '../support/metrics';
+import { CONTRACT_METRICS, seriesValue } from '../support/metrics';
 import { RunningService, startService } from '../support/service-process';
 import { storeTargets } from '../support/store-targets';
 
@@ -166,20 +166,7 @@ describe.each(storeTargets())('resilience of the running service on $name', (tar
 
   it('5. exports every metric of the contract', async () => {
     const text = await metrics();
-    for (const name of [
-      'circuit_breaker_state',
-      'circuit_breaker_transitions_total',
-      'circuit_breaker_rejections_total',
-      'etag_cache_hits_total',
-      'etag_cache_misses_total',
-      'cache_requests_total',
-      'cache_invalidations_total',
-      'backpressure_queue_size',
-      'backpressure_active_requests',
-      'backpressure_rejected_total',
-      'http_request_duration_seconds',
-      'process_resident_memory_bytes',
-    ]) {
+    for (const name of [...CONTRACT_METRICS, 'process_resident_memory_bytes']) {
       expect([name, text.includes(`# TYPE ${name} `)]).toEqual([name, true]);
     }
     expect(seriesValue(text, 'backpressure_active_requests')).toBe(0);

@@ -1,6 +1,6 @@
 import { TestApp } from './app';
 
-type Property = {
+export type Property = {
   name: string;
   dataType: string;
   required?: boolean;

@@ -1,3 +1,18 @@
+/** Every metric name of the contract (CONTRACT.md, Metrics), as the service must export them. */
+export const CONTRACT_METRICS = [
+  'circuit_breaker_state',
+  'circuit_breaker_transitions_total',
+  'circuit_breaker_rejections_total',
+  'etag_cache_hits_total',
+  'etag_cache_misses_total',
+  'cache_requests_total',
+  'cache_invalidations_total',
+  'backpressure_queue_size',
+  'backpressure_active_requests',
+  'backpressure_rejected_total',
+  'http_request_duration_seconds',
+];
+
 import TestAgent from 'supertest/lib/agent';
 
 /** The value of one series in Prometheus text, or undefined when absent. Labels must match exactly. */
