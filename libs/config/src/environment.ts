@@ -1,6 +1,9 @@
 import { Transform } from 'class-transformer';
 import {
   IsBoolean,
+  ValidationArguments,
+  ValidationOptions,
+  registerDecorator,
   IsIn,
   IsInt,
   IsNumber,
@@ -28,6 +31,39 @@ const toBoolean = ({ value }: { value: unknown }) => {
 const toNumber = ({ value }: { value: unknown }) =>
   typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)) ? Number(value) : value;
 
+/** A signing key an attacker cannot guess cheaply: 32 bytes or more, not one character repeated. */
+function IsStrongSecret() {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isStrongSecret',
+      target: object.constructor,
+      propertyName,
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'string' && Buffer.byteLength(value) >= 32 && !/^(.)\1*$/su.test(value),
+        defaultMessage: () =>
+          'must be at least 32 bytes and not one repeated character, e.g. `openssl rand -base64 48`',
+      },
+    });
+}
+
+/** A switch that may be on in production only when another variable says so explicitly. */
+function IsNotTrueInProductionUnless(allow: keyof EnvironmentVariables, options: ValidationOptions) {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isNotTrueUnless',
+      target: object.constructor,
+      propertyName,
+      options,
+      validator: {
+        validate: (value: unknown, args: ValidationArguments) =>
+          value !== true ||
+          (args.object as EnvironmentVariables).OMS_ENV !== 'production' ||
+          (args.object as EnvironmentVariables)[allow] === true,
+      },
+    });
+}
+
 /**
  * Every environment variable OMS reads, with its rules. Values arrive as strings and are converted here;
  * anything that fails a rule stops the start (see loadConfig).
@@ -40,6 +76,8 @@ export class EnvironmentVariables {
   @Transform(toNumber) @IsInt() @Min(0) @Max(65535) METRICS_PORT: number;
   @IsString() @Matches(/^\d+(b|kb|mb)$/i, { message: 'must look like 512kb or 1mb' }) BODY_LIMIT: string;
   @Transform(toNumber) @IsInt() @Min(0) SHUTDOWN_TIMEOUT_MS: number;
+  @Transform(toNumber) @IsInt() @Min(2) @Max(1000) JSON_MAX_DEPTH: number;
+  @IsString() @MinLength(1) METRICS_HOST: string;
 
   @IsOptional()
   @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' })
@@ -50,8 +88,8 @@ export class EnvironmentVariables {
   @IsString() REDIS_CACHE_PREFIX: string;
 
   @ValidateIf((env: EnvironmentVariables) => env.OMS_ENV === 'production' || env.JWT_SECRET !== undefined)
-  @IsString()
-  @MinLength(32, { message: 'must be set to at least 32 characters (required in production)' })
+  @IsString({ message: 'must be set (required in production)' })
+  @IsStrongSecret()
   JWT_SECRET?: string;
   @Transform(toNumber) @IsInt() @Min(60) JWT_EXPIRES_IN_SECONDS: number;
   @IsOptional() @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/) OMS_ADMIN_USERNAME?: string;
@@ -76,7 +114,18 @@ export class EnvironmentVariables {
   @Transform(toNumber) @IsInt() @Min(1) STORE_TIMEOUT_MS: number;
   @Transform(toNumber) @IsInt() @Min(1) REDIS_TIMEOUT_MS: number;
 
-  @Transform(toBoolean) @IsBoolean() FAULT_INJECTION_ENABLED: boolean;
+  @Transform(toNumber) @IsInt() @Min(1) USER_CACHE_TTL_SECONDS: number;
+  @Transform(toNumber) @IsInt() @Min(1) LOGIN_MAX_FAILURES_PER_USERNAME: number;
+  @Transform(toNumber) @IsInt() @Min(1) LOGIN_MAX_FAILURES_PER_ADDRESS: number;
+  @Transform(toNumber) @IsInt() @Min(1) LOGIN_THROTTLE_WINDOW_SECONDS: number;
+
+  @Transform(toBoolean)
+  @IsBoolean()
+  @IsNotTrueInProductionUnless('ALLOW_FAULT_INJECTION_IN_PRODUCTION', {
+    message: 'must be false in production (set ALLOW_FAULT_INJECTION_IN_PRODUCTION=true to override)',
+  })
+  FAULT_INJECTION_ENABLED: boolean;
+  @Transform(toBoolean) @IsBoolean() ALLOW_FAULT_INJECTION_IN_PRODUCTION: boolean;
 
   @Transform(toNumber) @IsNumber() @Min(0) MEMORY_CACHE_TTL_SECONDS: number;
   @Transform(toNumber) @IsInt() @Min(0) MEMORY_CACHE_MAX_ENTRIES: number;
@@ -95,9 +144,15 @@ const development: Defaults = {
   METRICS_PORT: '8091',
   BODY_LIMIT: '1mb',
   SHUTDOWN_TIMEOUT_MS: '10000',
+  JSON_MAX_DEPTH: '64',
+  METRICS_HOST: '127.0.0.1',
   DATA_DIR: './data',
   REDIS_CACHE_PREFIX: 'oms:',
   JWT_EXPIRES_IN_SECONDS: '3600',
+  USER_CACHE_TTL_SECONDS: '5',
+  LOGIN_MAX_FAILURES_PER_USERNAME: '10',
+  LOGIN_MAX_FAILURES_PER_ADDRESS: '50',
+  LOGIN_THROTTLE_WINDOW_SECONDS: '300',
   ENABLE_ETAG_CACHING: 'true',
   REQUIRE_IF_MATCH: 'false',
   BACKPRESSURE_MAX_CONCURRENT: '200',
@@ -112,6 +167,7 @@ const development: Defaults = {
   STORE_TIMEOUT_MS: '5000',
   REDIS_TIMEOUT_MS: '250',
   FAULT_INJECTION_ENABLED: 'true',
+  ALLOW_FAULT_INJECTION_IN_PRODUCTION: 'false',
   MEMORY_CACHE_TTL_SECONDS: '60',
   MEMORY_CACHE_MAX_ENTRIES: '10000',
   REDIS_CACHE_TTL_SECONDS: '300',

@@ -5,7 +5,7 @@ import { DEFAULTS } from './environment';
 import { ConfigError, loadConfig } from './load-config';
 
 const envFile = (name: string) => parse(readFileSync(join(__dirname, '../../../config', name)));
-const SECRET = 'x'.repeat(32);
+const SECRET = 'a-signing-key-of-32-bytes-or-more!';
 
 describe('loadConfig', () => {
   it('picks the development defaults when nothing is set', () => {
@@ -72,6 +72,36 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ OMS_ENV: 'production' })).toThrow(/JWT_SECRET=\(unset\)/);
     expect(() => loadConfig({ OMS_ENV: 'production', JWT_SECRET: 'short' })).toThrow(/JWT_SECRET=\(hidden\)/);
     expect(loadConfig({ OMS_ENV: 'production', JWT_SECRET: SECRET }).auth.jwtSecret).toBe(SECRET);
+  });
+
+  it.each([
+    ['31 bytes', 'k'.repeat(15) + 'e'.repeat(16)],
+    ['one repeated character', 'a'.repeat(40)],
+  ])('refuses a JWT_SECRET of %s, in any environment', (_, secret) => {
+    for (const OMS_ENV of ['production', 'development'])
+      expect(() => loadConfig({ OMS_ENV, JWT_SECRET: secret })).toThrow(
+        /JWT_SECRET=\(hidden\): must be at least 32 bytes/,
+      );
+  });
+
+  it('counts the secret in bytes, not characters', () => {
+    expect(() => loadConfig({ JWT_SECRET: 'ü'.repeat(15) + 'x' })).toThrow('JWT_SECRET');
+    expect(loadConfig({ JWT_SECRET: 'üß'.repeat(8) }).auth.jwtSecret).toBe('üß'.repeat(8));
+  });
+
+  it('refuses fault injection in production unless ALLOW_FAULT_INJECTION_IN_PRODUCTION=true', () => {
+    const prod = { OMS_ENV: 'production', JWT_SECRET: SECRET, FAULT_INJECTION_ENABLED: 'true' };
+    expect(() => loadConfig(prod)).toThrow(/FAULT_INJECTION_ENABLED="true": must be false in production/);
+    expect(loadConfig({ ...prod, ALLOW_FAULT_INJECTION_IN_PRODUCTION: 'true' }).faultInjection.enabled).toBe(
+      true,
+    );
+    expect(loadConfig({ FAULT_INJECTION_ENABLED: 'true' }).faultInjection.enabled).toBe(true);
+  });
+
+  it('binds metrics to loopback unless told otherwise', () => {
+    expect(loadConfig({}).metrics.host).toBe('127.0.0.1');
+    expect(loadConfig({ OMS_ENV: 'production', JWT_SECRET: SECRET }).metrics.host).toBe('127.0.0.1');
+    expect(loadConfig({ METRICS_HOST: '0.0.0.0' }).metrics.host).toBe('0.0.0.0');
   });
 
   it('rejects a DATABASE_URL that is not postgres and a REDIS_URL that is not redis', () => {

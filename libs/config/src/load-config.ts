@@ -62,8 +62,13 @@ function toConfig(env: EnvironmentVariables): OmsConfig {
   return {
     env: env.OMS_ENV,
     logLevel: env.LOG_LEVEL,
-    http: { port: env.PORT, bodyLimit: env.BODY_LIMIT, shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS },
-    metrics: { port: env.METRICS_PORT },
+    http: {
+      port: env.PORT,
+      bodyLimit: env.BODY_LIMIT,
+      shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+      jsonMaxDepth: env.JSON_MAX_DEPTH,
+    },
+    metrics: { port: env.METRICS_PORT, host: env.METRICS_HOST },
     store: { databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, timeoutMs: env.STORE_TIMEOUT_MS },
     redis: { url: env.REDIS_URL, keyPrefix: env.REDIS_CACHE_PREFIX, timeoutMs: env.REDIS_TIMEOUT_MS },
     auth: {
@@ -73,6 +78,12 @@ function toConfig(env: EnvironmentVariables): OmsConfig {
         env.OMS_ADMIN_USERNAME && env.OMS_ADMIN_PASSWORD
           ? { username: env.OMS_ADMIN_USERNAME, password: env.OMS_ADMIN_PASSWORD }
           : undefined,
+      userCacheTtlSeconds: env.USER_CACHE_TTL_SECONDS,
+      login: {
+        maxFailuresPerUsername: env.LOGIN_MAX_FAILURES_PER_USERNAME,
+        maxFailuresPerAddress: env.LOGIN_MAX_FAILURES_PER_ADDRESS,
+        windowSeconds: env.LOGIN_THROTTLE_WINDOW_SECONDS,
+      },
     },
     etag: { enabled: env.ENABLE_ETAG_CACHING, requireIfMatch: env.REQUIRE_IF_MATCH },
     backpressure: {

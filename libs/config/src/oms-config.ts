@@ -4,14 +4,17 @@ import { LogLevel, OmsEnv } from './environment';
 export class OmsConfig {
   env: OmsEnv;
   logLevel: LogLevel;
-  http: { port: number; bodyLimit: string; shutdownTimeoutMs: number };
-  metrics: { port: number };
+  http: { port: number; bodyLimit: string; shutdownTimeoutMs: number; jsonMaxDepth: number };
+  metrics: { port: number; host: string };
   store: { databaseUrl?: string; dataDir: string; timeoutMs: number };
   redis: { url?: string; keyPrefix: string; timeoutMs: number };
   auth: {
     jwtSecret?: string;
     jwtExpiresInSeconds: number;
     bootstrapAdmin?: { username: string; password: string };
+    /** How long an instance may use a user's roles and token version before reading them again. */
+    userCacheTtlSeconds: number;
+    login: { maxFailuresPerUsername: number; maxFailuresPerAddress: number; windowSeconds: number };
   };
   etag: { enabled: boolean; requireIfMatch: boolean };
   backpressure: { maxConcurrent: number; maxQueue: number; queueTimeoutMs: number };
