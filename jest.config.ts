@@ -17,6 +17,8 @@ const sharedServices =
   Boolean(process.env.DATABASE_URL && process.env.REDIS_URL) || process.env.CI === 'true';
 if (!sharedServices)
   console.warn('DATABASE_URL and REDIS_URL are not both set: test/e2e/cache.e2e-spec.ts is not run');
+const postgres = Boolean(process.env.DATABASE_URL) || process.env.CI === 'true';
+if (!postgres) console.warn('DATABASE_URL is not set: test/e2e/connection-loss.e2e-spec.ts is not run');
 
 /** Unit specs beside the code; store and e2e suites against real PGlite, PostgreSQL and Redis under test/. */
 const config: Config = {
@@ -29,7 +31,10 @@ const config: Config = {
       ...base,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
-      testPathIgnorePatterns: sharedServices ? [] : ['/cache\\.e2e-spec\\.ts$'],
+      testPathIgnorePatterns: [
+        ...(sharedServices ? [] : ['/cache\\.e2e-spec\\.ts$']),
+        ...(postgres ? [] : ['/connection-loss\\.e2e-spec\\.ts$']),
+      ],
     },
     { ...base, displayName: 'resilience', testMatch: ['<rootDir>/test/resilience/**/*.resilience-spec.ts'] },
     { ...base, displayName: 'monitoring', testMatch: ['<rootDir>/test/monitoring/**/*.monitoring-spec.ts'] },

@@ -25,6 +25,9 @@ const outcome = (res: { status: number; text: string }) =>
 
 const violationPaths = (body: { errors?: { path: string }[] }) => (body.errors ?? []).map((e) => e.path);
 
+/** The token version (`tv`) a token the service issued carries: a hand-signed token needs the current one. */
+const tokenVersionOf = (token: string) => decodeSegment(token.split('.')[1]).tv as number;
+
 /** Sends one request with optional headers and JSON (or merge-patch) body. */
 function send(t: TestApp, method: Method, path: string, headers: Record<string, string>, body?: unknown) {
   const req = t.http[method](path).set(headers);
@@ -63,7 +66,12 @@ describe.each(storeTargets())('auth, users and roles on $name', (target) => {
       expect(parts).toHaveLength(3);
       expect(decodeSegment(parts[0])).toMatchObject({ alg: 'HS256', typ: 'JWT' });
       const payload = decodeSegment(parts[1]);
-      expect(payload).toMatchObject({ sub: 'editor', roles: ['editor'], exp: expect.any(Number) });
+      expect(payload).toMatchObject({
+        sub: 'editor',
+        roles: ['editor'],
+        tv: expect.any(Number),
+        exp: expect.any(Number),
+      });
       expect(payload.exp as number).toBeGreaterThanOrEqual(before + (expiresIn as number));
       expect(payload.exp as number).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + (expiresIn as number));
       expect(() => jwt.verify(accessToken, TEST_JWT_SECRET, { algorithms: ['HS256'] })).not.toThrow();
@@ -132,6 +140,8 @@ describe.each(storeTargets())('auth, users and roles on $name', (target) => {
     ];
 
     const now = () => Math.floor(Date.now() / 1000);
+    // The admin's current token version, so each token below differs from a valid one in one way only.
+    const admin = () => ({ sub: 'admin', roles: ['admin'], tv: tokenVersionOf(t.tokens.admin) });
     const credentials: [string, () => Record<string, string>][] = [
       ['no Authorization header', () => ({})],
       ['a garbage bearer token', () => ({ Authorization: 'Bearer not-a-jwt' })],
@@ -142,19 +152,19 @@ describe.each(storeTargets())('auth, users and roles on $name', (target) => {
       [
         'a token signed with another secret',
         () => ({
-          Authorization: `Bearer ${jwt.sign({ sub: 'admin', roles: ['admin'] }, 'another-secret-of-at-least-32-characters', { algorithm: 'HS256', expiresIn: 3600 })}`,
+          Authorization: `Bearer ${jwt.sign(admin(), 'another-secret-of-at-least-32-characters', { algorithm: 'HS256', expiresIn: 3600 })}`,
         }),
       ],
       [
         'an expired token',
         () => ({
-          Authorization: `Bearer ${jwt.sign({ sub: 'admin', roles: ['admin'], iat: now() - 7200, exp: now() - 60 }, TEST_JWT_SECRET, { algorithm: 'HS256' })}`,
+          Authorization: `Bearer ${jwt.sign({ ...admin(), iat: now() - 7200, exp: now() - 60 }, TEST_JWT_SECRET, { algorithm: 'HS256' })}`,
         }),
       ],
       [
         'an unsigned token (alg none)',
         () => ({
-          Authorization: `Bearer ${jwt.sign({ sub: 'admin', roles: ['admin'] }, '', { algorithm: 'none' })}`,
+          Authorization: `Bearer ${jwt.sign({ ...admin(), exp: now() + 3600 }, '', { algorithm: 'none' })}`,
         }),
       ],
     ];
@@ -179,7 +189,8 @@ describe.each(storeTargets())('auth, users and roles on $name', (target) => {
 
     it('accepts a well-formed token signed with JWT_SECRET that the service did not issue', async () => {
       // Control case for the table above: the only difference in the expired case is the expiry.
-      const token = jwt.sign({ sub: 'viewer', roles: ['viewer'] }, TEST_JWT_SECRET, {
+      const tv = tokenVersionOf(t.tokens.viewer);
+      const token = jwt.sign({ sub: 'viewer', roles: ['viewer'], tv }, TEST_JWT_SECRET, {
         algorithm: 'HS256',
         expiresIn: 600,
       });

@@ -54,7 +54,7 @@ describe.each(storeTargets())('circuit breakers on $name', (target: StoreTarget)
     await inject(t, 'store', { errorRate: 1, latencyMs: 0 });
     for (let i = 0; i < 3; i++) {
       const res = await getDoc(t).expect(503);
-      expect(res.body).toMatchObject({ status: 503, detail: 'The store failed.' });
+      expect(res.body).toMatchObject({ status: 503, detail: 'The store failed; nothing was changed.' });
     }
     const callsWhenOpened = await faultCalls(t);
     expect(callsWhenOpened).toBe(3);
@@ -113,7 +113,7 @@ describe.each(storeTargets())('circuit breakers on $name', (target: StoreTarget)
     for (let i = 0; i < 3; i++) {
       const started = Date.now();
       const res = await getDoc(t).expect(503);
-      expect(res.body.detail).toBe('The store did not answer within 300 ms.');
+      expect(res.body.detail).toBe('The store did not answer within 300 ms; nothing was changed.');
       expect(Date.now() - started).toBeLessThan(700);
     }
     expect(await breakerStates(t)).toMatchObject({ store: 'open', documents: 'open' });

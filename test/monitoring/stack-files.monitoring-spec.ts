@@ -70,6 +70,8 @@ describe('compose, Prometheus and Grafana wiring', () => {
     const targets = scrapeTargets(readPrometheusConfig());
     const oms = targets.filter((t) => t.job === 'oms').map((t) => t.target);
     expect(oms).toEqual(['oms-1', 'oms-2'].map((s) => `${s}:${services[s].environment!.METRICS_PORT}`));
+    // Metrics bind to loopback unless told otherwise: in compose, Prometheus comes over the network.
+    for (const s of ['oms-1', 'oms-2']) expect(services[s].environment!.METRICS_HOST).toBe('0.0.0.0');
     expect(targets.filter((t) => t.job === 'redis').map((t) => t.target)).toEqual(['redis-exporter:9121']);
     for (const { target } of targets) {
       const host = target.split(':')[0];

@@ -2,10 +2,19 @@ import { INestApplication, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { OmsConfig } from '@oms/config';
-import { API_PREFIX, ProblemFilter, createValidationPipe, requestContext } from '@oms/http';
+import helmet from 'helmet';
+import type { Server } from 'node:http';
+import { answerClientErrors } from './client-errors';
+import { API_PREFIX, IdentifierPipe, ProblemFilter, createValidationPipe, requestContext } from '@oms/http';
 import { HttpMetricsMiddleware, createMetricsApp } from '@oms/metrics';
 import { AppModule } from './app.module';
-import { disableExpressFreshness, rejectMalformedJson, requireJsonBodies } from './http-middleware';
+import {
+  disableExpressFreshness,
+  inspectJsonBodies,
+  rejectMalformedBodies,
+  rejectUnsafeTargets,
+  requireJsonBodies,
+} from './http-middleware';
 import { createLogger } from './logger';
 import { setupSwagger } from './swagger';
 
@@ -33,18 +42,24 @@ async function createApp(config: OmsConfig, logger: LoggerService): Promise<INes
   app.set('etag', false);
   disableExpressFreshness((app.getHttpAdapter().getInstance() as { request: object }).request);
   app.disable('x-powered-by');
+  // nosniff, Referrer-Policy: no-referrer, frame and cross-origin policies. No CSP: the API serves JSON,
+  // and Swagger UI's page would need one of its own.
+  app.use(helmet({ contentSecurityPolicy: false }));
+  answerClientErrors(app.getHttpServer() as Server);
   app.use(requestContext(config.logLevel === 'info' || config.logLevel === 'debug'));
   const httpMetrics = app.get(HttpMetricsMiddleware);
   app.use(httpMetrics.use.bind(httpMetrics));
+  app.use(rejectUnsafeTargets);
   app.use(requireJsonBodies);
   app.useBodyParser('json', {
     limit: config.http.bodyLimit,
     type: ['application/json', 'application/*+json'],
   });
-  app.use(rejectMalformedJson);
+  app.use(rejectMalformedBodies);
+  app.use(inspectJsonBodies(config.http.jsonMaxDepth));
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready'] });
   app.useGlobalFilters(new ProblemFilter());
-  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalPipes(new IdentifierPipe(), createValidationPipe());
   setupSwagger(app);
   return app;
 }

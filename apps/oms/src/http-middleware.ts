@@ -1,5 +1,6 @@
 import { UnsupportedMediaTypeException } from '@nestjs/common';
-import { ValidationFailed } from '@oms/common';
+import { ValidationFailed, Violation } from '@oms/common';
+import { inspectJson, unstorableText } from '@oms/http';
 import type { NextFunction, Request, Response } from 'express';
 
 const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
@@ -25,22 +26,79 @@ function hasBody(request: Request): boolean {
   return request.header('transfer-encoding') !== undefined || (length !== undefined && length !== '0');
 }
 
-/** A body that is not JSON is a client error worth its own words (Nest would pass the parser's message on). */
-export function rejectMalformedJson(
+/**
+ * Body-parser failures that are the client's: JSON that does not parse, and a body that does not match
+ * its Content-Encoding (zlib's errors carry no body-parser type, so they would otherwise be a 500).
+ */
+export function rejectMalformedBodies(
   error: unknown,
   _request: Request,
   _response: Response,
   next: NextFunction,
 ): void {
-  const malformed = (error as { type?: string } | null)?.type === 'entity.parse.failed';
-  next(
-    malformed
-      ? new ValidationFailed(
-          [{ path: '', message: 'is not valid JSON' }],
-          'The request body is not valid JSON.',
-        )
-      : error,
-  );
+  const { type, code } = (error ?? {}) as { type?: string; code?: unknown };
+  if (type === 'entity.parse.failed') {
+    return next(
+      new ValidationFailed(
+        [{ path: '', message: 'is not valid JSON' }],
+        'The request body is not valid JSON.',
+      ),
+    );
+  }
+  // zlib's codes (Z_DATA_ERROR…) and brotli's (ERR__ERROR_FORMAT_…).
+  if (typeof code === 'string' && /^(Z_|ERR__ERROR_)/.test(code)) {
+    return next(
+      new ValidationFailed(
+        [{ path: 'header:Content-Encoding', message: 'does not match the body (it does not decompress)' }],
+        'The request body is not encoded as its Content-Encoding says.',
+      ),
+    );
+  }
+  next(error);
+}
+
+/**
+ * The request target at the edge, before routing: its path must be valid percent-encoded UTF-8, and no
+ * path or query value may hold a NUL. Such values could never name anything, and the store refuses them
+ * with an error that must not count as the store failing; so they stop here, as a 400.
+ */
+export function rejectUnsafeTargets(request: Request, _response: Response, next: NextFunction): void {
+  const url = request.url;
+  const queryAt = url.indexOf('?');
+  const rawPath = queryAt < 0 ? url : url.slice(0, queryAt);
+  const violations: Violation[] = [];
+  let path: string | undefined;
+  try {
+    path = decodeURIComponent(rawPath);
+  } catch {
+    violations.push({ path: 'path', message: 'is not valid percent-encoded UTF-8' });
+  }
+  const pathProblem = path === undefined ? undefined : unstorableText(path);
+  if (pathProblem) violations.push({ path: 'path', message: pathProblem });
+  if (queryAt >= 0) {
+    for (const [key, value] of new URLSearchParams(url.slice(queryAt + 1))) {
+      const problem = unstorableText(key) ?? unstorableText(value);
+      if (problem) violations.push({ path: `query:${key.replace(/\u0000/g, '\\u0000')}`, message: problem });
+    }
+  }
+  next(violations.length > 0 ? new ValidationFailed(violations) : undefined);
+}
+
+/**
+ * Parsed JSON bodies: nothing nested deeper than JSON_MAX_DEPTH (checked before any recursive code sees
+ * the value), and nothing the store could not keep exactly (NUL, lone surrogates, non-finite numbers).
+ */
+export function inspectJsonBodies(maxDepth: number) {
+  return (request: Request, _response: Response, next: NextFunction): void => {
+    const body: unknown = request.body;
+    if (body === undefined || typeof body !== 'object' || body === null) return next();
+    const violations = inspectJson(body, maxDepth);
+    next(
+      violations.length > 0
+        ? new ValidationFailed(violations, 'The request body contains values that cannot be stored.')
+        : undefined,
+    );
+  };
 }
 
 /**

@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const config = configOrExit();
   const { api: app, metrics } = await createApps(config);
   const logger = new Logger('Main');
-  await metrics.listen(config.metrics.port);
+  await metrics.listen(config.metrics.port, config.metrics.host);
   await app.listen(config.http.port);
   const server = app.getHttpServer() as Server;
   const { port } = server.address() as AddressInfo;
@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     message: 'OMS listening',
     port,
     metricsPort,
+    metricsHost: config.metrics.host,
     env: config.env,
     store: config.store.databaseUrl ? 'postgres' : 'pglite',
   });

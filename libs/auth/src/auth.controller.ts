@@ -1,26 +1,35 @@
-import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Req, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '@oms/http';
 import { Shed } from '@oms/resilience';
+import type { Request } from 'express';
 import { CurrentActor, Public, RequireRole } from './auth.decorators';
 import { LoginDto, MeResponseDto, TokenResponseDto } from './auth.dto';
+import { LoginService } from './login.service';
+import { NoStoreInterceptor } from './no-store.interceptor';
 import { Actor } from './roles';
-import { UsersService } from './users.service';
 
 @ApiTags('auth')
 @Shed()
 @Controller('auth')
 export class AuthController {
-  constructor(private readonly users: UsersService) {}
+  constructor(private readonly logins: LoginService) {}
 
   @Public()
   @Post('login')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Exchange username and password for a bearer token' })
+  @UseInterceptors(NoStoreInterceptor)
+  @ApiOperation({
+    summary: 'Exchange username and password for a bearer token',
+    description:
+      'Failed logins are counted per username and per client address (per instance); past the limit the ' +
+      'answer is 429 with Retry-After, without checking the password.',
+  })
   @ApiOkResponse({ type: TokenResponseDto })
-  @ApiProblems(400, 401)
-  login(@Body() body: LoginDto): Promise<TokenResponseDto> {
-    return this.users.login(body.username, body.password);
+  @ApiProblems(400, 401, 429, 503)
+  login(@Body() body: LoginDto, @Req() request: Request): Promise<TokenResponseDto> {
+    const address = request.ip ?? request.socket.remoteAddress ?? 'unknown';
+    return this.logins.login(body.username, body.password, address);
   }
 
   @Get('me')

@@ -1,17 +1,39 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   ArrayNotEmpty,
   ArrayUnique,
   IsArray,
   IsIn,
+  IsOptional,
   IsString,
   Matches,
   MaxLength,
-  MinLength,
 } from 'class-validator';
+import { PASSWORD_MAX_BYTES, PASSWORD_MIN_CHARACTERS } from './password-policy';
+import { MeetsPasswordPolicy } from './password-policy.decorator';
 import { ROLES, Role } from './roles';
 
-export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export { USERNAME_PATTERN } from '@oms/common';
+import { USERNAME_PATTERN } from '@oms/common';
+
+const PASSWORD_DOCS = {
+  minLength: PASSWORD_MIN_CHARACTERS,
+  description:
+    `At least ${PASSWORD_MIN_CHARACTERS} characters, at most ${PASSWORD_MAX_BYTES} bytes in UTF-8, ` +
+    'not the username (ignoring case)',
+};
+
+const ROLES_DOCS = { enum: ROLES, isArray: true, example: ['editor'] };
+
+/** A non-empty list of distinct known roles. */
+const IsRoles = () =>
+  applyDecorators(
+    IsArray(),
+    ArrayNotEmpty(),
+    ArrayUnique(),
+    IsIn(ROLES, { each: true, message: `each value must be one of ${ROLES.join(', ')}` }),
+  );
 
 export class LoginDto {
   @ApiProperty({ example: 'admin' })
@@ -41,18 +63,27 @@ export class CreateUserDto {
   @Matches(USERNAME_PATTERN, { message: `must match ${USERNAME_PATTERN.source}` })
   username: string;
 
-  @ApiProperty({ minLength: 8, maxLength: 256 })
+  @ApiProperty(PASSWORD_DOCS)
   @IsString()
-  @MinLength(8)
-  @MaxLength(256)
+  @MeetsPasswordPolicy('username')
   password: string;
 
-  @ApiProperty({ enum: ROLES, isArray: true, example: ['editor'] })
-  @IsArray()
-  @ArrayNotEmpty()
-  @ArrayUnique()
-  @IsIn(ROLES, { each: true, message: `each value must be one of ${ROLES.join(', ')}` })
+  @ApiProperty(ROLES_DOCS)
+  @IsRoles()
   roles: Role[];
+}
+
+/** PATCH /users/{username}: what to change; `{}` changes nothing. The password policy is the service's (it needs the username from the path). */
+export class UpdateUserDto {
+  @ApiPropertyOptional(PASSWORD_DOCS)
+  @IsOptional()
+  @IsString()
+  password?: string;
+
+  @ApiPropertyOptional(ROLES_DOCS)
+  @IsOptional()
+  @IsRoles()
+  roles?: Role[];
 }
 
 export class UserResponseDto {

@@ -1,17 +1,24 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { Forbidden, Unauthenticated } from '@oms/common';
+import { Forbidden, Unauthenticated, Unavailable } from '@oms/common';
 import type { Request } from 'express';
 import { ACTOR, PUBLIC_ROUTE, REQUIRED_ROLE } from './auth.decorators';
-import { Role, satisfies } from './roles';
-import { TokenService } from './token.service';
+import { Actor, Role, satisfies } from './roles';
+import { TokenService, VerifiedToken } from './token.service';
+import { UserAccess, UserAccessService } from './user-access.service';
 
-/** Global guard: every route needs a valid bearer token (401) and its role (403), unless @Public. */
+/**
+ * Global guard: every route needs a valid bearer token of a user who still exists at the token's version
+ * (401), and its role as the user has it now (403), unless @Public.
+ */
 @Injectable()
 export class AuthGuard implements CanActivate {
+  private readonly logger = new Logger('Auth');
+
   constructor(
     private readonly reflector: Reflector,
     private readonly tokens: TokenService,
+    private readonly access: UserAccessService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -20,12 +27,36 @@ export class AuthGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<Request>();
     const [scheme, token] = (request.header('authorization') ?? '').split(' ');
     if (scheme?.toLowerCase() !== 'bearer' || !token) throw new Unauthenticated();
-    const actor = await this.tokens.verify(token);
+    const actor = await this.currentActor(await this.tokens.verify(token));
     (request as Request & { [ACTOR]: unknown })[ACTOR] = actor;
     const required = this.reflector.getAllAndOverride<Role>(REQUIRED_ROLE, targets) ?? 'admin';
     if (!satisfies(actor.roles, required)) {
       throw new Forbidden(`This operation needs the '${required}' role.`);
     }
     return true;
+  }
+
+  /**
+   * The token's user as the store has it now: deleted, or changed since the token was issued (its version
+   * moved on), means revoked. While the store cannot answer (down, or its breaker open), the signed and
+   * unexpired claims stand in, so admin routes keep working through a store outage.
+   */
+  private async currentActor(token: VerifiedToken): Promise<Actor> {
+    let access: UserAccess | null;
+    try {
+      access = await this.access.lookup(token.username);
+    } catch (error) {
+      if (!(error instanceof Unavailable)) throw error;
+      this.logger.debug({
+        message: 'user lookup unavailable: trusting the token claims',
+        username: token.username,
+        reason: error.message,
+      });
+      return { username: token.username, roles: token.roles };
+    }
+    if (!access || access.tokenVersion !== token.tokenVersion) {
+      throw new Unauthenticated('The token has been revoked.');
+    }
+    return { username: token.username, roles: access.roles };
   }
 }

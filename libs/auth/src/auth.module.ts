@@ -6,8 +6,11 @@ import { SETTINGS_STORE, SettingsStore } from '@oms/store';
 import { createSecretKey, randomBytes } from 'node:crypto';
 import { AuthController } from './auth.controller';
 import { AuthGuard } from './auth.guard';
+import { LoginThrottle } from './login-throttle.service';
+import { LoginService } from './login.service';
 import { PasswordHasher } from './password-hasher';
 import { TokenService } from './token.service';
+import { UserAccessService } from './user-access.service';
 import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
 
@@ -41,7 +44,15 @@ export function signingKey(secret: string): Buffer {
     }),
   ],
   controllers: [AuthController, UsersController],
-  providers: [PasswordHasher, TokenService, UsersService, { provide: APP_GUARD, useClass: AuthGuard }],
+  providers: [
+    PasswordHasher,
+    TokenService,
+    UserAccessService,
+    UsersService,
+    LoginThrottle,
+    LoginService,
+    { provide: APP_GUARD, useClass: AuthGuard },
+  ],
   exports: [TokenService, PasswordHasher],
 })
 export class AuthModule {}

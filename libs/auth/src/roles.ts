@@ -8,8 +8,13 @@ export function satisfies(roles: readonly string[], required: Role): boolean {
   return roles.some((r) => (RANK as Record<string, number>)[r] >= RANK[required]);
 }
 
-/** The caller, as the verified token says. */
+/** The caller: the token's user, with the roles the store gives it now. */
 export interface Actor {
   username: string;
   roles: Role[];
+}
+
+/** The roles this service knows, out of what a record or token lists. */
+export function knownRoles(roles: readonly unknown[]): Role[] {
+  return roles.filter((r): r is Role => ROLES.includes(r as Role));
 }

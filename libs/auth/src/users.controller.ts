@@ -1,6 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import {
   ApiBearerAuth,
+  ApiBody,
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiOkResponse,
@@ -10,7 +11,7 @@ import {
 import { ApiProblems } from '@oms/http';
 import { Shed } from '@oms/resilience';
 import { RequireRole } from './auth.decorators';
-import { CreateUserDto, UserResponseDto } from './auth.dto';
+import { CreateUserDto, UpdateUserDto, UserResponseDto } from './auth.dto';
 import { UsersService } from './users.service';
 
 @ApiTags('users')
@@ -35,6 +36,21 @@ export class UsersController {
   @ApiProblems(401, 403)
   list(): Promise<UserResponseDto[]> {
     return this.users.list();
+  }
+
+  @Patch(':username')
+  @ApiOperation({
+    summary: "Change a user's roles and/or password (admin); revokes the user's tokens",
+    description:
+      'Changed roles or a new password revoke every token the user holds (they log in again); `{}` changes ' +
+      'nothing. Taking the admin role from the last admin is refused (409).',
+  })
+  @ApiBody({ type: UpdateUserDto })
+  @ApiOkResponse({ type: UserResponseDto })
+  @ApiProblems(400, 401, 403, 404, 409)
+  update(@Param('username') username: string, @Body() body: unknown): Promise<UserResponseDto> {
+    // Validated by the service: the password policy needs the username from the path.
+    return this.users.update(username, body);
   }
 
   @Delete(':username')

@@ -1,22 +1,27 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { NotFound, StateConflict, Unauthenticated } from '@oms/common';
+import { NotFound, ValidationFailed } from '@oms/common';
 import { OmsConfig } from '@oms/config';
-import { USER_STORE, UserRecord, UserStore } from '@oms/store';
-import { CreateUserDto, UserResponseDto } from './auth.dto';
+import { validateBody } from '@oms/http';
+import { USER_STORE, UserChanges, UserRecord, UserStore } from '@oms/store';
+import { CreateUserDto, UpdateUserDto, UserResponseDto } from './auth.dto';
 import { PasswordHasher } from './password-hasher';
-import { ROLES, Role } from './roles';
-import { IssuedToken, TokenService } from './token.service';
+import { passwordViolations } from './password-policy';
+import { knownRoles } from './roles';
+import { UserAccessService } from './user-access.service';
 
 export function toUserResponse(user: UserRecord): UserResponseDto {
   return {
     username: user.username,
-    roles: user.roles as Role[],
+    roles: knownRoles(user.roles),
     createdAt: user.createdAt.toISOString(),
     updatedAt: user.updatedAt.toISOString(),
   };
 }
 
-/** Accounts and login. */
+/**
+ * Accounts. Every write drops the user from every instance's memory (UserAccessService) once it has
+ * committed, so a changed or deleted user's tokens stop working at once. The store keeps at least one admin.
+ */
 @Injectable()
 export class UsersService implements OnApplicationBootstrap {
   private readonly logger = new Logger('Users');
@@ -24,7 +29,7 @@ export class UsersService implements OnApplicationBootstrap {
   constructor(
     @Inject(USER_STORE) private readonly users: UserStore,
     private readonly hasher: PasswordHasher,
-    private readonly tokens: TokenService,
+    private readonly access: UserAccessService,
     private readonly config: OmsConfig,
   ) {}
 
@@ -32,34 +37,31 @@ export class UsersService implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     const admin = this.config.auth.bootstrapAdmin;
     if (!admin) return;
-    const created = await this.users.createIfMissing({
-      username: admin.username,
-      passwordHash: await this.hasher.hash(admin.password),
-      roles: ['admin'],
-    });
+    const broken = passwordViolations(admin.password, admin.username);
+    if (broken.length > 0) {
+      throw new Error(`OMS_ADMIN_PASSWORD does not meet the password policy: it ${broken.join('; it ')}.`);
+    }
+    const created = await this.access.afterWrite(
+      admin.username,
+      this.users.createIfMissing({
+        username: admin.username,
+        passwordHash: await this.hasher.hash(admin.password),
+        roles: ['admin'],
+      }),
+    );
     this.logger.log({
       message: created ? 'bootstrap admin created' : 'bootstrap admin exists',
       username: admin.username,
     });
   }
 
-  async login(username: string, password: string): Promise<IssuedToken> {
-    const user = await this.users.find(username);
-    if (!(await this.hasher.verify(password, user?.passwordHash)) || !user) {
-      throw new Unauthenticated('Unknown username or wrong password.');
-    }
-    return this.tokens.issue(
-      user.username,
-      user.roles.filter((r): r is Role => ROLES.includes(r as Role)),
-    );
-  }
-
+  /** The body is validated (password policy included) by the DTO. */
   async create(input: CreateUserDto): Promise<UserResponseDto> {
-    const user = await this.users.create({
-      username: input.username,
-      passwordHash: await this.hasher.hash(input.password),
-      roles: input.roles,
-    });
+    const passwordHash = await this.hasher.hash(input.password);
+    const user = await this.access.afterWrite(
+      input.username,
+      this.users.create({ username: input.username, passwordHash, roles: input.roles }),
+    );
     return toUserResponse(user);
   }
 
@@ -67,15 +69,33 @@ export class UsersService implements OnApplicationBootstrap {
     return (await this.users.list()).map(toUserResponse);
   }
 
-  async delete(username: string): Promise<void> {
-    const user = await this.users.find(username);
-    if (!user) throw new NotFound('User', username);
-    if (user.roles.includes('admin')) {
-      const admins = (await this.users.list()).filter((u) => u.roles.includes('admin'));
-      if (admins.length <= 1) {
-        throw new StateConflict('Last admin', `'${username}' is the last admin and cannot be deleted.`);
+  /**
+   * PATCH: new roles and/or password (each moves the user's token version on, revoking their tokens);
+   * `{}` changes nothing. Throws ValidationFailed listing every violation, password policy included.
+   */
+  async update(username: string, body: unknown): Promise<UserResponseDto> {
+    const { value, violations } = validateBody(UpdateUserDto, body);
+    if (typeof value.password === 'string') {
+      for (const message of passwordViolations(value.password, username)) {
+        violations.push({ path: '/password', message });
       }
     }
-    if (!(await this.users.delete(username))) throw new NotFound('User', username);
+    if (violations.length > 0) throw new ValidationFailed(violations);
+    const changes: UserChanges = {};
+    if (value.roles !== undefined) changes.roles = value.roles;
+    if (value.password !== undefined) changes.passwordHash = await this.hasher.hash(value.password);
+    const user =
+      Object.keys(changes).length === 0
+        ? await this.users.find(username)
+        : await this.access.afterWrite(username, this.users.update(username, changes));
+    if (!user) throw new NotFound('User', username);
+    return toUserResponse(user);
+  }
+
+  /** The store refuses to delete the last admin (StateConflict). */
+  async delete(username: string): Promise<void> {
+    if (!(await this.access.afterWrite(username, this.users.delete(username)))) {
+      throw new NotFound('User', username);
+    }
   }
 }

@@ -3,7 +3,8 @@ import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { Branch, Commit } from '@oms/store';
 
-export const BRANCH_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export { BRANCH_NAME_PATTERN } from '@oms/common';
+import { BRANCH_NAME_PATTERN } from '@oms/common';
 
 export class CreateBranchDto {
   @ApiProperty({ pattern: BRANCH_NAME_PATTERN.source, example: 'feature-x' })

@@ -9,7 +9,10 @@ interface CommitCursor {
   before: number;
 }
 const isCommitCursor = (v: unknown): v is CommitCursor =>
-  typeof v === 'object' && v !== null && Number.isSafeInteger((v as CommitCursor).before);
+  typeof v === 'object' &&
+  v !== null &&
+  Number.isSafeInteger((v as CommitCursor).before) &&
+  (v as CommitCursor).before > 0;
 
 export interface CommitPage {
   items: CommitResponseDto[];

@@ -17,6 +17,11 @@ export class CacheKeys {
     return `${this.branchPrefix(branch)}types`;
   }
 
+  /** A user's roles and token version. Users are not versioned: outside every branch's prefix. */
+  user(username: string): string {
+    return `${this.prefix}u:${username}`;
+  }
+
   /** Everything cached for a branch starts with this. */
   branchPrefix(branch: string): string {
     return `${this.prefix}b:${branch}:`;

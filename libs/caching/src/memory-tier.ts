@@ -57,8 +57,9 @@ export class MemoryTier {
     return this.cache.get<T>(key);
   }
 
-  async set<T>(key: string, value: T): Promise<void> {
-    await this.cache.set(key, deepFreeze(value), this.ttlMs);
+  /** Keeps the value for ttlMs (default MEMORY_CACHE_TTL_SECONDS). */
+  async set<T>(key: string, value: T, ttlMs = this.ttlMs): Promise<void> {
+    await this.cache.set(key, deepFreeze(value), ttlMs);
   }
 
   async delete(keys: string[]): Promise<void> {

@@ -1,4 +1,4 @@
-import { DomainError, Unavailable } from '@oms/common';
+import { DomainError, OutcomeUnknown, Unavailable } from '@oms/common';
 import { CacheEvents } from './cache-events';
 import { CacheKeys } from './cache-keys';
 import { Invalidation, InvalidationBus } from './invalidation-bus';
@@ -8,6 +8,16 @@ import { RedisTier } from './redis-tier';
 /** Cached values are wrapped, so "absent" (null) is cacheable too. */
 interface Envelope<T> {
   v: T;
+}
+
+/** How one read is cached, when it differs from the data the cache is for. */
+export interface ReadOptions {
+  /** Memory-tier lifetime of the entry, instead of MEMORY_CACHE_TTL_SECONDS. */
+  ttlMs?: number;
+  /** Neither read nor fill Redis: the entry lives in this instance's memory only. */
+  memoryOnly?: boolean;
+  /** Leave the lookup out of cache_requests_total (bookkeeping that would hide the data's hit ratio). */
+  uncounted?: boolean;
 }
 
 export interface CacheTiers {
@@ -42,17 +52,17 @@ export class ReadThroughCache {
     private readonly events: CacheEvents,
   ) {}
 
-  async read<T>(key: string, load: () => Promise<T>): Promise<T> {
+  async read<T>(key: string, load: () => Promise<T>, options: ReadOptions = {}): Promise<T> {
     const { memory } = this.tiers;
     if (memory) {
       const hit = await memory.get<Envelope<T>>(key);
-      this.events.lookup('memory', hit === undefined ? 'miss' : 'hit');
+      if (!options.uncounted) this.events.lookup('memory', hit === undefined ? 'miss' : 'hit');
       if (hit !== undefined) return hit.v;
     }
     const running = this.inflight.get(key);
     if (running && !this.overtaken(key, running.startedAt)) return running.promise as Promise<T>;
     const startedAt = this.sequence;
-    const promise = this.load(key, startedAt, load);
+    const promise = this.load(key, startedAt, load, options);
     this.inflight.set(key, { startedAt, promise });
     try {
       return await promise;
@@ -84,7 +94,8 @@ export class ReadThroughCache {
       await this.invalidate(keys);
       return result;
     } catch (error) {
-      if (!(error instanceof DomainError) || error instanceof Unavailable) await this.invalidate(keys);
+      if (!(error instanceof DomainError) || error instanceof Unavailable || error instanceof OutcomeUnknown)
+        await this.invalidate(keys);
       throw error;
     }
   }
@@ -127,8 +138,14 @@ export class ReadThroughCache {
     await this.tiers.memory?.clear();
   }
 
-  private async load<T>(key: string, startedAt: number, load: () => Promise<T>): Promise<T> {
-    const { memory, redis } = this.tiers;
+  private async load<T>(
+    key: string,
+    startedAt: number,
+    load: () => Promise<T>,
+    options: ReadOptions,
+  ): Promise<T> {
+    const { memory } = this.tiers;
+    const redis = options.memoryOnly ? undefined : this.tiers.redis;
     let value: T;
     let filledRedis = false;
     const cached = redis ? await redis.get<Envelope<T>>(key) : undefined;
@@ -142,7 +159,7 @@ export class ReadThroughCache {
       }
     }
     if (!this.overtaken(key, startedAt)) {
-      await memory?.set(key, { v: value });
+      await memory?.set(key, { v: value }, options.ttlMs);
     } else if (filledRedis) {
       await redis!.delete([key]); // an invalidation overtook this load: its fill may be stale
     }

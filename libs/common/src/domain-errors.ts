@@ -19,7 +19,9 @@ export type DomainErrorCode =
   | 'precondition-required'
   | 'unauthenticated'
   | 'forbidden'
-  | 'unavailable';
+  | 'unavailable'
+  | 'outcome-unknown'
+  | 'too-many-requests';
 
 export abstract class DomainError extends Error {
   abstract readonly code: DomainErrorCode;
@@ -130,7 +132,7 @@ export class Forbidden extends DomainError {
   }
 }
 
-/** A dependency cannot serve now; retryAfterSeconds tells the client when to try again. */
+/** The service cannot serve now; retryAfterSeconds tells the client when to try again. */
 export class Unavailable extends DomainError {
   readonly code = 'unavailable';
   constructor(
@@ -138,5 +140,48 @@ export class Unavailable extends DomainError {
     readonly retryAfterSeconds: number,
   ) {
     super('Service unavailable', detail);
+  }
+}
+
+/**
+ * A dependency (the store, Redis) failed or did not answer: a connection lost or refused, a timeout, the
+ * server out of resources. Only these count against circuit breakers; nothing was changed.
+ */
+export class DependencyFailed extends Unavailable {
+  constructor(
+    readonly dependency: string,
+    detail: string,
+    retryAfterSeconds = 1,
+  ) {
+    super(detail, retryAfterSeconds);
+  }
+}
+
+/**
+ * A write was sent to the store but its answer was lost (a timeout or a dropped connection after the
+ * commit was sent): it may or may not have been applied. The client should read before retrying.
+ */
+export class OutcomeUnknown extends DomainError {
+  readonly code = 'outcome-unknown';
+  constructor(
+    readonly dependency: string,
+    detail: string,
+  ) {
+    super('Outcome unknown', detail);
+  }
+}
+
+/** A failure of a dependency rather than an answer: what breakers count and caches distrust. */
+export const isDependencyFailure = (error: unknown): error is DependencyFailed | OutcomeUnknown =>
+  error instanceof DependencyFailed || error instanceof OutcomeUnknown;
+
+/** The caller made too many attempts (failed logins); retryAfterSeconds tells it when it may try again. */
+export class TooManyRequests extends DomainError {
+  readonly code = 'too-many-requests';
+  constructor(
+    detail: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('Too many requests', detail);
   }
 }

@@ -3,8 +3,10 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { TYPE_NAME_PATTERN } from '@oms/schemas';
 import { EntityRecord, SortOrder } from '@oms/store';
+import { Literal } from '@oms/http';
 
-export const DOCUMENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+export { DOCUMENT_ID_PATTERN } from '@oms/common';
+import { BRANCH_NAME_PATTERN, DOCUMENT_ID_PATTERN } from '@oms/common';
 export const SORT_ORDERS: SortOrder[] = ['id', '-id', 'createdAt', '-createdAt'];
 
 const PROPERTIES_DOC = {
@@ -24,12 +26,14 @@ export class CreateDocumentDto {
   id?: string;
 
   @ApiProperty(PROPERTIES_DOC)
+  @Literal()
   @IsObject()
   properties: Record<string, unknown>;
 }
 
 export class ReplaceDocumentDto {
   @ApiProperty(PROPERTIES_DOC)
+  @Literal()
   @IsObject()
   properties: Record<string, unknown>;
 
@@ -64,7 +68,9 @@ export class DocumentListResponseDto {
 
 /** The fixed query parameters of a list; `property.<name>=<value>` filters are parsed beside them. */
 export class ListDocumentsQueryDto {
-  @IsOptional() @IsString() branch?: string;
+  @IsOptional()
+  @Matches(BRANCH_NAME_PATTERN, { message: `must match ${BRANCH_NAME_PATTERN.source}` })
+  branch?: string;
 
   @IsOptional()
   @Matches(TYPE_NAME_PATTERN, { message: `must match ${TYPE_NAME_PATTERN.source}` })

@@ -5,6 +5,7 @@ import {
   NotFound,
   StateConflict,
   UniqueViolation,
+  own,
   ValidationFailed,
   Violation,
   WriteContext,
@@ -28,6 +29,7 @@ import {
   VersionedStore,
 } from '@oms/store';
 import { ReadThroughCache } from '@oms/caching';
+import { OmsConfig } from '@oms/config';
 import { validateBody } from '@oms/http';
 import {
   CreateDocumentDto,
@@ -49,6 +51,8 @@ export interface WriteResult<T> {
 }
 
 const REFERRERS_SHOWN = 20;
+/** A document body's free-form member: its keys are property names, kept exactly as sent. */
+const LITERAL = ['properties'];
 
 /** Documents per branch, validated against their object type on that branch. */
 @Injectable()
@@ -57,6 +61,7 @@ export class DocumentsService {
     @Inject(VERSIONED_STORE) private readonly store: VersionedStore,
     private readonly validator: DocumentSchemaValidator,
     private readonly cache: ReadThroughCache,
+    private readonly config: OmsConfig,
   ) {}
 
   async get(branch: string, id: string): Promise<DocumentResponseDto> {
@@ -98,7 +103,7 @@ export class DocumentsService {
         const violations: Violation[] = [];
         const type = await this.findType(r, query.branch, query.objectType, violations, 'query:objectType');
         if (!type) throw new ValidationFailed(violations);
-        contains = toContainment(type.body, query.filters);
+        contains = toContainment(type.body, query.filters, this.config.http.jsonMaxDepth);
       }
       const records = await r.list<DocumentProperties>('document', {
         objectType: query.objectType,
@@ -114,7 +119,7 @@ export class DocumentsService {
   }
 
   create(branch: string, body: unknown, ctx: WriteContext): Promise<DocumentResponseDto> {
-    const { value: dto, violations } = validateBody(CreateDocumentDto, body);
+    const { value: dto, violations } = validateBody(CreateDocumentDto, body, LITERAL);
     const id = typeof dto.id === 'string' ? dto.id : randomUUID();
     const message = ctx.message ?? `Create ${String(dto.objectType)} ${id}`;
     return this.write(branch, id, { author: ctx.author, message }, async (w) => {
@@ -136,7 +141,7 @@ export class DocumentsService {
     body: unknown,
     ctx: WriteContext,
   ): Promise<WriteResult<DocumentResponseDto>> {
-    const { value: dto, violations } = validateBody(ReplaceDocumentDto, body);
+    const { value: dto, violations } = validateBody(ReplaceDocumentDto, body, LITERAL);
     const message = ctx.message ?? `Replace document ${id}`;
     return this.write(branch, id, { author: ctx.author, message }, async (w) => {
       const current = await w.get<DocumentProperties>('document', id);
@@ -263,7 +268,7 @@ export class DocumentsService {
   ): Promise<void> {
     const violations: Violation[] = [];
     for (const property of type.body.properties.map((p) => effective(type.body, p))) {
-      const value = properties[property.name];
+      const value = own(properties, property.name);
       if (!property.unique || value === undefined) continue;
       const holders = await w.list('document', {
         objectType: type.id,

@@ -1,10 +1,10 @@
-import { ValidationFailed, Violation } from '@oms/common';
-import { decodeCursor, encodeCursor, toViolations } from '@oms/http';
+import { ValidationFailed, Violation, setOwn } from '@oms/common';
+import { decodeCursor, encodeCursor, inspectJson, toViolations } from '@oms/http';
 import { ObjectTypeDefinition } from '@oms/schemas';
 import { ListPosition, SortOrder } from '@oms/store';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { ListDocumentsQueryDto } from './document.dto';
+import { DOCUMENT_ID_PATTERN, ListDocumentsQueryDto, SORT_ORDERS } from './document.dto';
 
 const FILTER_PREFIX = 'property.';
 
@@ -24,12 +24,21 @@ interface Cursor {
   createdAt?: string;
 }
 
-const isCursor = (v: unknown): v is Cursor =>
-  typeof v === 'object' &&
-  v !== null &&
-  typeof (v as Cursor).id === 'string' &&
-  typeof (v as Cursor).sort === 'string' &&
-  ((v as Cursor).createdAt === undefined || !Number.isNaN(Date.parse((v as Cursor).createdAt!)));
+/** How nextCursor writes createdAt (Date#toISOString of a stored time): nothing else is a position. */
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** A cursor is only ever one we made: its id and time must look like ours before they reach the store. */
+const isCursor = (v: unknown): v is Cursor => {
+  if (typeof v !== 'object' || v === null) return false;
+  const { id, sort, createdAt } = v as Partial<Cursor>;
+  return (
+    typeof id === 'string' &&
+    DOCUMENT_ID_PATTERN.test(id) &&
+    SORT_ORDERS.includes(sort as SortOrder) &&
+    (createdAt === undefined ||
+      (typeof createdAt === 'string' && CURSOR_TIME.test(createdAt) && !Number.isNaN(Date.parse(createdAt))))
+  );
+};
 
 export function nextCursor(sort: SortOrder, last: { id: string; createdAt: string }): string {
   return encodeCursor(
@@ -40,7 +49,8 @@ export function nextCursor(sort: SortOrder, last: { id: string; createdAt: strin
 /** Validates the list's query string, reporting every bad parameter at once. */
 export function parseListQuery(raw: Record<string, unknown>): ParsedListQuery {
   const fixed: Record<string, unknown> = {};
-  const filters: Record<string, string> = {};
+  // No prototype: a filter named `__proto__` is a filter like any other (and then an unknown property).
+  const filters = Object.create(null) as Record<string, string>;
   const violations: Violation[] = [];
   for (const [key, value] of Object.entries(raw)) {
     if (!key.startsWith(FILTER_PREFIX)) fixed[key] = value;
@@ -82,6 +92,7 @@ export function parseListQuery(raw: Record<string, unknown>): ParsedListQuery {
 export function toContainment(
   type: ObjectTypeDefinition,
   filters: Record<string, string>,
+  maxDepth: number,
 ): Record<string, unknown> {
   const contains: Record<string, unknown> = {};
   const violations: Violation[] = [];
@@ -97,8 +108,14 @@ export function toContainment(
       violations.push({ path, message: `must be a valid ${property.dataType}` });
       continue;
     }
+    // A json filter is a value like any written one: as deep and as storable, or refused.
+    const unsafe = inspectJson(value, maxDepth, path);
+    if (unsafe.length > 0) {
+      violations.push(...unsafe);
+      continue;
+    }
     // On an array property the filter matches documents whose array holds the value.
-    contains[name] = property.array ? [value] : value;
+    setOwn(contains, name, property.array ? [value] : value);
   }
   if (violations.length > 0) throw new ValidationFailed(violations);
   return contains;

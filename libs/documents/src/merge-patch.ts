@@ -1,13 +1,17 @@
+import { own, setOwn } from '@oms/common';
+
 /**
  * RFC 7396 JSON merge patch: objects merge member by member, null removes a member, anything else
  * replaces. Written here because the algorithm is the RFC's ten lines.
  */
 export function applyMergePatch(target: unknown, patch: unknown): unknown {
   if (!isPlainObject(patch)) return patch;
+  // Spread copies own members as data (`__proto__` included); reads and writes go through own/setOwn so
+  // a member named like Object.prototype's is data, never the prototype.
   const result: Record<string, unknown> = isPlainObject(target) ? { ...target } : {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete result[key];
-    else result[key] = applyMergePatch(result[key], value);
+    else setOwn(result, key, applyMergePatch(own(result, key), value));
   }
   return result;
 }

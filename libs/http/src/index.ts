@@ -7,3 +7,4 @@ export * from './api-prefix';
 export * from './cursor';
 export * from './tagged';
 export * from './conditional';
+export * from './input-safety';

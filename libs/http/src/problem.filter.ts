@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import { DomainError, DomainErrorCode, Unavailable } from '@oms/common';
+import { DomainError, DomainErrorCode, TooManyRequests, Unauthenticated, Unavailable } from '@oms/common';
 import { STATUS_CODES } from 'node:http';
 import type { Request, Response } from 'express';
 import { PROBLEM_CONTENT_TYPE, ProblemDocument, problemType } from './problem';
@@ -17,12 +17,14 @@ const STATUS_BY_CODE: Record<DomainErrorCode, number> = {
   'precondition-failed': 412,
   'precondition-required': 428,
   unavailable: 503,
+  'outcome-unknown': 504,
+  'too-many-requests': 429,
 };
 
 /** Errors raised by Express' body parser (http-errors): they carry a status and a machine type. */
 interface BodyParserError {
   status: number;
-  type: string;
+  type?: string;
   expose?: boolean;
 }
 
@@ -33,13 +35,20 @@ const BODY_PARSER_DETAILS: Record<string, { slug: string; detail: string }> = {
   'request.aborted': { slug: 'request-aborted', detail: 'The request was aborted by the client.' },
 };
 
+/** body-parser's errors (a type), and any other http-errors error it passes on as the client's (expose). */
 function isBodyParserError(error: unknown): error is BodyParserError {
   return (
     typeof error === 'object' &&
     error !== null &&
     typeof (error as BodyParserError).status === 'number' &&
-    typeof (error as BodyParserError).type === 'string'
+    (typeof (error as BodyParserError).type === 'string' || (error as BodyParserError).expose === true)
   );
+}
+
+/** `Bearer realm="oms"`, plus `error="invalid_token"` when a token was sent and refused (RFC 6750 §3.1). */
+function bearerChallenge(request: Request): string {
+  const sent = /^bearer\s+\S/i.test(request.header('authorization') ?? '');
+  return sent ? 'Bearer realm="oms", error="invalid_token"' : 'Bearer realm="oms"';
 }
 
 const slugOf = (status: number) => (STATUS_CODES[status] ?? 'error').toLowerCase().replace(/[^a-z]+/g, '-');
@@ -68,7 +77,10 @@ export class ProblemFilter implements ExceptionFilter {
     const base = { instance: request.originalUrl, requestId: requestIdOf(request) };
     if (exception instanceof DomainError) {
       const domain = exception;
-      if (domain instanceof Unavailable) response.setHeader('Retry-After', String(domain.retryAfterSeconds));
+      if (domain instanceof Unavailable || domain instanceof TooManyRequests)
+        response.setHeader('Retry-After', String(domain.retryAfterSeconds));
+      // RFC 9110 §11.6.1 / RFC 6750 §3: a 401 names the scheme it wants.
+      if (domain instanceof Unauthenticated) response.setHeader('WWW-Authenticate', bearerChallenge(request));
       return {
         type: problemType(domain.code),
         title: domain.title,
@@ -89,7 +101,7 @@ export class ProblemFilter implements ExceptionFilter {
       };
     }
     if (isBodyParserError(exception) && exception.status >= 400 && exception.status < 500) {
-      const known = BODY_PARSER_DETAILS[exception.type] ?? {
+      const known = BODY_PARSER_DETAILS[exception.type ?? ''] ?? {
         slug: slugOf(exception.status),
         detail: 'Bad request.',
       };

@@ -1,7 +1,15 @@
-import { ValidationPipe } from '@nestjs/common';
-import { ValidationFailed, Violation } from '@oms/common';
-import { plainToInstance } from 'class-transformer';
+import { ArgumentMetadata, PipeTransform, ValidationPipe } from '@nestjs/common';
+import {
+  BRANCH_NAME_PATTERN,
+  DOCUMENT_ID_PATTERN,
+  TYPE_NAME_PATTERN,
+  USERNAME_PATTERN,
+  ValidationFailed,
+  Violation,
+} from '@oms/common';
+import { Transform, plainToInstance } from 'class-transformer';
 import { ValidationError, validateSync } from 'class-validator';
+import { prototypeKeyViolations } from './input-safety';
 
 /** Flattens class-validator's tree into every violation, with JSON-pointer paths (`/properties/0/name`). */
 export function toViolations(errors: ValidationError[], parent = ''): Violation[] {
@@ -22,9 +30,27 @@ function stripProperty(message: string, error: ValidationError): string {
 
 const RULES = { whitelist: true, forbidNonWhitelisted: true } as const;
 
+/**
+ * A free-form member (a document's `properties`): kept exactly as sent. class-transformer would rebuild
+ * it, dropping members named like Object.prototype's (`constructor`, `valueOf`…) and turning `__proto__`
+ * into a prototype; this hands the original value through instead.
+ */
+export const Literal = () =>
+  Transform(({ obj, key }) => (obj as Record<string, unknown>)[key], { toClassOnly: true });
+
+class OmsValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if ((metadata.type === 'body' || metadata.type === 'query') && this.toValidate(metadata)) {
+      const violations = prototypeKeyViolations(value);
+      if (violations.length > 0) throw new ValidationFailed(violations);
+    }
+    return super.transform(value, metadata);
+  }
+}
+
 /** The one validation pipe: whitelisting, no unknown fields, all violations reported as a problem. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new OmsValidationPipe({
     ...RULES,
     transform: true,
     stopAtFirstError: false,
@@ -36,14 +62,49 @@ export function createValidationPipe(): ValidationPipe {
 /**
  * Validates a body against a DTO class without throwing, for services that add checks of their own
  * (against the store) and must report every violation in one response. `value` may be partly invalid.
+ * Members marked @Literal() reach the service exactly as sent.
  */
 export function validateBody<T extends object>(
   type: new () => T,
   body: unknown,
+  literal: readonly string[] = [],
 ): { value: T; violations: Violation[] } {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { value: new type(), violations: [{ path: '', message: 'must be a JSON object' }] };
   }
+  const unknown = prototypeKeyViolations(body, literal);
+  if (unknown.length > 0) return { value: new type(), violations: unknown };
   const value = plainToInstance(type, body);
   return { value, violations: toViolations(validateSync(value, RULES)) };
+}
+
+/** Path and query identifiers, by parameter name: one table for every route. */
+const IDENTIFIERS: Record<string, RegExp> = {
+  branch: BRANCH_NAME_PATTERN,
+  typeName: TYPE_NAME_PATTERN,
+  id: DOCUMENT_ID_PATTERN,
+  username: USERNAME_PATTERN,
+};
+
+/**
+ * Checks every `@Param`/`@Query` named in the table before a handler runs: a value that cannot name
+ * anything (wrong shape, repeated, too long) is a 400 naming the parameter, and never reaches the store.
+ */
+export class IdentifierPipe implements PipeTransform {
+  transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    const pattern = metadata.data === undefined ? undefined : IDENTIFIERS[metadata.data];
+    if (!pattern || value === undefined || (metadata.type !== 'param' && metadata.type !== 'query')) {
+      return value;
+    }
+    if (typeof value !== 'string' || !pattern.test(value)) {
+      const where = metadata.type === 'param' ? 'path' : 'query';
+      throw new ValidationFailed([
+        {
+          path: `${where}:${metadata.data}`,
+          message: typeof value === 'string' ? `must match ${pattern.source}` : 'must be given once',
+        },
+      ]);
+    }
+    return value;
+  }
 }

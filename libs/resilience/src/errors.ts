@@ -1,6 +1,4 @@
-import { HttpException } from '@nestjs/common';
-import { DomainError, Unavailable } from '@oms/common';
-import { NotModified } from './etag/not-modified';
+import { Unavailable, isDependencyFailure } from '@oms/common';
 
 /** An open (or saturated half-open) breaker refused the call without running it. */
 export class BreakerOpen extends Unavailable {
@@ -38,12 +36,12 @@ export class DependencyTimeout extends Error {
 }
 
 /**
- * What a breaker counts as a failure: server-side failures (5xx, timeouts, dependency errors), never a
- * client's mistake (4xx), a revalidation (304) or a shed request (the bulkhead's, not the dependency's).
+ * What a controller group's breaker counts: a dependency failing under the request (503 DependencyFailed,
+ * 504 OutcomeUnknown). Never a client's mistake (4xx), a revalidation (304), a shed request (the
+ * bulkhead's), another breaker's rejection (the `store` breaker being open is already counted once, by
+ * itself) or a bug of ours (500: a breaker cannot fix it, and one bad request must not close a route for
+ * everyone).
  */
 export function isServerFailure(error: unknown): boolean {
-  if (error instanceof NotModified || error instanceof CapacityExceeded) return false;
-  if (error instanceof DomainError) return error instanceof Unavailable;
-  if (error instanceof HttpException) return error.getStatus() >= 500;
-  return true;
+  return isDependencyFailure(error);
 }

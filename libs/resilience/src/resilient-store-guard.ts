@@ -1,16 +1,25 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DomainError, Unavailable } from '@oms/common';
+import { DependencyFailed, DomainError, OutcomeUnknown, Unavailable, ValidationFailed } from '@oms/common';
 import { OmsConfig } from '@oms/config';
-import { StoreGuard } from '@oms/store';
+import {
+  CommitOutcomeUnknown,
+  StoreCall,
+  StoreGuard,
+  TransactionAbandoned,
+  classifyStoreError,
+} from '@oms/store';
 import { TaskCancelledError, TimeoutStrategy, timeout } from 'cockatiel';
 import { BreakerRegistry } from './breaker/breaker-registry';
 import { CircuitBreaker } from './breaker/circuit-breaker';
 import { DependencyTimeout } from './errors';
 import { FaultInjector } from './faults/fault-injector';
+import { isStoreFailure } from './store-failure';
 
 /**
  * Every store operation: the `store` breaker around a STORE_TIMEOUT_MS bound around the call (with any
- * injected fault applied first). Domain outcomes pass through; a failure reaches the client as 503.
+ * injected fault applied first). Failures are classified here, once: the store failing is a 503 the
+ * breaker counts (504 when a commit's answer was lost); a value the store refused is a 400 and a bug of
+ * ours a 500, neither counted — so no request can open the breaker for everyone.
  */
 @Injectable()
 export class ResilientStoreGuard implements StoreGuard {
@@ -19,7 +28,7 @@ export class ResilientStoreGuard implements StoreGuard {
   private readonly timeoutMs: number;
 
   constructor(
-    breakers: BreakerRegistry,
+    private readonly breakers: BreakerRegistry,
     private readonly faults: FaultInjector,
     config: OmsConfig,
   ) {
@@ -27,19 +36,26 @@ export class ResilientStoreGuard implements StoreGuard {
     this.timeoutMs = config.store.timeoutMs;
   }
 
-  async run<T>(operation: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  async run<T>(operation: string, fn: (call: StoreCall) => Promise<T>): Promise<T> {
+    let committing = false;
+    const onCommit = () => {
+      committing = true;
+    };
     try {
-      return await this.breaker.execute(() => this.bounded(fn));
+      return await this.breaker.execute(() => this.bounded((signal) => fn({ signal, onCommit })));
     } catch (error) {
-      throw this.translate(operation, error);
+      throw this.translate(operation, error, committing);
     }
   }
 
+  /** A health probe: bounded, never refused by the breaker; an answer lets an open breaker try again now. */
   async probe<T>(fn: () => Promise<T>): Promise<T> {
     try {
-      return await this.bounded(() => fn());
+      const result = await this.bounded(() => fn());
+      this.breakers.storeAnswered();
+      return result;
     } catch (error) {
-      throw this.translate('ping', error);
+      throw this.translate('ping', error, false);
     }
   }
 
@@ -55,13 +71,35 @@ export class ResilientStoreGuard implements StoreGuard {
     }
   }
 
-  private translate(operation: string, error: unknown): unknown {
-    if (error instanceof DomainError) return error; // includes BreakerOpen
-    this.logger.warn({ message: 'store operation failed', operation, error: String(error) });
-    const detail =
-      error instanceof DependencyTimeout
-        ? `The store did not answer within ${this.timeoutMs} ms.`
-        : 'The store failed.';
-    return new Unavailable(detail, 1);
+  private translate(operation: string, error: unknown, committing: boolean): unknown {
+    if (error instanceof DomainError) return error; // an answer (not found, conflict…), or BreakerOpen
+    if (isStoreFailure(error)) {
+      this.logger.warn({ message: 'store operation failed', operation, committing, error: String(error) });
+      const what =
+        error instanceof DependencyTimeout ? `did not answer within ${this.timeoutMs} ms` : 'failed';
+      if (committing || error instanceof CommitOutcomeUnknown) {
+        return new OutcomeUnknown(
+          'store',
+          `The store ${what} while committing this write: it may or may not have been applied. ` +
+            'Read the resource before retrying.',
+        );
+      }
+      return new DependencyFailed('store', `The store ${what}; nothing was changed.`);
+    }
+    if (error instanceof TransactionAbandoned)
+      return new DependencyFailed('store', 'The store was too slow.');
+    switch (classifyStoreError(error)) {
+      case 'data':
+        // Validation should have refused this value: log it to close the gap, answer the client 400.
+        this.logger.warn({ message: 'the store refused a value', operation, error: String(error) });
+        return new ValidationFailed(
+          [{ path: '', message: 'contains a value the store cannot hold' }],
+          'The request contains a value the store cannot hold.',
+        );
+      case 'contention':
+        return new Unavailable('The write collided with a concurrent one; retry it.', 1);
+      default:
+        return error; // a bug of ours: the problem filter logs it and answers 500
+    }
   }
 }

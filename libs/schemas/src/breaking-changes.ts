@@ -1,4 +1,4 @@
-import { BreakingChange, Violation } from '@oms/common';
+import { BreakingChange, Violation, own } from '@oms/common';
 import { EntityRecord } from '@oms/store';
 import { DocumentProperties } from './document-schema';
 import { ObjectTypeDefinition, PropertyDefinition, effective } from './object-type.model';
@@ -108,11 +108,11 @@ export class BreakingChangeScan {
     }
     for (const property of broken) this.hit(property, document.id);
     for (const [property, values] of this.uniqueValues) {
-      const value = document.body[property];
+      const value = own(document.body, property);
       if (value !== undefined) push(values, JSON.stringify(value), document.id);
     }
     for (const [property, targets] of this.references) {
-      const value = document.body[property];
+      const value = own(document.body, property);
       for (const id of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
         if (typeof id === 'string') push(targets, id, document.id);
       }

@@ -1,6 +1,6 @@
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import { Violation } from '@oms/common';
+import { Violation, own, setOwn } from '@oms/common';
 import { DataType, ObjectTypeDefinition, PropertyDefinition, effective } from './object-type.model';
 
 export type DocumentProperties = Record<string, unknown>;
@@ -31,13 +31,13 @@ const FORMAT_MESSAGES: Record<string, string> = {
 
 /** JSON Schema for a type's documents' `properties`. */
 export function toJsonSchema(type: ObjectTypeDefinition): object {
-  const properties: Record<string, object> = {};
+  const properties: Record<string, unknown> = {};
   for (const property of type.properties) {
     const scalar =
       property.dataType === 'enum'
         ? { type: 'string', enum: property.enumValues ?? [] }
         : SCALAR_SCHEMAS[property.dataType];
-    properties[property.name] = property.array ? { type: 'array', items: scalar } : scalar;
+    setOwn(properties, property.name, property.array ? { type: 'array', items: scalar } : scalar);
   }
   return {
     type: 'object',
@@ -93,7 +93,11 @@ function describeType(error: ErrorObject): string {
 
 /** Validates documents against object types (Ajv, every violation), with compiled validators cached by version. */
 export class DocumentSchemaValidator {
-  private readonly ajv = addFormats(new Ajv({ allErrors: true, strict: true }), { mode: 'full' });
+  // ownProperties: a property named `valueOf` or `constructor` is looked up on the document itself, never
+  // found on Object.prototype.
+  private readonly ajv = addFormats(new Ajv({ allErrors: true, strict: true, ownProperties: true }), {
+    mode: 'full',
+  });
   private readonly compiled = new Map<string, (properties: DocumentProperties) => Violation[]>();
 
   /** Structural violations: unknown and missing properties, types, formats, enum values, array shape. */
@@ -124,7 +128,7 @@ export function referenceValues(
   const found: ReferenceValue[] = [];
   for (const property of type.properties) {
     if (property.dataType !== 'reference' || !property.referenceType) continue;
-    for (const { path, value } of valuesOf(property, properties[property.name])) {
+    for (const { path, value } of valuesOf(property, own(properties, property.name))) {
       if (typeof value === 'string' && value.length > 0) {
         found.push({ path, id: value, referenceType: property.referenceType });
       }

@@ -15,7 +15,7 @@ export type DataType = (typeof DATA_TYPES)[number];
 /** Types whose values can be compared for `unique` and used as a primary key. */
 export const SCALAR_TYPES: readonly DataType[] = DATA_TYPES.filter((t) => t !== 'json');
 
-export const TYPE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+export { TYPE_NAME_PATTERN } from '@oms/common';
 
 export interface PropertyDefinition {
   name: string;

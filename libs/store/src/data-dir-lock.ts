@@ -1,4 +1,13 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 /** Another live process holds the embedded store's data directory. */
@@ -30,11 +39,11 @@ function isAlive(pid: number): boolean {
  * Returns the release function.
  */
 export function lockDataDirectory(dataDir: string): () => void {
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const lockPath = join(dataDir, 'oms.pid');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const fd = openSync(lockPath, 'wx');
+      const fd = openSync(lockPath, 'wx', 0o600);
       writeSync(fd, String(process.pid));
       closeSync(fd);
       return () => rmSync(lockPath, { force: true });
@@ -48,4 +57,22 @@ export function lockDataDirectory(dataDir: string): () => void {
     }
   }
   throw new Error(`Could not lock ${dataDir}`);
+}
+
+/**
+ * The data directory is the database: 0700 for it and every folder in it, 0600 for its files (PGlite
+ * writes its files world-readable). Run on open and on close; files made in between sit inside a 0700
+ * folder, which no other user can enter.
+ */
+export function restrictDataDirectory(dataDir: string): void {
+  const folders = [dataDir];
+  while (folders.length > 0) {
+    const folder = folders.pop()!;
+    chmodSync(folder, 0o700);
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) folders.push(path);
+      else if (entry.isFile()) chmodSync(path, 0o600);
+    }
+  }
 }

@@ -10,3 +10,4 @@ export * from './store.module';
 export * from './user-store';
 export * from './versioned-store';
 export * from './store-guard';
+export * from './store-errors';

@@ -66,6 +66,16 @@ const MIGRATIONS: { version: number; statements: string[] }[] = [
       `CREATE TABLE settings (key text PRIMARY KEY, value text NOT NULL)`,
     ],
   },
+  {
+    version: 2,
+    statements: [
+      // Tokens carry the version they were issued at (`tv`); changing roles or password moves it on.
+      `ALTER TABLE users ADD COLUMN token_version integer NOT NULL DEFAULT 1`,
+      // New and changed users take their version from one sequence, so a user deleted and created again
+      // never gets back a version that a token of the deleted account still carries.
+      `CREATE SEQUENCE user_token_versions AS integer START 2`,
+    ],
+  },
 ];
 
 export const LATEST_MIGRATION = MIGRATIONS[MIGRATIONS.length - 1].version;

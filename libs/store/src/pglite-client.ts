@@ -1,6 +1,6 @@
 import { PGlite, Transaction } from '@electric-sql/pglite';
-import { lockDataDirectory } from './data-dir-lock';
-import { SqlClient, SqlExecutor } from './sql-client';
+import { lockDataDirectory, restrictDataDirectory } from './data-dir-lock';
+import { SqlClient, SqlExecutor, TransactionOptions, beforeCommit } from './sql-client';
 
 /** The in-memory data directory value, used by tests. */
 export const IN_MEMORY = 'memory://';
@@ -12,13 +12,16 @@ export class PgliteClient implements SqlClient {
   private constructor(
     private readonly db: PGlite,
     private readonly release: () => void,
+    private readonly dataDir?: string,
   ) {}
 
   static async open(dataDir: string): Promise<PgliteClient> {
     if (dataDir === IN_MEMORY) return new PgliteClient(await PGlite.create(), () => undefined);
     const release = lockDataDirectory(dataDir);
     try {
-      return new PgliteClient(await PGlite.create(dataDir), release);
+      const db = await PGlite.create(dataDir);
+      restrictDataDirectory(dataDir);
+      return new PgliteClient(db, release, dataDir);
     } catch (error) {
       release();
       throw error;
@@ -33,15 +36,21 @@ export class PgliteClient implements SqlClient {
     await this.db.exec(script);
   }
 
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    return this.db.transaction((tx: Transaction) =>
-      fn({ query: async <R>(text: string, params?: unknown[]) => (await tx.query<R>(text, params)).rows }),
-    );
+  /** In process, nothing can be lost between fn's end and COMMIT: PGlite commits as fn resolves. */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    return this.db.transaction(async (tx: Transaction) => {
+      const result = await fn({
+        query: async <R>(text: string, params?: unknown[]) => (await tx.query<R>(text, params)).rows,
+      });
+      beforeCommit(options);
+      return result;
+    });
   }
 
   async close(): Promise<void> {
     try {
       if (!this.db.closed) await this.db.close();
+      if (this.dataDir) restrictDataDirectory(this.dataDir);
     } finally {
       this.release();
     }

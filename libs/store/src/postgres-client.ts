@@ -1,15 +1,29 @@
+import { Logger } from '@nestjs/common';
 import { Pool, PoolClient } from 'pg';
-import { SqlClient, SqlExecutor } from './sql-client';
+import { SqlClient, SqlExecutor, TransactionOptions, beforeCommit } from './sql-client';
+import { CommitOutcomeUnknown, classifyStoreError } from './store-errors';
 
-/** PostgreSQL through a pg pool. */
+export interface PostgresClientOptions {
+  max?: number;
+  /** How long to wait for a connection (pool exhausted or server unreachable) before failing. */
+  connectTimeoutMs?: number;
+}
+
+/** PostgreSQL through a pg pool. A lost connection is an error of the call that used it, never of the process. */
 export class PostgresClient implements SqlClient {
   readonly kind = 'postgres';
   private readonly pool: Pool;
+  private readonly logger = new Logger('PostgreSQL');
 
-  constructor(connectionString: string, options: { max?: number } = {}) {
-    this.pool = new Pool({ connectionString, max: options.max ?? 10 });
-    // An idle client that loses its connection must not crash the process; the next query reports it.
-    this.pool.on('error', () => undefined);
+  constructor(connectionString: string, options: PostgresClientOptions = {}) {
+    this.pool = new Pool({
+      connectionString,
+      max: options.max ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+      keepAlive: true,
+    });
+    // An idle client that loses its connection is dropped by the pool; the next query reports the outage.
+    this.pool.on('error', (error) => this.connectionLost(error));
   }
 
   async query<T>(text: string, params?: unknown[]): Promise<T[]> {
@@ -21,27 +35,45 @@ export class PostgresClient implements SqlClient {
     await this.pool.query(script);
   }
 
-  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const client: PoolClient = await this.pool.connect();
+    // A checked-out client has no pool listener: without ours, a connection dropped between two queries
+    // of this transaction ('error' emitted with no listener) would end the process.
+    const onError = (error: Error) => this.connectionLost(error);
+    client.on('error', onError);
     let broken = false;
+    let committing = false;
     try {
       await client.query('BEGIN');
       const result = await fn({
         query: async <R>(text: string, params?: unknown[]) => (await client.query(text, params)).rows as R[],
       });
+      beforeCommit(options);
+      committing = true;
       await client.query('COMMIT');
       return result;
     } catch (error) {
+      // The server answered COMMIT with an error: it rolled back. No answer at all: nobody knows.
+      if (committing && classifyStoreError(error) === 'dependency') {
+        broken = true;
+        throw new CommitOutcomeUnknown(error);
+      }
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
       throw error;
     } finally {
+      // A broken client is being destroyed and may still report its socket closing: keep listening to it.
+      if (!broken) client.off('error', onError);
       client.release(broken);
     }
   }
 
   async close(): Promise<void> {
     await this.pool.end();
+  }
+
+  private connectionLost(error: Error): void {
+    this.logger.warn({ message: 'PostgreSQL connection lost', error: error.message });
   }
 }

@@ -1,6 +1,15 @@
+import { TransactionAbandoned } from './store-errors';
+
 /** Runs SQL on one connection or transaction. Both stores speak the same PostgreSQL dialect. */
 export interface SqlExecutor {
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+}
+
+export interface TransactionOptions {
+  /** Aborted before the commit: the transaction rolls back (TransactionAbandoned) instead. */
+  signal?: AbortSignal;
+  /** Called just before COMMIT is sent: from then on a lost answer leaves the outcome unknown. */
+  onCommit?: () => void;
 }
 
 /** A database behind the store: PostgreSQL through a pool, or embedded PGlite. */
@@ -8,7 +17,16 @@ export interface SqlClient extends SqlExecutor {
   readonly kind: 'postgres' | 'pglite';
   /** Runs a multi-statement script (migrations). */
   exec(script: string): Promise<void>;
-  /** Runs fn in one transaction: committed when fn resolves, rolled back when it throws. */
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn in one transaction: committed when fn resolves, rolled back when it throws. A connection lost
+   * while committing throws CommitOutcomeUnknown.
+   */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions): Promise<T>;
   close(): Promise<void>;
+}
+
+/** The last step of every transaction before COMMIT, on either client. */
+export function beforeCommit(options: TransactionOptions): void {
+  if (options.signal?.aborted) throw new TransactionAbandoned();
+  options.onCommit?.();
 }

@@ -76,7 +76,12 @@ export class SqlVersionedStore implements VersionedStore {
     return row ? toBranch(row) : null;
   }
 
-  async createBranch(name: string, from: string, author: string): Promise<Branch> {
+  async createBranch(
+    name: string,
+    from: string,
+    author: string,
+    options: WriteOptions = {},
+  ): Promise<Branch> {
     try {
       return await this.db.transaction(async (tx) => {
         // FOR SHARE waits for a write in progress on `from`, so the fork point is a settled commit.
@@ -89,7 +94,7 @@ export class SqlVersionedStore implements VersionedStore {
           [name, source.id, source.head_seq, source.head_commit, source.schema_seq, source.name, author],
         );
         return toBranch(row);
-      });
+      }, options);
     } catch (error) {
       // Two creators raced past the existence check: the partial unique index decides.
       if ((error as { code?: string }).code === UNIQUE_VIOLATION) throw new AlreadyExists('Branch', name);
@@ -97,14 +102,18 @@ export class SqlVersionedStore implements VersionedStore {
     }
   }
 
-  async deleteBranch(name: string): Promise<void> {
+  async deleteBranch(name: string, options: WriteOptions = {}): Promise<void> {
     if (name === MAIN_BRANCH) {
       throw new StateConflict('Branch is protected', `Branch '${MAIN_BRANCH}' cannot be deleted.`);
     }
     // History stays: branches forked from this one still read it up to their fork point.
-    const rows = await this.db.query(
-      `UPDATE branches SET deleted_at = now() WHERE name = $1 AND deleted_at IS NULL RETURNING id`,
-      [name],
+    const rows = await this.db.transaction(
+      (tx) =>
+        tx.query(
+          `UPDATE branches SET deleted_at = now() WHERE name = $1 AND deleted_at IS NULL RETURNING id`,
+          [name],
+        ),
+      options,
     );
     if (rows.length === 0) throw new NotFound('Branch', name);
   }
@@ -161,11 +170,11 @@ export class SqlVersionedStore implements VersionedStore {
         this.observer,
       );
       const result = await fn(writer);
-      // A caller that gave up (timeout) was told the write failed: it must not commit behind its back.
-      if (options.signal?.aborted) throw new Error('write abandoned by its caller; rolled back');
       await writer.finish();
       return result;
-    });
+      // A caller that gave up (timeout) was told the write failed: the transaction checks its signal
+      // just before COMMIT and rolls back instead.
+    }, options);
   }
 
   private async findBranch(db: SqlExecutor, name: string, lock = ''): Promise<BranchRow | null> {

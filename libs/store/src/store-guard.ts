@@ -1,4 +1,4 @@
-import { NewUser, UserRecord, UserStore } from './user-store';
+import { NewUser, UserChanges, UserRecord, UserStore } from './user-store';
 import {
   Branch,
   BranchReader,
@@ -13,9 +13,19 @@ import {
  * Wraps every store operation: the resilience layer plugs its breaker, timeout and fault injection in
  * here, so the store itself stays plain.
  */
+/**
+ * What the guard hands each operation: `signal` aborts when the guard gives up on it (a write then rolls
+ * back instead of committing), and a write calls `onCommit` as it sends COMMIT, so the guard can tell
+ * "not applied" (503) from "outcome unknown" (504) when the answer is lost.
+ */
+export interface StoreCall {
+  signal: AbortSignal;
+  onCommit: () => void;
+}
+
 export interface StoreGuard {
-  /** Runs one operation; `signal` aborts when the guard gives up on it (a write then rolls back). */
-  run<T>(operation: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T>;
+  /** Runs one operation under the guard. */
+  run<T>(operation: string, fn: (call: StoreCall) => Promise<T>): Promise<T>;
   /** Runs a health probe: bounded in time, but never refused by a breaker. */
   probe<T>(fn: () => Promise<T>): Promise<T>;
 }
@@ -46,11 +56,11 @@ export class GuardedVersionedStore implements VersionedStore {
   }
 
   createBranch(name: string, from: string, author: string): Promise<Branch> {
-    return this.guard.run('createBranch', () => this.inner.createBranch(name, from, author));
+    return this.guard.run('createBranch', (call) => this.inner.createBranch(name, from, author, call));
   }
 
   deleteBranch(name: string): Promise<void> {
-    return this.guard.run('deleteBranch', () => this.inner.deleteBranch(name));
+    return this.guard.run('deleteBranch', (call) => this.inner.deleteBranch(name, call));
   }
 
   listCommits(branch: string, limit: number, beforeSeq?: number): Promise<Commit[]> {
@@ -71,8 +81,14 @@ export class GuardedVersionedStore implements VersionedStore {
     fn: (writer: BranchWriter) => Promise<T>,
     options?: WriteOptions,
   ): Promise<T> {
-    return this.guard.run('write', (signal) =>
-      this.inner.write(branch, commit, fn, { ...options, signal: options?.signal ?? signal }),
+    return this.guard.run('write', (call) =>
+      this.inner.write(branch, commit, fn, {
+        signal: options?.signal ?? call.signal,
+        onCommit: () => {
+          options?.onCommit?.();
+          call.onCommit();
+        },
+      }),
     );
   }
 }
@@ -102,6 +118,10 @@ export class GuardedUserStore implements UserStore {
 
   createIfMissing(user: NewUser): Promise<boolean> {
     return this.guard.run('createUserIfMissing', () => this.inner.createIfMissing(user));
+  }
+
+  update(username: string, changes: UserChanges): Promise<UserRecord | null> {
+    return this.guard.run('updateUser', () => this.inner.update(username, changes));
   }
 
   delete(username: string): Promise<boolean> {

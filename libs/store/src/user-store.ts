@@ -1,10 +1,12 @@
-import { AlreadyExists } from '@oms/common';
-import { SqlExecutor } from './sql-client';
+import { AlreadyExists, StateConflict } from '@oms/common';
+import { SqlClient, SqlExecutor } from './sql-client';
 
 export interface UserRecord {
   username: string;
   passwordHash: string;
   roles: string[];
+  /** Moves on whenever roles or password change; a token carries the version it was issued at (`tv`). */
+  tokenVersion: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -15,26 +17,48 @@ export interface NewUser {
   roles: string[];
 }
 
-/** Accounts. Not versioned: users are not part of the ontology. */
+/** What an update changes; absent members stay as they are. */
+export interface UserChanges {
+  passwordHash?: string;
+  roles?: string[];
+}
+
+/**
+ * Accounts. Not versioned: users are not part of the ontology. No change ever leaves zero admins: the
+ * ones that could (delete, update, upsert) throw StateConflict ('Last admin') instead.
+ */
 export interface UserStore {
   find(username: string): Promise<UserRecord | null>;
   list(): Promise<UserRecord[]>;
   /** Throws AlreadyExists. */
   create(user: NewUser): Promise<UserRecord>;
-  /** Creates or replaces (password and roles); returns whether it existed. */
+  /** Creates or replaces (password and roles, moving the token version on); returns whether it existed. */
   upsert(user: NewUser): Promise<{ created: boolean }>;
   /** Creates only when missing, never resets; returns whether it created. */
   createIfMissing(user: NewUser): Promise<boolean>;
+  /**
+   * Changes password and/or roles and moves the token version on; changing nothing (no password, the
+   * same roles) leaves the record as it is. Null when the user does not exist.
+   */
+  update(username: string, changes: UserChanges): Promise<UserRecord | null>;
   /** Returns whether the user existed. */
   delete(username: string): Promise<boolean>;
 }
 
 export const USER_STORE = Symbol('UserStore');
 
+/**
+ * The advisory lock every change that could remove an admin takes first, so that counting the admins and
+ * changing one happen as one step even across instances sharing one PostgreSQL (a fixed, arbitrary key;
+ * the migrations use 727274).
+ */
+export const ADMIN_CHANGES_LOCK = 727275;
+
 interface UserRow {
   username: string;
   password_hash: string;
   roles: string[];
+  token_version: number;
   created_at: Date;
   updated_at: Date;
 }
@@ -43,12 +67,20 @@ const toUser = (r: UserRow): UserRecord => ({
   username: r.username,
   passwordHash: r.password_hash,
   roles: r.roles,
+  tokenVersion: Number(r.token_version),
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
 
+const isAdmin = (roles: readonly string[]) => roles.includes('admin');
+
+const sameRoles = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((role) => b.includes(role));
+
+const NEXT_TOKEN_VERSION = `nextval('user_token_versions')`;
+
 export class SqlUserStore implements UserStore {
-  constructor(private readonly db: SqlExecutor) {}
+  constructor(private readonly db: SqlClient) {}
 
   async find(username: string): Promise<UserRecord | null> {
     const [row] = await this.db.query<UserRow>('SELECT * FROM users WHERE username = $1', [username]);
@@ -61,7 +93,8 @@ export class SqlUserStore implements UserStore {
 
   async create(user: NewUser): Promise<UserRecord> {
     const [row] = await this.db.query<UserRow>(
-      `INSERT INTO users (username, password_hash, roles) VALUES ($1, $2, $3)
+      `INSERT INTO users (username, password_hash, roles, token_version)
+       VALUES ($1, $2, $3, ${NEXT_TOKEN_VERSION})
        ON CONFLICT (username) DO NOTHING RETURNING *`,
       [user.username, user.passwordHash, user.roles],
     );
@@ -69,30 +102,86 @@ export class SqlUserStore implements UserStore {
     return toUser(row);
   }
 
-  async upsert(user: NewUser): Promise<{ created: boolean }> {
-    const [row] = await this.db.query<{ created: boolean }>(
-      `INSERT INTO users (username, password_hash, roles) VALUES ($1, $2, $3)
-       ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash, roles = EXCLUDED.roles,
-         updated_at = now()
-       RETURNING (xmax = 0) AS created`,
-      [user.username, user.passwordHash, user.roles],
-    );
-    return { created: row.created };
+  upsert(user: NewUser): Promise<{ created: boolean }> {
+    return this.changingAdmins(async (tx) => {
+      const [current] = await tx.query<UserRow>('SELECT * FROM users WHERE username = $1 FOR UPDATE', [
+        user.username,
+      ]);
+      if (current) await this.refuseLosingLastAdmin(tx, current, user.roles, 'demoted');
+      const [row] = await tx.query<{ created: boolean }>(
+        `INSERT INTO users (username, password_hash, roles, token_version)
+         VALUES ($1, $2, $3, ${NEXT_TOKEN_VERSION})
+         ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash, roles = EXCLUDED.roles,
+           token_version = EXCLUDED.token_version, updated_at = now()
+         RETURNING (xmax = 0) AS created`,
+        [user.username, user.passwordHash, user.roles],
+      );
+      return { created: row.created };
+    });
   }
 
   async createIfMissing(user: NewUser): Promise<boolean> {
     const rows = await this.db.query(
-      `INSERT INTO users (username, password_hash, roles) VALUES ($1, $2, $3)
+      `INSERT INTO users (username, password_hash, roles, token_version)
+       VALUES ($1, $2, $3, ${NEXT_TOKEN_VERSION})
        ON CONFLICT (username) DO NOTHING RETURNING username`,
       [user.username, user.passwordHash, user.roles],
     );
     return rows.length === 1;
   }
 
-  async delete(username: string): Promise<boolean> {
-    return (
-      (await this.db.query('DELETE FROM users WHERE username = $1 RETURNING username', [username])).length ===
-      1
+  update(username: string, changes: UserChanges): Promise<UserRecord | null> {
+    return this.changingAdmins(async (tx) => {
+      const [current] = await tx.query<UserRow>('SELECT * FROM users WHERE username = $1 FOR UPDATE', [
+        username,
+      ]);
+      if (!current) return null;
+      const roles = changes.roles ?? current.roles;
+      if (changes.passwordHash === undefined && sameRoles(roles, current.roles)) return toUser(current);
+      await this.refuseLosingLastAdmin(tx, current, roles, 'demoted');
+      const [row] = await tx.query<UserRow>(
+        `UPDATE users SET roles = $2, password_hash = COALESCE($3, password_hash),
+           token_version = ${NEXT_TOKEN_VERSION}, updated_at = now()
+         WHERE username = $1 RETURNING *`,
+        [username, roles, changes.passwordHash ?? null],
+      );
+      return toUser(row);
+    });
+  }
+
+  delete(username: string): Promise<boolean> {
+    return this.changingAdmins(async (tx) => {
+      const [current] = await tx.query<UserRow>('SELECT * FROM users WHERE username = $1 FOR UPDATE', [
+        username,
+      ]);
+      if (!current) return false;
+      await this.refuseLosingLastAdmin(tx, current, [], 'deleted');
+      await tx.query('DELETE FROM users WHERE username = $1', [username]);
+      return true;
+    });
+  }
+
+  /** One transaction that first waits for every other change that could remove an admin to finish. */
+  private changingAdmins<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock(${ADMIN_CHANGES_LOCK})`);
+      return fn(tx);
+    });
+  }
+
+  /** Under the lock: refuses to take the admin role from the only user who has it. */
+  private async refuseLosingLastAdmin(
+    tx: SqlExecutor,
+    current: UserRow,
+    rolesAfter: readonly string[],
+    verb: 'deleted' | 'demoted',
+  ): Promise<void> {
+    if (!isAdmin(current.roles) || isAdmin(rolesAfter)) return;
+    const [{ admins }] = await tx.query<{ admins: number }>(
+      `SELECT count(*)::int AS admins FROM users WHERE 'admin' = ANY(roles)`,
     );
+    if (admins <= 1) {
+      throw new StateConflict('Last admin', `'${current.username}' is the last admin and cannot be ${verb}.`);
+    }
   }
 }

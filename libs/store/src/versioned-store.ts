@@ -52,6 +52,8 @@ export interface ListQuery {
 export interface WriteOptions {
   /** Aborted: the write rolls back instead of committing (its caller has given up on it). */
   signal?: AbortSignal;
+  /** Called as the commit is sent: from then on a lost answer leaves the outcome unknown. */
+  onCommit?: () => void;
 }
 
 export interface CommitInfo {
@@ -94,9 +96,9 @@ export interface VersionedStore {
   listBranches(): Promise<Branch[]>;
   getBranch(name: string): Promise<Branch | null>;
   /** O(1): copies nothing; the new branch sees `from` as it is now. Throws AlreadyExists / NotFound. */
-  createBranch(name: string, from: string, author: string): Promise<Branch>;
+  createBranch(name: string, from: string, author: string, options?: WriteOptions): Promise<Branch>;
   /** Throws NotFound, or StateConflict for `main`. */
-  deleteBranch(name: string): Promise<void>;
+  deleteBranch(name: string, options?: WriteOptions): Promise<void>;
   /** Newest first, including the history the branch inherited up to its fork; pages cut by `beforeSeq`. */
   listCommits(branch: string, limit: number, beforeSeq?: number): Promise<Commit[]>;
   /** Changes whenever an object type is written on the branch (or the branch is recreated). */

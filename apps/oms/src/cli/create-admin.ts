@@ -1,11 +1,12 @@
 import { JwtService } from '@nestjs/jwt';
-import { PasswordHasher, TokenService, resolveJwtSecret, signingKey } from '@oms/auth';
+import { PasswordHasher, TokenService, passwordViolations, resolveJwtSecret, signingKey } from '@oms/auth';
 import { ConfigError, loadConfig } from '@oms/config';
 import { DataDirectoryInUse, openStore } from '@oms/store';
 import { parseArgs } from 'node:util';
 
-const USAGE = 'usage: npm run create-admin -- --username <name> --password <password (8+ characters)>';
-const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const USAGE =
+  'usage: npm run create-admin -- --username <name> --password <password: 8+ characters, at most 72 bytes, not the username>';
+import { USERNAME_PATTERN as USERNAME } from '@oms/common';
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
@@ -24,16 +25,20 @@ async function main(): Promise<void> {
   const username = values.username ?? fail(USAGE);
   const password = values.password ?? fail(USAGE);
   if (!USERNAME.test(username)) fail(`--username must match ${USERNAME.source}`);
-  if (password.length < 8) fail('--password must be at least 8 characters');
+  const broken = passwordViolations(password, username);
+  if (broken.length > 0) fail(`--password does not meet the password policy: it ${broken.join('; it ')}.`);
 
   const config = loadConfig();
   const store = await openStore(config.store);
   try {
     const passwordHash = await new PasswordHasher().hash(password);
+    // A reset moves the token version on: the admin's earlier tokens stop working (running instances
+    // notice within USER_CACHE_TTL_SECONDS; this process cannot reach their memory).
     const { created } = await store.users.upsert({ username, passwordHash, roles: ['admin'] });
+    const { tokenVersion } = (await store.users.find(username))!;
     const secret = await resolveJwtSecret(config, store.settings);
     const jwt = new JwtService({ secret: signingKey(secret) });
-    const token = await new TokenService(jwt, config).issue(username, ['admin']);
+    const token = await new TokenService(jwt, config).issue(username, ['admin'], tokenVersion);
     const where = config.store.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.store.dataDir}`;
     process.stdout.write(`${created ? 'Created' : 'Reset'} admin '${username}' (${where}).\n`);
     process.stdout.write(`Access token (expires in ${token.expiresIn} s):\n${token.accessToken}\n`);

@@ -2,6 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DomainError, NotFound } from '@oms/common';
 import { OmsConfig } from '@oms/config';
 import { isServerFailure } from '../errors';
+import { isStoreFailure } from '../store-failure';
 import { NO_EVENTS, RESILIENCE_EVENTS, ResilienceEvents } from '../resilience-events';
 import { CircuitBreaker } from './circuit-breaker';
 
@@ -10,8 +11,14 @@ export const CONTROLLER_BREAKERS = ['schemas', 'documents', 'branches'] as const
 export const DEPENDENCY_BREAKERS = ['store', 'redis'] as const;
 export type BreakerName = (typeof CONTROLLER_BREAKERS)[number] | (typeof DEPENDENCY_BREAKERS)[number];
 
-/** A dependency failed: anything but a domain outcome (not found, conflict, … are answers, not failures). */
-const isDependencyFailure = (error: unknown) => !(error instanceof DomainError);
+/** Redis failed: anything but a domain outcome (Redis gives no answers of that kind). */
+const isRedisFailure = (error: unknown) => !(error instanceof DomainError);
+
+/** What each dependency's breaker counts, on the raw error of the call. */
+const DEPENDENCY_FAILURES: Record<(typeof DEPENDENCY_BREAKERS)[number], (error: unknown) => boolean> = {
+  store: isStoreFailure,
+  redis: isRedisFailure,
+};
 
 /** The process's breakers, built once from the validated configuration. */
 @Injectable()
@@ -37,7 +44,7 @@ export class BreakerRegistry {
     for (const name of DEPENDENCY_BREAKERS) {
       this.breakers.set(
         name,
-        new CircuitBreaker(name, { ...options, isFailure: isDependencyFailure }, events ?? NO_EVENTS),
+        new CircuitBreaker(name, { ...options, isFailure: DEPENDENCY_FAILURES[name] }, events ?? NO_EVENTS),
       );
     }
     for (const name of this.breakers.keys()) (events ?? NO_EVENTS).breakerCreated(name);
@@ -45,6 +52,14 @@ export class BreakerRegistry {
 
   get(name: BreakerName): CircuitBreaker {
     return this.breakers.get(name)!;
+  }
+
+  /**
+   * A probe reached the store: the store breaker, and the group breakers (they count only dependency
+   * failures, and the store is the dependency under every group), may try again now.
+   */
+  storeAnswered(): void {
+    for (const name of ['store', ...CONTROLLER_BREAKERS] as const) this.get(name).dependencyAnswered();
   }
 
   /** NotFound for a name that is not a breaker. */

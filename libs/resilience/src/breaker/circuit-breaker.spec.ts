@@ -99,3 +99,36 @@ describe('CircuitBreaker', () => {
     await expect(breaker.execute(() => Promise.resolve('ok'))).resolves.toBe('ok');
   });
 });
+
+describe('CircuitBreaker.dependencyAnswered', () => {
+  beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));
+  afterEach(() => jest.useRealTimers());
+
+  it('admits trial calls at once when a probe saw the dependency answer, long before HALF_OPEN_AFTER', async () => {
+    const breaker = make({ halfOpenAfterMs: 30_000 });
+    await expect(breaker.execute(fail)).rejects.toThrow();
+    await expect(breaker.execute(fail)).rejects.toThrow();
+    expect(breaker.state).toBe('open');
+    breaker.dependencyAnswered();
+    expect(breaker.state).toBe('half-open');
+    await expect(breaker.execute(() => Promise.resolve('back'))).resolves.toBe('back');
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('reopens, for the full HALF_OPEN_AFTER, when the trial after a probe fails', async () => {
+    const breaker = make({ halfOpenAfterMs: 30_000 });
+    await expect(breaker.execute(fail)).rejects.toThrow();
+    await expect(breaker.execute(fail)).rejects.toThrow();
+    breaker.dependencyAnswered();
+    await expect(breaker.execute(fail)).rejects.toThrow('server failure');
+    expect(breaker.state).toBe('open');
+    jest.advanceTimersByTime(29_000);
+    await expect(breaker.execute(() => Promise.resolve('x'))).rejects.toBeInstanceOf(BreakerOpen);
+  });
+
+  it('does nothing to a closed breaker', () => {
+    const breaker = make();
+    breaker.dependencyAnswered();
+    expect(breaker.state).toBe('closed');
+  });
+});

@@ -3,6 +3,8 @@ import {
   BrokenCircuitError,
   CircuitBreakerPolicy,
   CircuitState,
+  IBackoff,
+  IHalfOpenAfterBackoffContext,
   circuitBreaker,
   handleWhen,
 } from 'cockatiel';
@@ -35,6 +37,8 @@ export class CircuitBreaker {
   private trials = 0;
   private reported: BreakerState = 'closed';
   private halfOpenTimer?: NodeJS.Timeout;
+  /** A probe saw the dependency answer while open: trial calls are due now, not at HALF_OPEN_AFTER. */
+  private recoverySeen = false;
   private readonly logger = new Logger('CircuitBreaker');
 
   constructor(
@@ -76,6 +80,18 @@ export class CircuitBreaker {
     }
   }
 
+  /**
+   * The dependency answered a health probe (which runs beside the breaker). An open breaker then admits
+   * its trial calls at once instead of waiting out HALF_OPEN_AFTER: the first real call decides, as in
+   * half-open, so a service whose store is back serves again within one probe period.
+   */
+  dependencyAnswered(): void {
+    if (this.policy.state !== CircuitState.Open || this.trialsDue()) return;
+    this.recoverySeen = true;
+    this.logger.warn({ message: 'dependency answered a probe: trial calls admitted', breaker: this.name });
+    this.transition('half-open');
+  }
+
   /** Seconds until trial calls are admitted again (at least 1). */
   retryAfterSeconds(): number {
     const left = this.openedAt + this.options.halfOpenAfterMs - Date.now();
@@ -97,11 +113,21 @@ export class CircuitBreaker {
 
   private build(): CircuitBreakerPolicy {
     const { halfOpenAfterMs, isFailure, consecutiveFailures, errorRate, windowMs, minCalls } = this.options;
+    // cockatiel reads the wait before half-open from this backoff on each call while open, so a probe's
+    // news (recoverySeen) shortens it to nothing.
+    const recovering = () => this.recoverySeen;
+    const wait: IBackoff<IHalfOpenAfterBackoffContext> = {
+      get duration() {
+        return recovering() ? 0 : halfOpenAfterMs;
+      },
+      next: () => wait,
+    };
     const policy = circuitBreaker(handleWhen(isFailure), {
-      halfOpenAfter: halfOpenAfterMs,
+      halfOpenAfter: { next: () => wait },
       breaker: new FailureWindowBreaker({ consecutiveFailures, errorRate, windowMs, minCalls }),
     });
     policy.onBreak(() => {
+      this.recoverySeen = false;
       this.openedAt = Date.now();
       clearTimeout(this.halfOpenTimer);
       this.halfOpenTimer = setTimeout(() => {
@@ -116,7 +142,7 @@ export class CircuitBreaker {
   }
 
   private trialsDue(): boolean {
-    return Date.now() - this.openedAt >= this.options.halfOpenAfterMs;
+    return this.recoverySeen || Date.now() - this.openedAt >= this.options.halfOpenAfterMs;
   }
 
   private transition(to: BreakerState): void {
