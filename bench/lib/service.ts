@@ -75,6 +75,7 @@ export async function startService(env: Record<string, string>, preload?: string
         OMS_ADMIN_USERNAME: ADMIN.username,
         OMS_ADMIN_PASSWORD: ADMIN.password,
         FAULT_INJECTION_ENABLED: 'true',
+        ALLOW_FAULT_INJECTION_IN_PRODUCTION: 'true',
         PORT: String(port),
         METRICS_PORT: String(metricsPort),
         ...store.env,

@@ -20,7 +20,7 @@ const API_ROUTES: Record<string, string[]> = {
   '/api/v1/auth/login': ['post'],
   '/api/v1/auth/me': ['get'],
   '/api/v1/users': ['get', 'post'],
-  '/api/v1/users/{username}': ['delete'],
+  '/api/v1/users/{username}': ['delete', 'patch'],
   '/api/v1/branches': ['get', 'post'],
   '/api/v1/branches/{branch}': ['delete', 'get'],
   '/api/v1/branches/{branch}/commits': ['get'],

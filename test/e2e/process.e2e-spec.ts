@@ -115,6 +115,16 @@ describe.each(storeTargets())('the service process on $name', (target: StoreTarg
     expect(typeof line!.durationMs).toBe('number');
   });
 
+  it('serves metrics on loopback only unless METRICS_HOST says otherwise', async () => {
+    service = await startService(env);
+    const listening = service.logs
+      .map((l) => l.message as Record<string, unknown>)
+      .find((m) => m?.message === 'OMS listening');
+    expect(listening).toMatchObject({ metricsHost: '127.0.0.1' });
+    const metrics = await fetch(`http://127.0.0.1:${listening!.metricsPort as number}/metrics`);
+    expect(metrics.status).toBe(200);
+  });
+
   it('lets create-admin create or reset an admin and prints a token that the service accepts', async () => {
     const first = runCreateAdmin(['--username', 'ops', '--password', 'first-password'], env);
     expect(first.status).toBe(0);
@@ -181,6 +191,28 @@ describe('starting with bad configuration', () => {
     const result = runServiceToExit({ OMS_ENV: 'production', DATA_DIR: 'memory://' });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('JWT_SECRET');
+  });
+
+  it('refuses fault injection in production unless ALLOW_FAULT_INJECTION_IN_PRODUCTION=true', () => {
+    const production = {
+      OMS_ENV: 'production',
+      JWT_SECRET: 'a-signing-key-of-32-bytes-or-more!',
+      DATA_DIR: 'memory://',
+    };
+    const result = runServiceToExit({ ...production, FAULT_INJECTION_ENABLED: 'true' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('FAULT_INJECTION_ENABLED');
+    expect(result.stderr).toContain('ALLOW_FAULT_INJECTION_IN_PRODUCTION');
+  });
+
+  it.each([
+    ['shorter than 32 bytes', 'k'.repeat(16) + 'x'.repeat(15)],
+    ['one repeated character', 'a'.repeat(40)],
+  ])('refuses a JWT_SECRET %s, without printing it', (_, secret) => {
+    const result = runServiceToExit({ OMS_ENV: 'production', JWT_SECRET: secret, DATA_DIR: 'memory://' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('JWT_SECRET=(hidden)');
+    expect(result.stderr).not.toContain(secret);
   });
 
   it('explains create-admin usage when arguments are missing', () => {

@@ -11,6 +11,8 @@ const BREAKERS = {
   CIRCUIT_BREAKER_HALF_OPEN_AFTER_SECONDS: '0.4',
   CIRCUIT_BREAKER_HALF_OPEN_MAX_CALLS: '1',
   STORE_TIMEOUT_MS: '300',
+  // The users' records stay cached through the suite, so the faults below hit only the calls counted.
+  USER_CACHE_TTL_SECONDS: '600',
 };
 const HALF_OPEN_WAIT_MS = 500;
 
@@ -42,10 +44,35 @@ let unique = 0;
 const getDoc = (t: TestApp, id = `nobody-${++unique}`) =>
   t.http.get(`/api/v1/documents/crud/${id}`).set(t.as('viewer'));
 
+describe.each(storeTargets())('recovery after a probe on $name', (target: StoreTarget) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // HALF_OPEN_AFTER a minute: only the probe can make the breakers try again within this test.
+    t = await startTestApp(target, { ...BREAKERS, CIRCUIT_BREAKER_HALF_OPEN_AFTER_SECONDS: '60' });
+    for (const role of ['admin', 'viewer'] as const)
+      await t.http.get('/api/v1/auth/me').set(t.as(role)).expect(200);
+  });
+  afterAll(() => t?.close());
+
+  it('lets every breaker that opened on store failures try again as soon as a readiness probe reaches the store', async () => {
+    await inject(t, 'store', { errorRate: 1, latencyMs: 0 });
+    for (let i = 0; i < 3; i++) await getDoc(t).expect(503);
+    await t.http.delete('/api/v1/admin/faults/store').set(t.as('admin')).expect(204);
+    await getDoc(t).expect(503);
+    expect(await breakerStates(t)).toMatchObject({ store: 'open', documents: 'open' });
+    await t.http.get('/health/ready').expect(200);
+    expect(await breakerStates(t)).toMatchObject({ store: 'half-open', documents: 'half-open' });
+    await getDoc(t).expect(404); // the trial reaches the store and succeeds (a 404 is an answer)
+    expect(await breakerStates(t)).toMatchObject({ store: 'closed', documents: 'closed' });
+  });
+});
+
 describe.each(storeTargets())('circuit breakers on $name', (target: StoreTarget) => {
   let t: TestApp;
   beforeAll(async () => {
     t = await startTestApp(target, BREAKERS);
+    for (const role of ['admin', 'editor', 'viewer'] as const)
+      await t.http.get('/api/v1/auth/me').set(t.as(role)).expect(200);
   });
   afterAll(() => t?.close());
   afterEach(() => resetAll(t));
@@ -94,6 +121,17 @@ describe.each(storeTargets())('circuit breakers on $name', (target: StoreTarget)
       seriesValue(text, 'circuit_breaker_transitions_total', { breaker: 'store', to: 'half-open' }),
     ).toBeGreaterThanOrEqual(1);
     expect(seriesValue(text, 'circuit_breaker_state', { breaker: 'documents' })).toBe(0);
+  });
+
+  it("never counts another breaker's rejection: the store breaker open leaves the branches group closed", async () => {
+    await inject(t, 'store', { errorRate: 1, latencyMs: 0 });
+    for (let i = 0; i < 3; i++) await getDoc(t).expect(503);
+    expect((await breakerStates(t)).store).toBe('open');
+    for (let i = 0; i < 6; i++) {
+      const res = await t.http.get('/api/v1/branches').set(t.as('viewer')).expect(503);
+      expect(res.body.breaker).toBe('store');
+    }
+    expect((await breakerStates(t)).branches).toBe('closed');
   });
 
   it('never counts 4xx answers', async () => {

@@ -359,6 +359,9 @@ describe.each(storeTargets())('VersionedStore on $name', (target) => {
         created: true,
       });
       expect((await opened.users.list()).map((u) => u.username)).toEqual(['u1', 'u2']);
+      // u1 is the last admin: it cannot go until another admin exists.
+      await expect(opened.users.delete('u1')).rejects.toBeInstanceOf(StateConflict);
+      await opened.users.upsert({ username: 'u2', passwordHash: 'h', roles: ['admin'] });
       expect(await opened.users.delete('u1')).toBe(true);
       expect(await opened.users.delete('u1')).toBe(false);
     });

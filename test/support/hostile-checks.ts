@@ -49,7 +49,7 @@ export const unstorableString = (s: string): boolean => s.includes('\u0000') || 
 
 /** Removes what unstorableString looks for, keeping everything else (astral characters included). */
 export const storable = (s: string): string =>
-  s.replace(/\u0000/g, '').replace(new RegExp(LONE_SURROGATE.source, 'g'), '');
+  s.replaceAll('\u0000', '').replace(new RegExp(LONE_SURROGATE.source, 'g'), '');
 
 /** The first place in a JSON value (keys included) that no store can keep exactly, as a JSON pointer. */
 export function unrepresentable(value: unknown, pointer = ''): string | undefined {

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import type { Property } from './given';
 import { base64url, headerValue, percentEncode, storable } from './hostile-checks';
+import { DATA_TYPES } from '@oms/schemas';
 
 /**
  * fast-check arbitraries of hostile input for every route of the API: strings with NUL, lone surrogates,
@@ -203,7 +204,7 @@ const RAW_PERCENT = [
 /** A URL component: one of `pool` (valid names), or hostile text, or a raw percent form. */
 export function urlComponent(pool: string[]): fc.Arbitrary<string> {
   return fc.oneof(
-    { weight: 3, arbitrary: fc.constantFrom(...pool).map(percentEncode) },
+    { weight: pool.length > 0 ? 3 : 0, arbitrary: fc.constantFrom(...pool, '').map(percentEncode) },
     { weight: 3, arbitrary: urlString },
     { weight: 2, arbitrary: fc.constantFrom(...RAW_PERCENT) },
   );
@@ -365,33 +366,60 @@ const BAD_DATETIMES = [
   '2021-03-01T10:00:00\u0000Z',
 ];
 
-function scalarValue(p: Property, world: World): fc.Arbitrary<string> {
+/** `valid` draws values the type accepts (tortured, but storable); `hostile` mixes in anything. */
+export type Mode = 'valid' | 'hostile';
+
+const finite = numberText.filter((n) => Number.isFinite(JSON.parse(n)));
+const validDecimal = fc.oneof(
+  fc.double({ noNaN: true, noDefaultInfinity: true }).map((n) => JSON.stringify(n)),
+  finite,
+);
+const validInteger = fc.oneof(
+  fc.integer().map(String),
+  fc.constantFrom('9007199254740991', '-9007199254740991', '-0', '1e2', '1.0', '1E+1'),
+);
+const someDay = fc.date({ min: new Date('0001-01-01'), max: new Date('9999-12-31'), noInvalidDate: true });
+
+function scalarValue(p: Property, world: World, mode: Mode): fc.Arbitrary<string> {
   const hostile = stringText(true);
   const wrong = fc.constantFrom('[]', '{}', 'true', '"1"', '1.5', 'null');
   const pick = (good: fc.Arbitrary<string>, bad: fc.Arbitrary<string>) =>
-    fc.oneof({ weight: 4, arbitrary: good }, { weight: 2, arbitrary: bad }, { weight: 1, arbitrary: wrong });
+    mode === 'valid'
+      ? good
+      : fc.oneof(
+          { weight: 2, arbitrary: good },
+          { weight: 2, arbitrary: bad },
+          { weight: 1, arbitrary: wrong },
+        );
   const targets = world.documents.filter((d) => d.objectType === p.referenceType).map((d) => d.id);
   switch (p.dataType) {
     case 'string':
     case 'text':
       return pick(stringText(false), hostile);
     case 'integer':
-      return pick(fc.integer().map(String), numberText);
+      return pick(validInteger, numberText);
     case 'decimal':
-      return pick(
-        fc.double({ noNaN: true, noDefaultInfinity: true }).map((n) => JSON.stringify(n)),
-        numberText,
-      );
+      return pick(validDecimal, numberText);
     case 'boolean':
       return pick(fc.constantFrom('true', 'false'), fc.constantFrom('"true"', '0', '1'));
     case 'date':
       return pick(
-        fc.constantFrom(...DATES).map(lit),
+        fc
+          .oneof(
+            fc.constantFrom(...DATES),
+            someDay.map((d) => d.toISOString().slice(0, 10)),
+          )
+          .map(lit),
         fc.oneof(fc.constantFrom(...BAD_DATES).map(lit), hostile),
       );
     case 'datetime':
       return pick(
-        fc.constantFrom(...DATETIMES).map(lit),
+        fc
+          .oneof(
+            fc.constantFrom(...DATETIMES),
+            someDay.map((d) => d.toISOString()),
+          )
+          .map(lit),
         fc.oneof(fc.constantFrom(...BAD_DATETIMES).map(lit), hostile),
       );
     case 'enum':
@@ -399,40 +427,45 @@ function scalarValue(p: Property, world: World): fc.Arbitrary<string> {
     case 'reference':
       return pick(fc.constantFrom(...(targets.length > 0 ? targets : ['none'])).map(lit), hostile);
     case 'json':
-      return fc.oneof({ weight: 3, arbitrary: jsonText(false) }, { weight: 2, arbitrary: jsonText(true) });
+      return mode === 'valid'
+        ? jsonText(false)
+        : fc.oneof({ weight: 1, arbitrary: jsonText(false) }, { weight: 2, arbitrary: jsonText(true) });
     default:
       return hostile;
   }
 }
 
-function propertyValue(p: Property, world: World): fc.Arbitrary<string> {
-  const item = scalarValue(p, world);
+function propertyValue(p: Property, world: World, mode: Mode): fc.Arbitrary<string> {
+  const item = scalarValue(p, world, mode);
   if (!p.array) return item;
+  const array = fc.array(item, { maxLength: 4 }).map((items) => `[${items.join(',')}]`);
+  if (mode === 'valid') return array;
   return fc.oneof(
-    { weight: 5, arbitrary: fc.array(item, { maxLength: 4 }).map((items) => `[${items.join(',')}]`) },
+    { weight: 5, arbitrary: array },
     { weight: 1, arbitrary: item },
     { weight: 1, arbitrary: deepText },
   );
 }
 
-/** A `properties` object as raw text: some of the type's properties, now and then odd or repeated keys. */
-function propertiesText(type: SeedType, world: World, patch: boolean): fc.Arbitrary<string> {
-  const member = (p: Property) =>
-    maybe(
-      patch
-        ? fc.oneof(
-            { weight: 4, arbitrary: propertyValue(p, world) },
-            { weight: 1, arbitrary: fc.constant('null') },
-          )
-        : propertyValue(p, world),
-      p.required && !patch ? 0.92 : 0.3,
+/** A `properties` object as raw text: some of the type's properties; hostile ones add odd or repeated keys. */
+function propertiesText(type: SeedType, world: World, mode: Mode, patch: boolean): fc.Arbitrary<string> {
+  const member = (p: Property) => {
+    const value = propertyValue(p, world, mode);
+    const required = p.required === true || p.name === type.primaryKey;
+    const removable = patch && (mode === 'hostile' || !required);
+    return maybe(
+      removable
+        ? fc.oneof({ weight: 4, arbitrary: value }, { weight: 1, arbitrary: fc.constant('null') })
+        : value,
+      required && !patch ? (mode === 'valid' ? 1 : 0.92) : 0.3,
     );
+  };
   const extra = maybe(
     fc.tuple(
       fc.oneof(keyText(true), fc.constantFrom(...type.properties.map((p) => lit(p.name)))),
       jsonText(true),
     ),
-    0.12,
+    mode === 'valid' ? 0 : 0.2,
   );
   return fc.tuple(fc.tuple(...type.properties.map(member)), extra).map(([values, odd]) => {
     const entries = type.properties
@@ -452,7 +485,8 @@ export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type ReadBack =
   | { kind: 'document-create'; query: string }
   | { kind: 'document-replace' | 'document-patch'; path: string; query: string }
-  | { kind: 'object-type'; collection: string };
+  | { kind: 'object-type'; collection: string }
+  | { kind: 'branch' };
 
 export interface HostileRequest {
   /** The route template, for grouping failures. */
@@ -468,6 +502,8 @@ export interface HostileRequest {
   /** Sent without a token (login, health). */
   anonymous?: boolean;
   readBack?: ReadBack;
+  /** Meant to succeed: plain JSON, valid values (tortured, but storable). */
+  clean?: boolean;
 }
 
 const API = '/api/v1';
@@ -501,18 +537,6 @@ const PROPERTY_NAMES = [
   'isPrototypeOf',
   '__proto__',
   'a',
-];
-const DATA_TYPES = [
-  'string',
-  'text',
-  'integer',
-  'decimal',
-  'boolean',
-  'date',
-  'datetime',
-  'enum',
-  'reference',
-  'json',
 ];
 
 const etag = fc.oneof(
@@ -552,10 +576,10 @@ interface Draft {
   method: Method;
   path: string;
   json?: string;
-  contentType?: string;
-  headers?: Record<string, string | undefined>;
   anonymous?: boolean;
   readBack?: ReadBack;
+  /** A request meant to succeed: plain JSON, no lying encoding, no If-Match, a UTF-8 commit message. */
+  clean?: boolean;
 }
 
 const JSON_TYPES = [
@@ -609,6 +633,10 @@ function finish(draft: fc.Arbitrary<Draft>): fc.Arbitrary<HostileRequest> {
         0.08,
       ),
       maybe(commitMessage, 0.4),
+      maybe(
+        tortureString.map((s) => headerValue(s).slice(0, 500)),
+        0.5,
+      ),
       maybe(etag, 0.25),
       maybe(etag, 0.2),
       maybe(
@@ -616,37 +644,42 @@ function finish(draft: fc.Arbitrary<Draft>): fc.Arbitrary<HostileRequest> {
         0.1,
       ),
     )
-    .map(([d, jsonType, patchType, encoding, message, ifMatch, ifNoneMatch, requestId]) => {
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(d.headers ?? {})) if (v !== undefined) headers[k] = v;
-      if (message !== undefined && d.method !== 'GET') headers['X-Commit-Message'] = message;
-      if (ifMatch !== undefined && d.method !== 'GET') headers['If-Match'] = ifMatch;
-      if (ifNoneMatch !== undefined) headers['If-None-Match'] = ifNoneMatch;
-      if (requestId !== undefined) headers['X-Request-Id'] = requestId;
-      let body: string | Buffer | undefined = d.json;
-      if (d.json !== undefined) {
-        headers['Content-Type'] = d.contentType ?? (d.method === 'PATCH' ? patchType : jsonType);
-        if (encoding) {
-          const [name, mode] = encoding;
-          headers['Content-Encoding'] = name;
-          body = encode(d.json, name, mode);
+    .map(
+      ([d, jsonType, patchType, encoding, hostileMessage, cleanMessage, ifMatch, ifNoneMatch, requestId]) => {
+        const headers: Record<string, string> = {};
+        const message = d.clean ? cleanMessage : hostileMessage;
+        if (message !== undefined && d.method !== 'GET') headers['X-Commit-Message'] = message;
+        if (ifMatch !== undefined && d.method !== 'GET' && !d.clean) headers['If-Match'] = ifMatch;
+        if (ifNoneMatch !== undefined && !d.clean) headers['If-None-Match'] = ifNoneMatch;
+        if (requestId !== undefined) headers['X-Request-Id'] = requestId;
+        let body: string | Buffer | undefined = d.json;
+        if (d.json !== undefined) {
+          const plain = d.method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
+          headers['Content-Type'] = d.clean ? plain : d.method === 'PATCH' ? patchType : jsonType;
+          if (encoding && !d.clean) {
+            const [name, mode] = encoding;
+            headers['Content-Encoding'] = name;
+            body = encode(d.json, name, mode);
+          }
         }
-      }
-      // Node answers a request head over 16 KiB itself (431, no problem document): stay under it.
-      const size = d.path.length + Object.values(headers).join('').length;
-      if (size > 14_000)
-        for (const k of ['If-Match', 'If-None-Match', 'X-Commit-Message', 'X-Request-Id']) delete headers[k];
-      return {
-        route: d.route,
-        method: d.method,
-        path: d.path,
-        headers,
-        body,
-        json: d.json,
-        anonymous: d.anonymous,
-        readBack: d.readBack,
-      };
-    });
+        // Node answers a request head over 16 KiB itself (431, no problem document): stay under it.
+        const size = d.path.length + Object.values(headers).join('').length;
+        if (size > 14_000)
+          for (const k of ['If-Match', 'If-None-Match', 'X-Commit-Message', 'X-Request-Id'])
+            delete headers[k];
+        return {
+          route: d.route,
+          method: d.method,
+          path: d.path,
+          headers,
+          body,
+          json: d.json,
+          anonymous: d.anonymous,
+          readBack: d.readBack,
+          clean: d.clean,
+        };
+      },
+    );
 }
 
 let bomb: Buffer | undefined;
@@ -670,7 +703,7 @@ function encode(json: string, name: string, mode: string): string | Buffer {
 // Query parameters
 
 const limitValue = fc.oneof(
-  fc.constantFrom('1', '50', '1000'),
+  { weight: 3, arbitrary: fc.constantFrom('1', '2', '50', '1000') },
   fc.constantFrom(
     '0',
     '1001',
@@ -841,6 +874,7 @@ function branchRoutes(world: World): fc.Arbitrary<Draft>[] {
       method: 'POST',
       path: `${API}/branches`,
       json,
+      readBack: { kind: 'branch' },
     })),
     existing.map((b) => ({
       route: 'GET /api/v1/branches/{branch}',
@@ -860,113 +894,171 @@ function branchRoutes(world: World): fc.Arbitrary<Draft>[] {
   ];
 }
 
-function objectTypeBody(name: fc.Arbitrary<string>): fc.Arbitrary<string> {
-  const flag = fc.constantFrom('true', 'false', 'true', 'false', '"true"', '1', 'null');
+/** An object type definition as raw text; `valid` ones pass every rule (names, flags, enum, reference). */
+function objectTypeBody(name: fc.Arbitrary<string>, mode: Mode): fc.Arbitrary<string> {
+  const text =
+    mode === 'valid'
+      ? tortureString.filter((v) => v.length <= 200).map(lit)
+      : fc.oneof(stringText(false), stringText(true));
+  const flag =
+    mode === 'valid'
+      ? fc.constantFrom('true', 'false')
+      : fc.constantFrom('true', 'false', 'true', 'false', '"true"', '1', 'null');
+  const validName = fc.oneof(
+    fc.constantFrom(...PROPERTY_NAMES.filter((n) => /^[A-Za-z]/.test(n))),
+    fc.stringMatching(/^[A-Za-z][A-Za-z0-9_]{0,10}$/),
+  );
+  const enumValues = fc
+    .uniqueArray(
+      tortureString.filter((v) => v.length > 0 && v.length <= 200),
+      { minLength: 1, maxLength: 4 },
+    )
+    .map((v) => `[${v.map(lit).join(',')}]`);
   const property = fc
     .tuple(
-      fc.oneof(
-        fc.constantFrom(...PROPERTY_NAMES).map(lit),
-        fc.stringMatching(/^[A-Za-z][A-Za-z0-9_]{0,10}$/).map(lit),
-        stringText(true),
-      ),
-      fc.oneof(
-        { weight: 6, arbitrary: fc.constantFrom(...DATA_TYPES).map(lit) },
-        { weight: 1, arbitrary: stringText(true) },
-      ),
-      fc.tuple(maybe(flag, 0.4), maybe(flag, 0.3), maybe(flag, 0.2)),
-      maybe(
-        fc
-          .array(fc.oneof(stringText(false), stringText(true)), { maxLength: 4 })
-          .map((v) => `[${v.join(',')}]`),
-        0.15,
-      ),
+      mode === 'valid'
+        ? validName.map(lit)
+        : fc.oneof(
+            fc.constantFrom(...PROPERTY_NAMES).map(lit),
+            fc.stringMatching(/^[A-Za-z][A-Za-z0-9_]{0,10}$/).map(lit),
+            stringText(true),
+          ),
+      mode === 'valid'
+        ? fc.constantFrom(...DATA_TYPES).map(lit)
+        : fc.oneof(
+            { weight: 6, arbitrary: fc.constantFrom(...DATA_TYPES).map(lit) },
+            { weight: 1, arbitrary: stringText(true) },
+          ),
+      fc.tuple(maybe(flag, 0.4), maybe(flag, 0.3), maybe(flag, mode === 'valid' ? 0 : 0.2)),
+      mode === 'valid'
+        ? enumValues
+        : maybe(
+            fc
+              .array(fc.oneof(stringText(false), stringText(true)), { maxLength: 4 })
+              .map((v) => `[${v.join(',')}]`),
+            0.15,
+          ),
       maybe(fc.oneof(fc.constantFrom('"Target"', '"Everything"', '"constructor"'), stringText(true)), 0.15),
-      maybe(fc.oneof(stringText(false), stringText(true))),
+      maybe(text),
     )
     .map(([n, dataType, [required, array, unique], enumValues, referenceType, description]) => {
       const type = dataType.slice(1, -1); // the literal's text; hostile ones match no data type
+      const valid = mode === 'valid';
       const members = [
         `"name":${n}`,
         `"dataType":${dataType}`,
         required && `"required":${required}`,
         array && `"array":${array}`,
         unique && `"unique":${unique}`,
-        (type === 'enum' || enumValues) && `"enumValues":${enumValues ?? '["a","😀"]'}`,
-        (type === 'reference' || referenceType) && `"referenceType":${referenceType ?? '"Target"'}`,
+        (type === 'enum' || (!valid && enumValues)) && `"enumValues":${enumValues ?? '["a","😀"]'}`,
+        (type === 'reference' || (!valid && referenceType)) &&
+          `"referenceType":${valid ? '"Target"' : (referenceType ?? '"Target"')}`,
         description && `"description":${description}`,
       ];
-      return `{${members.filter(Boolean).join(',')}}`;
+      return [n, `{${members.filter(Boolean).join(',')}}`] as const;
     });
+  const properties =
+    mode === 'valid'
+      ? fc.uniqueArray(property, { maxLength: 4, selector: ([n]) => n })
+      : fc.array(property, { maxLength: 4 });
   return fc
     .tuple(
       name,
-      maybe(fc.oneof(stringText(false), stringText(true))),
-      maybe(fc.oneof(stringText(false), stringText(true))),
-      maybe(fc.oneof(fc.constantFrom(...PROPERTY_NAMES).map(lit), stringText(true)), 0.2),
-      fc.array(property, { maxLength: 4 }),
+      maybe(text),
+      maybe(text),
+      maybe(
+        fc.oneof(fc.constantFrom(...PROPERTY_NAMES).map(lit), stringText(true)),
+        mode === 'valid' ? 0 : 0.2,
+      ),
+      properties,
     )
-    .map(([n, displayName, description, primaryKey, properties]) => {
+    .map(([n, displayName, description, primaryKey, ps]) => {
       const members = [
         `"name":${n}`,
         displayName && `"displayName":${displayName}`,
         description && `"description":${description}`,
         primaryKey && `"primaryKey":${primaryKey}`,
-        `"properties":[${properties.join(',')}]`,
+        `"properties":[${ps.map(([, p]) => p).join(',')}]`,
       ];
       return `{${members.filter(Boolean).join(',')}}`;
     });
 }
 
+/** Half the writes are meant to succeed (valid, tortured values), half are hostile. */
+const moded = <T>(build: (mode: Mode) => fc.Arbitrary<T>): fc.Arbitrary<T> =>
+  fc.oneof(build('valid'), build('hostile'));
+
 function schemaRoutes(world: World): fc.Arbitrary<Draft>[] {
-  const branch = urlComponent(world.branches);
+  const branch = (mode: Mode) =>
+    mode === 'valid' ? fc.constantFrom(...world.branches).map(percentEncode) : urlComponent(world.branches);
   const seeded = urlComponent(SEED_TYPES.map((t) => t.name));
-  const scratch = fc.oneof(fc.constantFrom(...TYPE_NAMES), fc.stringMatching(/^Fz[A-Za-z0-9_]{0,8}$/));
-  const newName = fc.oneof(
-    { weight: 4, arbitrary: scratch.map(lit) },
-    { weight: 1, arbitrary: fc.constantFrom(...SEED_TYPES.map((t) => t.name)).map(lit) },
-    { weight: 2, arbitrary: stringText(true) },
+  const scratch = fc.oneof(
+    fc.constantFrom(...TYPE_NAMES.filter((n) => /^[A-Za-z]/.test(n))),
+    fc.stringMatching(/^Fz[A-Za-z0-9_]{0,8}$/),
   );
+  const newName = (mode: Mode) =>
+    mode === 'valid'
+      ? scratch.map(lit)
+      : fc.oneof(
+          { weight: 4, arbitrary: scratch.map(lit) },
+          { weight: 1, arbitrary: fc.constantFrom(...SEED_TYPES.map((t) => t.name)).map(lit) },
+          { weight: 2, arbitrary: stringText(true) },
+        );
+  const body = (mode: Mode, name: fc.Arbitrary<string>) =>
+    mode === 'valid' ? objectTypeBody(name, mode) : bodyOr(objectTypeBody(name, mode));
   const collection = (b: string) => `${API}/schemas/${b}/object-types`;
   return [
-    branch.map((b) => ({
+    branch('hostile').map((b) => ({
       route: 'GET /api/v1/schemas/{branch}/object-types',
       method: 'GET',
       path: collection(b),
     })),
-    fc.tuple(branch, bodyOr(objectTypeBody(newName))).map(([b, json]) => ({
-      route: 'POST /api/v1/schemas/{branch}/object-types',
-      method: 'POST',
-      path: collection(b),
-      json,
-      readBack: { kind: 'object-type', collection: collection(b) },
-    })),
-    fc.tuple(branch, seeded).map(([b, n]) => ({
+    moded((mode) =>
+      fc.tuple(branch(mode), body(mode, newName(mode))).map(([b, json]) => ({
+        route: 'POST /api/v1/schemas/{branch}/object-types',
+        method: 'POST' as const,
+        path: collection(b),
+        json,
+        clean: mode === 'valid',
+        readBack: { kind: 'object-type' as const, collection: collection(b) },
+      })),
+    ),
+    fc.tuple(branch('hostile'), seeded).map(([b, n]) => ({
       route: 'GET /api/v1/schemas/{branch}/object-types/{typeName}',
       method: 'GET',
       path: `${collection(b)}/${n}`,
     })),
-    fc
-      .tuple(
-        branch,
-        fc.oneof(
-          { weight: 4, arbitrary: scratch.map((n): [string, string] => [percentEncode(n), lit(n)]) },
-          { weight: 1, arbitrary: fc.tuple(urlComponent(TYPE_NAMES), stringText(true)) },
+    moded((mode) =>
+      fc
+        .tuple(
+          branch(mode),
+          mode === 'valid'
+            ? scratch.map((n): [string, string] => [percentEncode(n), lit(n)])
+            : fc.oneof(
+                { weight: 4, arbitrary: scratch.map((n): [string, string] => [percentEncode(n), lit(n)]) },
+                { weight: 1, arbitrary: fc.tuple(urlComponent(TYPE_NAMES), stringText(true)) },
+              ),
+        )
+        .chain(([b, [segment, name]]) =>
+          body(
+            mode,
+            mode === 'valid'
+              ? fc.constant(name)
+              : fc.oneof(
+                  { weight: 4, arbitrary: fc.constant(name) },
+                  { weight: 1, arbitrary: newName(mode) },
+                ),
+          ).map((json) => ({
+            route: 'PUT /api/v1/schemas/{branch}/object-types/{typeName}',
+            method: 'PUT' as const,
+            path: `${collection(b)}/${segment}`,
+            json,
+            clean: mode === 'valid',
+            readBack: { kind: 'object-type' as const, collection: collection(b) },
+          })),
         ),
-      )
-      .chain(([b, [segment, name]]) =>
-        bodyOr(
-          objectTypeBody(
-            fc.oneof({ weight: 4, arbitrary: fc.constant(name) }, { weight: 1, arbitrary: newName }),
-          ),
-        ).map((json) => ({
-          route: 'PUT /api/v1/schemas/{branch}/object-types/{typeName}',
-          method: 'PUT' as const,
-          path: `${collection(b)}/${segment}`,
-          json,
-          readBack: { kind: 'object-type' as const, collection: collection(b) },
-        })),
-      ),
-    fc.tuple(branch, urlComponent(TYPE_NAMES)).map(([b, n]) => ({
+    ),
+    fc.tuple(branch('hostile'), urlComponent(TYPE_NAMES)).map(([b, n]) => ({
       route: 'DELETE /api/v1/schemas/{branch}/object-types/{typeName}',
       method: 'DELETE',
       path: `${collection(b)}/${n}`,
@@ -976,64 +1068,82 @@ function schemaRoutes(world: World): fc.Arbitrary<Draft>[] {
 
 function documentRoutes(world: World): fc.Arbitrary<Draft>[] {
   const DOCS = `${API}/documents/crud`;
-  const branchQuery = fc.oneof(
-    { weight: 3, arbitrary: fc.constantFrom('', 'branch=main', 'branch=fuzz') },
-    { weight: 2, arbitrary: urlComponent(world.branches).map((b) => `branch=${b}`) },
-    {
-      weight: 1,
-      arbitrary: fc.constantFrom('branch=', 'branch=main&branch=fuzz', 'branch=main&__proto__=x'),
-    },
-  );
+  const branchQuery = (mode: Mode) =>
+    mode === 'valid'
+      ? fc.constantFrom('', 'branch=main', 'branch=fuzz')
+      : fc.oneof(
+          { weight: 3, arbitrary: fc.constantFrom('', 'branch=main', 'branch=fuzz') },
+          { weight: 2, arbitrary: urlComponent(world.branches).map((b) => `branch=${b}`) },
+          {
+            weight: 1,
+            arbitrary: fc.constantFrom('branch=', 'branch=main&branch=fuzz', 'branch=main&__proto__=x'),
+          },
+        );
   const typeOf = (name: string) => SEED_TYPES.find((t) => t.name === name)!;
   const seededType = fc.constantFrom(...SEED_TYPES);
   const freshId = fc.stringMatching(/^[A-Za-z0-9._:-]{0,24}$/).map((s) => `fz-${s}`);
   const hostileId = urlComponent(['every-1', 'target-1']);
-  const anId = fc.oneof(
-    { weight: 4, arbitrary: freshId.map(lit) },
-    { weight: 1, arbitrary: fc.constantFrom(...world.documents.map((d) => d.id)).map(lit) },
-    { weight: 2, arbitrary: stringText(true) },
-  );
-  const create = seededType.chain((type) =>
-    fc
-      .tuple(
-        fc.oneof(
-          { weight: 6, arbitrary: fc.constant(lit(type.name)) },
-          { weight: 1, arbitrary: stringText(true) },
+  const anId = (mode: Mode) =>
+    mode === 'valid'
+      ? freshId.map(lit)
+      : fc.oneof(
+          { weight: 4, arbitrary: freshId.map(lit) },
+          { weight: 1, arbitrary: fc.constantFrom(...world.documents.map((d) => d.id)).map(lit) },
+          { weight: 2, arbitrary: stringText(true) },
+        );
+  const create = (mode: Mode) =>
+    seededType.chain((type) =>
+      fc
+        .tuple(
+          mode === 'valid'
+            ? fc.constant(lit(type.name))
+            : fc.oneof(
+                { weight: 6, arbitrary: fc.constant(lit(type.name)) },
+                { weight: 1, arbitrary: stringText(true) },
+              ),
+          maybe(anId(mode), 0.75),
+          propertiesText(type, world, mode, false),
+        )
+        .map(
+          ([objectType, id, properties]) =>
+            `{"objectType":${objectType}${id ? `,"id":${id}` : ''},"properties":${properties}}`,
         ),
-        maybe(anId, 0.75),
-        propertiesText(type, world, false),
-      )
-      .map(
-        ([objectType, id, properties]) =>
-          `{"objectType":${objectType}${id ? `,"id":${id}` : ''},"properties":${properties}}`,
-      ),
-  );
+    );
   const seededDoc = fc.constantFrom(...world.documents);
-  const target = fc.oneof(
-    {
-      weight: 5,
-      arbitrary: seededDoc.map((d) => ({ segment: percentEncode(d.id), type: typeOf(d.objectType) })),
-    },
-    {
-      weight: 1,
-      arbitrary: fc.tuple(freshId, seededType).map(([id, type]) => ({ segment: percentEncode(id), type })),
-    },
-    { weight: 2, arbitrary: fc.tuple(hostileId, seededType).map(([segment, type]) => ({ segment, type })) },
-  );
-  const replace = (type: SeedType) =>
+  const target = (mode: Mode) =>
+    fc.oneof(
+      {
+        weight: 5,
+        arbitrary: seededDoc.map((d) => ({ segment: percentEncode(d.id), type: typeOf(d.objectType) })),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.tuple(freshId, seededType).map(([id, type]) => ({ segment: percentEncode(id), type })),
+      },
+      {
+        weight: mode === 'valid' ? 0 : 2,
+        arbitrary: fc.tuple(hostileId, seededType).map(([segment, type]) => ({ segment, type })),
+      },
+    );
+  const replace = (type: SeedType, mode: Mode) =>
     fc
       .tuple(
-        propertiesText(type, world, false),
-        maybe(fc.oneof(fc.constant(lit(type.name)), stringText(true))),
+        propertiesText(type, world, mode, false),
+        maybe(
+          mode === 'valid'
+            ? fc.constant(lit(type.name))
+            : fc.oneof(fc.constant(lit(type.name)), stringText(true)),
+          mode === 'valid' ? 1 : 0.5,
+        ),
       )
       .map(
         ([properties, objectType]) =>
           `{"properties":${properties}${objectType ? `,"objectType":${objectType}` : ''}}`,
       );
-  const patch = (type: SeedType) =>
+  const patch = (type: SeedType, mode: Mode) =>
     fc
       .tuple(
-        propertiesText(type, world, true),
+        propertiesText(type, world, mode, true),
         maybe(
           fc.constantFrom(
             '"id":"other"',
@@ -1042,14 +1152,21 @@ function documentRoutes(world: World): fc.Arbitrary<Draft>[] {
             '"createdAt":null',
             '"properties":null',
           ),
-          0.15,
+          mode === 'valid' ? 0 : 0.15,
         ),
       )
       .map(([properties, other]) => `{"properties":${properties}${other ? `,${other}` : ''}}`);
+  const body = (mode: Mode, text: fc.Arbitrary<string>) => (mode === 'valid' ? text : bodyOr(text));
   const listQuery = fc
     .tuple(
-      branchQuery,
-      maybe(urlComponent(SEED_TYPES.map((t) => t.name)), 0.7),
+      branchQuery('hostile'),
+      maybe(
+        fc.oneof(
+          { weight: 3, arbitrary: fc.constantFrom(...SEED_TYPES.map((t) => t.name)) },
+          { weight: 1, arbitrary: urlComponent(SEED_TYPES.map((t) => t.name)) },
+        ),
+        0.7,
+      ),
       maybe(limitValue, 0.4),
       maybe(fc.constantFrom('id', '-id', 'createdAt', '-createdAt', '__proto__', '%00', 'toString'), 0.3),
       maybe(documentCursor(world), 0.35),
@@ -1068,49 +1185,60 @@ function documentRoutes(world: World): fc.Arbitrary<Draft>[] {
     .filter((parts) => parts.join('&').length < 13_000);
   return [
     listQuery.map((q) => ({ route: 'GET /api/v1/documents/crud', method: 'GET', path: withQuery(DOCS, q) })),
-    fc.tuple(branchQuery, bodyOr(create)).map(([q, json]) => ({
-      route: 'POST /api/v1/documents/crud',
-      method: 'POST',
-      path: withQuery(DOCS, [q || undefined]),
-      json,
-      readBack: { kind: 'document-create', query: q },
-    })),
+    moded((mode) =>
+      fc.tuple(branchQuery(mode), body(mode, create(mode))).map(([q, json]) => ({
+        route: 'POST /api/v1/documents/crud',
+        method: 'POST' as const,
+        path: withQuery(DOCS, [q || undefined]),
+        json,
+        clean: mode === 'valid',
+        readBack: { kind: 'document-create' as const, query: q },
+      })),
+    ),
     fc
       .tuple(
         fc.oneof(
           seededDoc.map((d) => percentEncode(d.id)),
           hostileId,
         ),
-        branchQuery,
+        branchQuery('hostile'),
       )
       .map(([id, q]) => ({
         route: 'GET /api/v1/documents/crud/{id}',
         method: 'GET',
         path: withQuery(`${DOCS}/${id}`, [q || undefined]),
       })),
-    fc.tuple(target, branchQuery).chain(([{ segment, type }, q]) =>
-      bodyOr(replace(type)).map((json) => ({
-        route: 'PUT /api/v1/documents/crud/{id}',
-        method: 'PUT' as const,
-        path: withQuery(`${DOCS}/${segment}`, [q || undefined]),
-        json,
-        readBack: { kind: 'document-replace' as const, path: `${DOCS}/${segment}`, query: q },
-      })),
+    moded((mode) =>
+      fc.tuple(target(mode), branchQuery(mode)).chain(([{ segment, type }, q]) =>
+        body(mode, replace(type, mode)).map((json) => ({
+          route: 'PUT /api/v1/documents/crud/{id}',
+          method: 'PUT' as const,
+          path: withQuery(`${DOCS}/${segment}`, [q || undefined]),
+          json,
+          clean: mode === 'valid',
+          readBack: { kind: 'document-replace' as const, path: `${DOCS}/${segment}`, query: q },
+        })),
+      ),
     ),
-    fc.tuple(target, branchQuery).chain(([{ segment, type }, q]) =>
-      bodyOr(patch(type)).map((json) => ({
-        route: 'PATCH /api/v1/documents/crud/{id}',
-        method: 'PATCH' as const,
-        path: withQuery(`${DOCS}/${segment}`, [q || undefined]),
-        json,
-        readBack: { kind: 'document-patch' as const, path: `${DOCS}/${segment}`, query: q },
-      })),
+    moded((mode) =>
+      fc.tuple(target(mode), branchQuery(mode)).chain(([{ segment, type }, q]) =>
+        body(mode, patch(type, mode)).map((json) => ({
+          route: 'PATCH /api/v1/documents/crud/{id}',
+          method: 'PATCH' as const,
+          path: withQuery(`${DOCS}/${segment}`, [q || undefined]),
+          json,
+          clean: mode === 'valid',
+          readBack: { kind: 'document-patch' as const, path: `${DOCS}/${segment}`, query: q },
+        })),
+      ),
     ),
-    fc.tuple(fc.oneof(freshId.map(percentEncode), hostileId), branchQuery).map(([id, q]) => ({
-      route: 'DELETE /api/v1/documents/crud/{id}',
-      method: 'DELETE',
-      path: withQuery(`${DOCS}/${id}`, [q || undefined]),
-    })),
+    fc
+      .tuple(fc.oneof(freshId.map(percentEncode), urlComponent([])), branchQuery('hostile'))
+      .map(([id, q]) => ({
+        route: 'DELETE /api/v1/documents/crud/{id}',
+        method: 'DELETE',
+        path: withQuery(`${DOCS}/${id}`, [q || undefined]),
+      })),
   ];
 }
 

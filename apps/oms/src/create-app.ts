@@ -3,7 +3,6 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { OmsConfig } from '@oms/config';
 import helmet from 'helmet';
-import type { Server } from 'node:http';
 import { answerClientErrors } from './client-errors';
 import { API_PREFIX, IdentifierPipe, ProblemFilter, createValidationPipe, requestContext } from '@oms/http';
 import { HttpMetricsMiddleware, createMetricsApp } from '@oms/metrics';
@@ -45,7 +44,7 @@ async function createApp(config: OmsConfig, logger: LoggerService): Promise<INes
   // nosniff, Referrer-Policy: no-referrer, frame and cross-origin policies. No CSP: the API serves JSON,
   // and Swagger UI's page would need one of its own.
   app.use(helmet({ contentSecurityPolicy: false }));
-  answerClientErrors(app.getHttpServer() as Server);
+  answerClientErrors(app.getHttpServer());
   app.use(requestContext(config.logLevel === 'info' || config.logLevel === 'debug'));
   const httpMetrics = app.get(HttpMetricsMiddleware);
   app.use(httpMetrics.use.bind(httpMetrics));

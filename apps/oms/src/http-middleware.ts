@@ -78,7 +78,8 @@ export function rejectUnsafeTargets(request: Request, _response: Response, next:
   if (queryAt >= 0) {
     for (const [key, value] of new URLSearchParams(url.slice(queryAt + 1))) {
       const problem = unstorableText(key) ?? unstorableText(value);
-      if (problem) violations.push({ path: `query:${key.replace(/\u0000/g, '\\u0000')}`, message: problem });
+      if (problem)
+        violations.push({ path: `query:${key.replaceAll('\u0000', '\\u0000')}`, message: problem });
     }
   }
   next(violations.length > 0 ? new ValidationFailed(violations) : undefined);

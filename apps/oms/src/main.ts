@@ -24,12 +24,14 @@ async function main(): Promise<void> {
   await app.listen(config.http.port);
   const server = app.getHttpServer() as Server;
   const { port } = server.address() as AddressInfo;
-  const metricsPort = ((metrics.getHttpServer() as Server).address() as AddressInfo).port;
+  const { port: metricsPort, address: metricsHost } = (
+    metrics.getHttpServer() as Server
+  ).address() as AddressInfo;
   logger.log({
     message: 'OMS listening',
     port,
     metricsPort,
-    metricsHost: config.metrics.host,
+    metricsHost,
     env: config.env,
     store: config.store.databaseUrl ? 'postgres' : 'pglite',
   });

@@ -5,10 +5,10 @@ import {
   ArrayUnique,
   IsArray,
   IsIn,
-  IsOptional,
   IsString,
   Matches,
   MaxLength,
+  ValidateIf,
 } from 'class-validator';
 import { PASSWORD_MAX_BYTES, PASSWORD_MIN_CHARACTERS } from './password-policy';
 import { MeetsPasswordPolicy } from './password-policy.decorator';
@@ -73,15 +73,21 @@ export class CreateUserDto {
   roles: Role[];
 }
 
-/** PATCH /users/{username}: what to change; `{}` changes nothing. The password policy is the service's (it needs the username from the path). */
+/** Absent is "unchanged"; null would ask to remove the member (RFC 7396), which these members cannot be. */
+const UnlessAbsent = () => ValidateIf((_: object, value: unknown) => value !== undefined);
+
+/**
+ * PATCH /users/{username}, a JSON merge patch: what to change; `{}` changes nothing. The password policy
+ * is checked by the service, which has the username from the path.
+ */
 export class UpdateUserDto {
   @ApiPropertyOptional(PASSWORD_DOCS)
-  @IsOptional()
+  @UnlessAbsent()
   @IsString()
   password?: string;
 
   @ApiPropertyOptional(ROLES_DOCS)
-  @IsOptional()
+  @UnlessAbsent()
   @IsRoles()
   roles?: Role[];
 }

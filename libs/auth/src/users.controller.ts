@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@ne
 import {
   ApiBearerAuth,
   ApiBody,
+  ApiConsumes,
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiOkResponse,
@@ -42,9 +43,11 @@ export class UsersController {
   @ApiOperation({
     summary: "Change a user's roles and/or password (admin); revokes the user's tokens",
     description:
-      'Changed roles or a new password revoke every token the user holds (they log in again); `{}` changes ' +
-      'nothing. Taking the admin role from the last admin is refused (409).',
+      'A JSON merge patch (RFC 7396) of `{roles, password}`. Changed roles or a new password revoke every ' +
+      'token the user holds (they log in again); `{}` changes nothing. Taking the admin role from the last ' +
+      'admin is refused (409).',
   })
+  @ApiConsumes('application/merge-patch+json')
   @ApiBody({ type: UpdateUserDto })
   @ApiOkResponse({ type: UserResponseDto })
   @ApiProblems(400, 401, 403, 404, 409)

@@ -3,7 +3,6 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { TYPE_NAME_PATTERN } from '@oms/schemas';
 import { EntityRecord, SortOrder } from '@oms/store';
-import { Literal } from '@oms/http';
 
 export { DOCUMENT_ID_PATTERN } from '@oms/common';
 import { BRANCH_NAME_PATTERN, DOCUMENT_ID_PATTERN } from '@oms/common';
@@ -26,14 +25,12 @@ export class CreateDocumentDto {
   id?: string;
 
   @ApiProperty(PROPERTIES_DOC)
-  @Literal()
   @IsObject()
   properties: Record<string, unknown>;
 }
 
 export class ReplaceDocumentDto {
   @ApiProperty(PROPERTIES_DOC)
-  @Literal()
   @IsObject()
   properties: Record<string, unknown>;
 

@@ -42,7 +42,7 @@ export function inspectJson(value: unknown, maxDepth: number, root = ''): Violat
           stack.push({ value: current[i], path: `${path}/${i}`, depth: depth + 1 });
         }
       } else {
-        const entries = Object.entries(current);
+        const entries = Object.entries(current as Record<string, unknown>);
         for (let i = entries.length - 1; i >= 0; i--) {
           const [key, member] = entries[i];
           const memberPath = `${path}/${pointerSegment(key)}`;

@@ -6,8 +6,9 @@ import {
   USERNAME_PATTERN,
   ValidationFailed,
   Violation,
+  setOwn,
 } from '@oms/common';
-import { Transform, plainToInstance } from 'class-transformer';
+import { plainToInstance } from 'class-transformer';
 import { ValidationError, validateSync } from 'class-validator';
 import { prototypeKeyViolations } from './input-safety';
 
@@ -29,14 +30,6 @@ function stripProperty(message: string, error: ValidationError): string {
 }
 
 const RULES = { whitelist: true, forbidNonWhitelisted: true } as const;
-
-/**
- * A free-form member (a document's `properties`): kept exactly as sent. class-transformer would rebuild
- * it, dropping members named like Object.prototype's (`constructor`, `valueOf`…) and turning `__proto__`
- * into a prototype; this hands the original value through instead.
- */
-export const Literal = () =>
-  Transform(({ obj, key }) => (obj as Record<string, unknown>)[key], { toClassOnly: true });
 
 class OmsValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
@@ -62,7 +55,7 @@ export function createValidationPipe(): ValidationPipe {
 /**
  * Validates a body against a DTO class without throwing, for services that add checks of their own
  * (against the store) and must report every violation in one response. `value` may be partly invalid.
- * Members marked @Literal() reach the service exactly as sent.
+ * `literal` names free-form members (a document's `properties`): they reach the service exactly as sent.
  */
 export function validateBody<T extends object>(
   type: new () => T,
@@ -74,7 +67,14 @@ export function validateBody<T extends object>(
   }
   const unknown = prototypeKeyViolations(body, literal);
   if (unknown.length > 0) return { value: new type(), violations: unknown };
-  const value = plainToInstance(type, body);
+  // Free-form members bypass class-transformer, which would rebuild them: it drops members named like
+  // Object.prototype's (`constructor`, `valueOf`…), fails on some, and turns `__proto__` into a prototype.
+  const mapped = Object.fromEntries(Object.entries(body).filter(([key]) => !literal.includes(key)));
+  const value = plainToInstance(type, mapped);
+  for (const key of literal) {
+    if (Object.hasOwn(body, key))
+      setOwn(value as Record<string, unknown>, key, (body as Record<string, unknown>)[key]);
+  }
   return { value, violations: toViolations(validateSync(value, RULES)) };
 }
 

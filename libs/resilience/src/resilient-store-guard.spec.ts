@@ -23,7 +23,7 @@ function setup() {
   return { guard, store: breakers.get('store'), documents: breakers.get('documents') };
 }
 
-const failWith = (error: unknown) => () => Promise.reject(error);
+const failWith = (error: Error) => () => Promise.reject(error);
 
 describe('ResilientStoreGuard', () => {
   it.each([

@@ -98,7 +98,8 @@ export class ResilientStoreGuard implements StoreGuard {
         );
       case 'contention':
         return new Unavailable('The write collided with a concurrent one; retry it.', 1);
-      default:
+      case 'dependency': // handled above (isStoreFailure)
+      case 'internal':
         return error; // a bug of ours: the problem filter logs it and answers 500
     }
   }

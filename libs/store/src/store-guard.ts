@@ -109,22 +109,22 @@ export class GuardedUserStore implements UserStore {
   }
 
   create(user: NewUser): Promise<UserRecord> {
-    return this.guard.run('createUser', () => this.inner.create(user));
+    return this.guard.run('createUser', (call) => this.inner.create(user, call));
   }
 
   upsert(user: NewUser): Promise<{ created: boolean }> {
-    return this.guard.run('upsertUser', () => this.inner.upsert(user));
+    return this.guard.run('upsertUser', (call) => this.inner.upsert(user, call));
   }
 
   createIfMissing(user: NewUser): Promise<boolean> {
-    return this.guard.run('createUserIfMissing', () => this.inner.createIfMissing(user));
+    return this.guard.run('createUserIfMissing', (call) => this.inner.createIfMissing(user, call));
   }
 
   update(username: string, changes: UserChanges): Promise<UserRecord | null> {
-    return this.guard.run('updateUser', () => this.inner.update(username, changes));
+    return this.guard.run('updateUser', (call) => this.inner.update(username, changes, call));
   }
 
   delete(username: string): Promise<boolean> {
-    return this.guard.run('deleteUser', () => this.inner.delete(username));
+    return this.guard.run('deleteUser', (call) => this.inner.delete(username, call));
   }
 }

@@ -1,5 +1,5 @@
 import { AlreadyExists, StateConflict } from '@oms/common';
-import { SqlClient, SqlExecutor } from './sql-client';
+import { SqlClient, SqlExecutor, TransactionOptions } from './sql-client';
 
 export interface UserRecord {
   username: string;
@@ -31,18 +31,18 @@ export interface UserStore {
   find(username: string): Promise<UserRecord | null>;
   list(): Promise<UserRecord[]>;
   /** Throws AlreadyExists. */
-  create(user: NewUser): Promise<UserRecord>;
+  create(user: NewUser, options?: TransactionOptions): Promise<UserRecord>;
   /** Creates or replaces (password and roles, moving the token version on); returns whether it existed. */
-  upsert(user: NewUser): Promise<{ created: boolean }>;
+  upsert(user: NewUser, options?: TransactionOptions): Promise<{ created: boolean }>;
   /** Creates only when missing, never resets; returns whether it created. */
-  createIfMissing(user: NewUser): Promise<boolean>;
+  createIfMissing(user: NewUser, options?: TransactionOptions): Promise<boolean>;
   /**
    * Changes password and/or roles and moves the token version on; changing nothing (no password, the
    * same roles) leaves the record as it is. Null when the user does not exist.
    */
-  update(username: string, changes: UserChanges): Promise<UserRecord | null>;
+  update(username: string, changes: UserChanges, options?: TransactionOptions): Promise<UserRecord | null>;
   /** Returns whether the user existed. */
-  delete(username: string): Promise<boolean>;
+  delete(username: string, options?: TransactionOptions): Promise<boolean>;
 }
 
 export const USER_STORE = Symbol('UserStore');
@@ -91,8 +91,9 @@ export class SqlUserStore implements UserStore {
     return (await this.db.query<UserRow>('SELECT * FROM users ORDER BY username')).map(toUser);
   }
 
-  async create(user: NewUser): Promise<UserRecord> {
-    const [row] = await this.db.query<UserRow>(
+  // Single statements run in a transaction too: the guard then knows whether COMMIT was sent (503 vs 504).
+  async create(user: NewUser, options?: TransactionOptions): Promise<UserRecord> {
+    const [row] = await this.inTransaction(options).query<UserRow>(
       `INSERT INTO users (username, password_hash, roles, token_version)
        VALUES ($1, $2, $3, ${NEXT_TOKEN_VERSION})
        ON CONFLICT (username) DO NOTHING RETURNING *`,
@@ -102,8 +103,8 @@ export class SqlUserStore implements UserStore {
     return toUser(row);
   }
 
-  upsert(user: NewUser): Promise<{ created: boolean }> {
-    return this.changingAdmins(async (tx) => {
+  upsert(user: NewUser, options?: TransactionOptions): Promise<{ created: boolean }> {
+    return this.changingAdmins(options, async (tx) => {
       const [current] = await tx.query<UserRow>('SELECT * FROM users WHERE username = $1 FOR UPDATE', [
         user.username,
       ]);
@@ -120,8 +121,8 @@ export class SqlUserStore implements UserStore {
     });
   }
 
-  async createIfMissing(user: NewUser): Promise<boolean> {
-    const rows = await this.db.query(
+  async createIfMissing(user: NewUser, options?: TransactionOptions): Promise<boolean> {
+    const rows = await this.inTransaction(options).query(
       `INSERT INTO users (username, password_hash, roles, token_version)
        VALUES ($1, $2, $3, ${NEXT_TOKEN_VERSION})
        ON CONFLICT (username) DO NOTHING RETURNING username`,
@@ -130,8 +131,8 @@ export class SqlUserStore implements UserStore {
     return rows.length === 1;
   }
 
-  update(username: string, changes: UserChanges): Promise<UserRecord | null> {
-    return this.changingAdmins(async (tx) => {
+  update(username: string, changes: UserChanges, options?: TransactionOptions): Promise<UserRecord | null> {
+    return this.changingAdmins(options, async (tx) => {
       const [current] = await tx.query<UserRow>('SELECT * FROM users WHERE username = $1 FOR UPDATE', [
         username,
       ]);
@@ -149,8 +150,8 @@ export class SqlUserStore implements UserStore {
     });
   }
 
-  delete(username: string): Promise<boolean> {
-    return this.changingAdmins(async (tx) => {
+  delete(username: string, options?: TransactionOptions): Promise<boolean> {
+    return this.changingAdmins(options, async (tx) => {
       const [current] = await tx.query<UserRow>('SELECT * FROM users WHERE username = $1 FOR UPDATE', [
         username,
       ]);
@@ -161,12 +162,20 @@ export class SqlUserStore implements UserStore {
     });
   }
 
+  /** An executor that runs each query as its own transaction, with the caller's options. */
+  private inTransaction(options: TransactionOptions | undefined): SqlExecutor {
+    return { query: (text, params) => this.db.transaction((tx) => tx.query(text, params), options) };
+  }
+
   /** One transaction that first waits for every other change that could remove an admin to finish. */
-  private changingAdmins<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  private changingAdmins<T>(
+    options: TransactionOptions | undefined,
+    fn: (tx: SqlExecutor) => Promise<T>,
+  ): Promise<T> {
     return this.db.transaction(async (tx) => {
       await tx.query(`SELECT pg_advisory_xact_lock(${ADMIN_CHANGES_LOCK})`);
       return fn(tx);
-    });
+    }, options);
   }
 
   /** Under the lock: refuses to take the admin role from the only user who has it. */
