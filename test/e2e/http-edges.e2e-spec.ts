@@ -23,7 +23,9 @@ function raw(t: TestApp, path: string, headers: Record<string, string> = {}, bod
         },
       );
       req.on('error', reject);
-      req.end(body);
+      // As a Buffer: with a string, Node writes head and body as one UTF-8 string, re-encoding header
+      // bytes above 0x7f.
+      req.end(typeof body === 'string' ? Buffer.from(body) : body);
     },
   );
 }
@@ -88,6 +90,43 @@ describe.each(storeTargets())('the HTTP edge on $name', (target) => {
         expect(res.body.errors[0].path).toBe('query:cursor');
       }
       expect(await breakerStates()).toEqual([0, 0, 0, 0, 0]);
+    });
+
+    it('checks identifiers before a revalidation could take them to the store', async () => {
+      const res = await t.http
+        .get('/api/v1/documents/crud/x?branch=a&branch=b')
+        .set(t.as('viewer'))
+        .set('If-None-Match', '"1"')
+        .expect(400);
+      expect(res.body.errors).toEqual([{ path: 'query:branch', message: 'must be given once' }]);
+      const long = await t.http
+        .get(`/api/v1/schemas/${'b'.repeat(5000)}/object-types`)
+        .set(t.as('viewer'))
+        .set('If-None-Match', '"1"')
+        .expect(400);
+      expect(long.body.errors.map((e: { path: string }) => e.path)).toEqual(['path:branch']);
+    });
+
+    it('refuses a branch to start from that cannot be a branch name, before the store', async () => {
+      const res = await t.http
+        .post('/api/v1/branches')
+        .set(t.as('editor'))
+        .send({ name: 'from-long', from: 'x'.repeat(100_000) })
+        .expect(400);
+      expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual(['/from']);
+      expect(res.text.length).toBeLessThan(1000);
+    });
+
+    it('refuses object-type properties that are not objects (a nested array stored a broken type)', async () => {
+      const res = await t.http
+        .post('/api/v1/schemas/main/object-types')
+        .set(t.as('editor'))
+        .send({ name: 'Nested', properties: [[{ name: 'x', dataType: 'string' }]] })
+        .expect(400);
+      expect(res.body.errors).toContainEqual({
+        path: '/properties',
+        message: 'each property must be an object',
+      });
     });
 
     it.each([[{ before: 0 }], [{ before: -5 }], [{ before: 2 ** 60 }], [{ before: 'x\u0000' }]])(
@@ -175,6 +214,44 @@ describe.each(storeTargets())('the HTTP edge on $name', (target) => {
         ]);
       },
     );
+  });
+
+  describe('commit messages', () => {
+    const MESSAGE = 'Zoë fixed the naïve label ✓ 😀';
+    const write = (id: string, header: string) =>
+      raw(
+        t,
+        '/api/v1/documents/crud',
+        { 'content-type': 'application/json', ...t.as('editor'), 'x-commit-message': header },
+        JSON.stringify({ objectType: 'Note', id, properties: {} }),
+      );
+    const newest = async () =>
+      (await t.http.get('/api/v1/branches/main/commits?limit=1').set(t.as('viewer')).expect(200)).body[0]
+        .message as string;
+
+    it('stores a raw UTF-8 X-Commit-Message as the text it is', async () => {
+      // Node's client sends each character of a latin1 string as one byte: these are MESSAGE's UTF-8 bytes.
+      const res = await write('utf8-raw', Buffer.from(MESSAGE, 'utf8').toString('latin1'));
+      expect(res.status).toBe(201);
+      expect(await newest()).toBe(MESSAGE);
+    });
+
+    it("takes RFC 8187's UTF-8'' percent-encoded form from ASCII-only clients", async () => {
+      const res = await write('utf8-ext', `UTF-8''${encodeURIComponent(MESSAGE)}`);
+      expect(res.status).toBe(201);
+      expect(await newest()).toBe(MESSAGE);
+    });
+
+    it.each([
+      ['bytes that are not UTF-8', '\xff\xfe broken'],
+      ['a percent-encoded NUL', "UTF-8''a%00b"],
+      ['bad percent-encoding', "UTF-8''%E2%9C"],
+    ])('refuses %s with 400 naming the header, and writes nothing', async (_, header) => {
+      const res = await write('utf8-bad', header);
+      expect(res.status).toBe(400);
+      expect(JSON.parse(res.text).errors[0].path).toBe('header:X-Commit-Message');
+      await t.http.get('/api/v1/documents/crud/utf8-bad').set(t.as('viewer')).expect(404);
+    });
   });
 
   describe('headers', () => {

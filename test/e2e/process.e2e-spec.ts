@@ -115,6 +115,20 @@ describe.each(storeTargets())('the service process on $name', (target: StoreTarg
     expect(typeof line!.durationMs).toBe('number');
   });
 
+  it('stops within SHUTDOWN_TIMEOUT_MS when the npm process that `npm start` runs is sent SIGTERM', async () => {
+    service = await startService({ ...env, SHUTDOWN_TIMEOUT_MS: '3000' }, 30_000, 'npm');
+    const token = await login(service);
+    const started = Date.now();
+    const code = await service.stop('SIGTERM');
+    expect(code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(3000 + 2000);
+    // Nothing is left serving, and the data directory is free again: a new start takes it.
+    await expect(fetch(`${service.url}/health/live`)).rejects.toThrow();
+    service = await startService(env);
+    expect((await call(service, 'GET', '/api/v1/auth/me', await login(service))).status).toBe(200);
+    expect(token).toEqual(expect.any(String));
+  });
+
   it('serves metrics on loopback only unless METRICS_HOST says otherwise', async () => {
     service = await startService(env);
     const listening = service.logs

@@ -12,7 +12,7 @@ const BREAKERS = {
   CIRCUIT_BREAKER_HALF_OPEN_MAX_CALLS: '1',
   STORE_TIMEOUT_MS: '300',
   // The users' records stay cached through the suite, so the faults below hit only the calls counted.
-  USER_CACHE_TTL_SECONDS: '600',
+  USER_CACHE_TTL_SECONDS: '60',
 };
 const HALF_OPEN_WAIT_MS = 500;
 

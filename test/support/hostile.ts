@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import type { Property } from './given';
 import { base64url, headerValue, percentEncode, storable } from './hostile-checks';
+import { BRANCH_NAME_PATTERN } from '@oms/common';
 import { DATA_TYPES } from '@oms/schemas';
 
 /**
@@ -857,7 +858,7 @@ function branchRoutes(world: World): fc.Arbitrary<Draft>[] {
     .tuple(
       fc.oneof(
         fc.constantFrom(...BRANCH_NAMES).map(lit),
-        fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/).map(lit),
+        fc.stringMatching(BRANCH_NAME_PATTERN).map(lit),
         stringText(true),
       ),
       maybe(fc.oneof(fc.constantFrom(...world.branches).map(lit), stringText(true)), 0.7),

@@ -32,13 +32,24 @@ const BASE_ENV = {
   PATH: process.env.PATH ?? '',
 };
 
-/** Starts `node dist/.../main.js` with env and waits (bounded) until it logs that it listens. */
-export function startService(env: Record<string, string>, timeoutMs = 30_000): Promise<RunningService> {
+/**
+ * Starts the built service with env and waits (bounded) until it logs that it listens: `node dist/.../main.js`,
+ * or as `npm start` runs it after its build (`npm run serve`), when `via` is 'npm'.
+ */
+export function startService(
+  env: Record<string, string>,
+  timeoutMs = 30_000,
+  via: 'node' | 'npm' = 'node',
+): Promise<RunningService> {
   requireBuild();
-  const child = spawn(process.execPath, [MAIN], {
-    env: { ...BASE_ENV, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child =
+    via === 'node'
+      ? spawn(process.execPath, [MAIN], { env: { ...BASE_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('npm', ['run', '-s', 'serve'], {
+          cwd: ROOT,
+          env: { ...BASE_ENV, HOME: process.env.HOME ?? ROOT, ...env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
   const logs: Record<string, unknown>[] = [];
   const stderr: string[] = [];
   const exited = new Promise<number | string>((resolve) =>

@@ -41,6 +41,8 @@ async function createApp(config: OmsConfig, logger: LoggerService): Promise<INes
   app.set('etag', false);
   disableExpressFreshness((app.getHttpAdapter().getInstance() as { request: object }).request);
   app.disable('x-powered-by');
+  // Behind a balancer, its X-Forwarded-For names the client (TRUST_PROXY); else the socket's address does.
+  app.set('trust proxy', config.http.trustProxy);
   // nosniff, Referrer-Policy: no-referrer, frame and cross-origin policies. No CSP: the API serves JSON,
   // and Swagger UI's page would need one of its own.
   app.use(helmet({ contentSecurityPolicy: false }));

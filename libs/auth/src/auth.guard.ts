@@ -1,11 +1,11 @@
-import { CanActivate, ExecutionContext, Injectable, Logger } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { Forbidden, Unauthenticated, Unavailable } from '@oms/common';
+import { Forbidden, Unauthenticated } from '@oms/common';
 import type { Request } from 'express';
 import { ACTOR, PUBLIC_ROUTE, REQUIRED_ROLE } from './auth.decorators';
 import { Actor, Role, satisfies } from './roles';
 import { TokenService, VerifiedToken } from './token.service';
-import { UserAccess, UserAccessService } from './user-access.service';
+import { UserAccessService } from './user-access.service';
 
 /**
  * Global guard: every route needs a valid bearer token of a user who still exists at the token's version
@@ -13,8 +13,6 @@ import { UserAccess, UserAccessService } from './user-access.service';
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
-  private readonly logger = new Logger('Auth');
-
   constructor(
     private readonly reflector: Reflector,
     private readonly tokens: TokenService,
@@ -38,22 +36,12 @@ export class AuthGuard implements CanActivate {
 
   /**
    * The token's user as the store has it now: deleted, or changed since the token was issued (its version
-   * moved on), means revoked. While the store cannot answer (down, or its breaker open), the signed and
-   * unexpired claims stand in, so admin routes keep working through a store outage.
+   * moved on), means revoked. While the store cannot answer, the last record this instance read stands in
+   * (stale-if-error: a revoked token stays refused through an outage); with none, the token cannot be
+   * checked and the request gets 503 — never the token's own word.
    */
   private async currentActor(token: VerifiedToken): Promise<Actor> {
-    let access: UserAccess | null;
-    try {
-      access = await this.access.lookup(token.username);
-    } catch (error) {
-      if (!(error instanceof Unavailable)) throw error;
-      this.logger.debug({
-        message: 'user lookup unavailable: trusting the token claims',
-        username: token.username,
-        reason: error.message,
-      });
-      return { username: token.username, roles: token.roles };
-    }
+    const access = await this.access.lookup(token.username);
     if (!access || access.tokenVersion !== token.tokenVersion) {
       throw new Unauthenticated('The token has been revoked.');
     }

@@ -1,59 +1,66 @@
 import { Injectable } from '@nestjs/common';
 import { TooManyRequests } from '@oms/common';
 import { OmsConfig } from '@oms/config';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
-
-interface Counter {
-  limiter: RateLimiterMemory;
-  max: number;
-}
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 
 /**
- * Failed logins per username and per client address, each over a fixed window of
- * LOGIN_THROTTLE_WINDOW_SECONDS (counted from its first failure). Once either reaches its limit, logins for
- * that username or from that address are refused before any password is hashed, until the window ends.
- * Counters live in this instance's memory: N instances behind a balancer allow up to N times the limits.
+ * Logins per username and per client address, each over a fixed window of LOGIN_THROTTLE_WINDOW_SECONDS
+ * (counted from its first attempt). Every attempt takes a point from both BEFORE its password is checked,
+ * so a parallel flood cannot slip past the limit while hashes run; a success gives its points back (it
+ * clears its username's count). Past either limit, logins for that username or from that address are
+ * refused with 429 before any hashing, until the window ends. Counters live in this instance's memory:
+ * N instances behind a balancer allow up to N times the limits.
  */
 @Injectable()
 export class LoginThrottle {
-  private readonly byUsername: Counter;
-  private readonly byAddress: Counter;
+  private readonly byUsername: RateLimiterMemory;
+  private readonly byAddress: RateLimiterMemory;
 
   constructor(config: OmsConfig) {
     const { maxFailuresPerUsername, maxFailuresPerAddress, windowSeconds } = config.auth.login;
-    const counter = (keyPrefix: string, max: number): Counter => ({
-      limiter: new RateLimiterMemory({ keyPrefix, points: max, duration: windowSeconds }),
-      max,
+    this.byUsername = new RateLimiterMemory({
+      keyPrefix: 'login-username',
+      points: maxFailuresPerUsername,
+      duration: windowSeconds,
     });
-    this.byUsername = counter('login-username', maxFailuresPerUsername);
-    this.byAddress = counter('login-address', maxFailuresPerAddress);
+    this.byAddress = new RateLimiterMemory({
+      keyPrefix: 'login-address',
+      points: maxFailuresPerAddress,
+      duration: windowSeconds,
+    });
   }
 
-  /** Throws TooManyRequests (with the seconds until a login is allowed again) when either limit is reached. */
-  async check(username: string, address: string): Promise<void> {
-    const waits = await Promise.all([
-      this.wait(this.byUsername, username),
-      this.wait(this.byAddress, address),
-    ]);
-    const retryAfterMs = Math.max(...waits);
-    if (retryAfterMs > 0) {
-      const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
-      throw new TooManyRequests(`Too many failed logins: try again in ${seconds} s.`, seconds);
+  /**
+   * Takes one attempt from both counters; TooManyRequests (with the wait) when either is spent. A refused
+   * attempt takes nothing: it is not a failed login, and is answered without one.
+   */
+  async attempt(username: string, address: string): Promise<void> {
+    try {
+      await this.byUsername.consume(username);
+    } catch (refusal) {
+      throw tooMany(refusal);
+    }
+    try {
+      await this.byAddress.consume(address);
+    } catch (refusal) {
+      await this.byUsername.reward(username, 1);
+      throw tooMany(refusal);
     }
   }
 
-  async failed(username: string, address: string): Promise<void> {
-    await Promise.all([this.byUsername.limiter.penalty(username), this.byAddress.limiter.penalty(address)]);
+  /** The attempt could not be judged (the store or the hasher failed): both get their point back. */
+  async refund(username: string, address: string): Promise<void> {
+    await Promise.all([this.byUsername.reward(username, 1), this.byAddress.reward(address, 1)]);
   }
 
-  /** A successful login clears its username's failures (not its address's: one address serves many users). */
-  async succeeded(username: string): Promise<void> {
-    await this.byUsername.limiter.delete(username);
+  /** The attempt was right: its username starts afresh, and its address gets its point back. */
+  async succeeded(username: string, address: string): Promise<void> {
+    await Promise.all([this.byUsername.delete(username), this.byAddress.reward(address, 1)]);
   }
+}
 
-  /** Milliseconds until the key may try again; 0 while it is under its limit. */
-  private async wait({ limiter, max }: Counter, key: string): Promise<number> {
-    const state = await limiter.get(key);
-    return state && state.consumedPoints >= max ? Math.max(state.msBeforeNext, 1) : 0;
-  }
+function tooMany(refusal: unknown): TooManyRequests {
+  if (!(refusal instanceof RateLimiterRes)) throw refusal; // the limiter itself failed
+  const seconds = Math.max(1, Math.ceil(refusal.msBeforeNext / 1000));
+  return new TooManyRequests(`Too many failed logins: try again in ${seconds} s.`, seconds);
 }

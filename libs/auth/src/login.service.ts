@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Unauthenticated } from '@oms/common';
-import { USER_STORE, UserStore } from '@oms/store';
+import { USER_STORE, UserRecord, UserStore } from '@oms/store';
 import { LoginThrottle } from './login-throttle.service';
 import { PasswordHasher } from './password-hasher';
 import { knownRoles } from './roles';
@@ -18,15 +18,22 @@ export class LoginService {
 
   /** `address` is the client's, for the per-address limit. */
   async login(username: string, password: string, address: string): Promise<IssuedToken> {
-    // First, so a throttled guess costs neither a store read nor a hash.
-    await this.throttle.check(username, address);
-    const user = await this.users.find(username);
-    // Hashes also for an unknown user, so a miss takes as long as a wrong password.
-    if (!(await this.hasher.verify(password, user?.passwordHash)) || !user) {
-      await this.throttle.failed(username, address);
-      throw new Unauthenticated('Unknown username or wrong password.');
+    // First, so a throttled guess costs neither a store read nor a hash; it counts as a failure until
+    // the password proves right.
+    await this.throttle.attempt(username, address);
+    let user: UserRecord | null;
+    let matches: boolean;
+    try {
+      user = await this.users.find(username);
+      // Hashes also for an unknown user, so a miss takes as long as a wrong password.
+      matches = await this.hasher.verify(password, user?.passwordHash);
+    } catch (error) {
+      // The store or the hasher could not answer: no guess was judged, so none is counted.
+      await this.throttle.refund(username, address);
+      throw error;
     }
-    await this.throttle.succeeded(username);
+    if (!matches || !user) throw new Unauthenticated('Unknown username or wrong password.');
+    await this.throttle.succeeded(username, address);
     return this.tokens.issue(user.username, knownRoles(user.roles), user.tokenVersion);
   }
 }

@@ -1,5 +1,3 @@
-import { ValidationFailed } from '@oms/common';
-
 export const PASSWORD_MIN_CHARACTERS = 8;
 /** bcrypt reads only the first 72 bytes: the rest of a longer password would never be checked. */
 export const PASSWORD_MAX_BYTES = 72;
@@ -37,11 +35,4 @@ export const PASSWORD_RULES: readonly PasswordRule[] = [
 /** What the password breaks, one message per rule (empty: it meets the policy). */
 export function passwordViolations(password: string, username: string | undefined): string[] {
   return PASSWORD_RULES.filter((rule) => rule.broken(password, username)).map((rule) => rule.message);
-}
-
-/** Throws ValidationFailed listing every rule the password breaks, at `/password`. */
-export function assertPasswordPolicy(password: string, username: string): void {
-  const broken = passwordViolations(password, username);
-  if (broken.length > 0)
-    throw new ValidationFailed(broken.map((message) => ({ path: '/password', message })));
 }

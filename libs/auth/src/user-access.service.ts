@@ -27,10 +27,20 @@ export class UserAccessService {
     config: OmsConfig,
   ) {
     // Not counted in cache_requests_total: one lookup per request would swamp the data's hit ratio.
-    this.options = { ttlMs: config.auth.userCacheTtlSeconds * 1000, memoryOnly: true, uncounted: true };
+    // Stale-if-error: while the store cannot answer, the last record read stands (a deleted user's absence
+    // included); a user this instance has never read cannot be checked, and the request gets 503.
+    this.options = {
+      ttlMs: config.auth.userCacheTtlSeconds * 1000,
+      memoryOnly: true,
+      uncounted: true,
+      staleIfError: true,
+    };
   }
 
-  /** Null when the user does not exist. Throws Unavailable when the store cannot answer. */
+  /**
+   * Null when the user does not exist. While the store cannot answer, the last record this instance read
+   * (if no change was heard of since); Unavailable when there is none.
+   */
   lookup(username: string): Promise<UserAccess | null> {
     return this.cache.read(
       this.cache.keys.user(username),

@@ -13,7 +13,7 @@ export class CreateBranchDto {
 
   @ApiPropertyOptional({ default: 'main', description: 'The branch to start from' })
   @IsOptional()
-  @IsString()
+  @Matches(BRANCH_NAME_PATTERN, { message: `must match ${BRANCH_NAME_PATTERN.source}` })
   from?: string;
 }
 

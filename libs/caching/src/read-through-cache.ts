@@ -1,4 +1,5 @@
 import { DomainError, OutcomeUnknown, Unavailable } from '@oms/common';
+import { LRUCache } from 'lru-cache';
 import { CacheEvents } from './cache-events';
 import { CacheKeys } from './cache-keys';
 import { Invalidation, InvalidationBus } from './invalidation-bus';
@@ -18,7 +19,16 @@ export interface ReadOptions {
   memoryOnly?: boolean;
   /** Leave the lookup out of cache_requests_total (bookkeeping that would hide the data's hit ratio). */
   uncounted?: boolean;
+  /**
+   * Stale-if-error (RFC 5861): keep the last value loaded past its TTL, and answer with it while the store
+   * cannot (Unavailable). An invalidation of the key drops it too, so it is never older than the last
+   * change this instance heard of.
+   */
+  staleIfError?: boolean;
 }
+
+/** How many stale-if-error values are kept, least recently used out. */
+const STALE_ENTRIES = 10_000;
 
 export interface CacheTiers {
   memory?: MemoryTier;
@@ -45,6 +55,7 @@ export class ReadThroughCache {
   private everythingInvalidatedAt = 0;
   private readonly inflight = new Map<string, { startedAt: number; promise: Promise<unknown> }>();
   private readonly recentFills = new Map<string, number>();
+  private readonly stale = new LRUCache<string, Envelope<unknown>>({ max: STALE_ENTRIES });
 
   constructor(
     readonly keys: CacheKeys,
@@ -119,6 +130,7 @@ export class ReadThroughCache {
       this.everythingInvalidatedAt = ++this.sequence; // every load in flight is overtaken
       const prefix = this.keys.branchPrefix(invalidation.branch);
       await memory?.deletePrefix(prefix);
+      for (const key of [...this.stale.keys()]) if (key.startsWith(prefix)) this.stale.delete(key);
       if (source === 'local') await redis?.deletePrefix(prefix);
       this.events.invalidated(source);
       return;
@@ -127,6 +139,7 @@ export class ReadThroughCache {
     const at = ++this.sequence;
     if (this.inflight.size > 0) for (const key of keys) this.invalidatedAt.set(key, at);
     await memory?.delete(keys);
+    for (const key of keys) this.stale.delete(key);
     const refill = source === 'local' ? keys : keys.filter((k) => this.filledRecently(k));
     if (refill.length > 0) await redis?.delete(refill);
     this.events.invalidated(source);
@@ -136,6 +149,7 @@ export class ReadThroughCache {
   async dropMemory(): Promise<void> {
     this.everythingInvalidatedAt = ++this.sequence;
     await this.tiers.memory?.clear();
+    this.stale.clear();
   }
 
   private async load<T>(
@@ -152,7 +166,13 @@ export class ReadThroughCache {
     if (cached !== undefined) {
       value = cached.v;
     } else {
-      value = await load();
+      try {
+        value = await load();
+      } catch (error) {
+        const last = options.staleIfError ? this.stale.get(key) : undefined;
+        if (last && error instanceof Unavailable && !this.overtaken(key, startedAt)) return last.v as T;
+        throw error;
+      }
       if (redis) {
         filledRedis = await redis.set(key, { v: value });
         if (filledRedis) this.recentFills.set(key, Date.now());
@@ -160,6 +180,7 @@ export class ReadThroughCache {
     }
     if (!this.overtaken(key, startedAt)) {
       await memory?.set(key, { v: value }, options.ttlMs);
+      if (options.staleIfError) this.stale.set(key, { v: value });
     } else if (filledRedis) {
       await redis!.delete([key]); // an invalidation overtook this load: its fill may be stale
     }

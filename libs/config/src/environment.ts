@@ -1,3 +1,4 @@
+import { USERNAME_PATTERN } from '@oms/common';
 import { Transform } from 'class-transformer';
 import {
   IsBoolean,
@@ -76,6 +77,11 @@ export class EnvironmentVariables {
   @Transform(toNumber) @IsInt() @Min(0) @Max(65535) METRICS_PORT: number;
   @IsString() @Matches(/^\d+(b|kb|mb)$/i, { message: 'must look like 512kb or 1mb' }) BODY_LIMIT: string;
   @Transform(toNumber) @IsInt() @Min(0) SHUTDOWN_TIMEOUT_MS: number;
+  @Matches(/^(false|true|\d+|[0-9A-Za-z.:/]+(\s*,\s*[0-9A-Za-z.:/]+)*)$/, {
+    message:
+      'must be false, true, a number of hops, or a comma list of addresses, subnets or loopback/linklocal/uniquelocal',
+  })
+  TRUST_PROXY: string;
   @Transform(toNumber) @IsInt() @Min(2) @Max(1000) JSON_MAX_DEPTH: number;
   @IsString() @MinLength(1) METRICS_HOST: string;
 
@@ -92,7 +98,7 @@ export class EnvironmentVariables {
   @IsStrongSecret()
   JWT_SECRET?: string;
   @Transform(toNumber) @IsInt() @Min(60) JWT_EXPIRES_IN_SECONDS: number;
-  @IsOptional() @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/) OMS_ADMIN_USERNAME?: string;
+  @IsOptional() @Matches(USERNAME_PATTERN) OMS_ADMIN_USERNAME?: string;
   @ValidateIf((env: EnvironmentVariables) => env.OMS_ADMIN_USERNAME !== undefined)
   @IsString()
   @MinLength(8, { message: 'must be set to at least 8 characters when OMS_ADMIN_USERNAME is set' })
@@ -114,7 +120,8 @@ export class EnvironmentVariables {
   @Transform(toNumber) @IsInt() @Min(1) STORE_TIMEOUT_MS: number;
   @Transform(toNumber) @IsInt() @Min(1) REDIS_TIMEOUT_MS: number;
 
-  @Transform(toNumber) @IsInt() @Min(1) USER_CACHE_TTL_SECONDS: number;
+  // The revocation bound a missed invalidation leaves: kept short by rule, not by hope.
+  @Transform(toNumber) @IsInt() @Min(1) @Max(60) USER_CACHE_TTL_SECONDS: number;
   @Transform(toNumber) @IsInt() @Min(1) LOGIN_MAX_FAILURES_PER_USERNAME: number;
   @Transform(toNumber) @IsInt() @Min(1) LOGIN_MAX_FAILURES_PER_ADDRESS: number;
   @Transform(toNumber) @IsInt() @Min(1) LOGIN_THROTTLE_WINDOW_SECONDS: number;
@@ -144,6 +151,7 @@ const development: Defaults = {
   METRICS_PORT: '8091',
   BODY_LIMIT: '1mb',
   SHUTDOWN_TIMEOUT_MS: '10000',
+  TRUST_PROXY: 'false',
   JSON_MAX_DEPTH: '64',
   METRICS_HOST: '127.0.0.1',
   DATA_DIR: './data',

@@ -98,6 +98,19 @@ describe('loadConfig', () => {
     expect(loadConfig({ FAULT_INJECTION_ENABLED: 'true' }).faultInjection.enabled).toBe(true);
   });
 
+  it('reads TRUST_PROXY as Express takes it, and refuses anything else', () => {
+    expect(loadConfig({}).http.trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).http.trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '2' }).http.trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).http.trustProxy).toBe('loopback, 10.0.0.0/8');
+    expect(() => loadConfig({ TRUST_PROXY: 'all the things!' })).toThrow('TRUST_PROXY');
+  });
+
+  it('bounds USER_CACHE_TTL_SECONDS, the revocation bound, to a minute', () => {
+    expect(loadConfig({ USER_CACHE_TTL_SECONDS: '60' }).auth.userCacheTtlSeconds).toBe(60);
+    expect(() => loadConfig({ USER_CACHE_TTL_SECONDS: '3600' })).toThrow('USER_CACHE_TTL_SECONDS');
+  });
+
   it('binds metrics to loopback unless told otherwise', () => {
     expect(loadConfig({}).metrics.host).toBe('127.0.0.1');
     expect(loadConfig({ OMS_ENV: 'production', JWT_SECRET: SECRET }).metrics.host).toBe('127.0.0.1');

@@ -67,6 +67,7 @@ function toConfig(env: EnvironmentVariables): OmsConfig {
       bodyLimit: env.BODY_LIMIT,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
       jsonMaxDepth: env.JSON_MAX_DEPTH,
+      trustProxy: trustProxy(env.TRUST_PROXY),
     },
     metrics: { port: env.METRICS_PORT, host: env.METRICS_HOST },
     store: { databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, timeoutMs: env.STORE_TIMEOUT_MS },
@@ -106,4 +107,9 @@ function toConfig(env: EnvironmentVariables): OmsConfig {
       redisTtlSeconds: env.REDIS_CACHE_TTL_SECONDS,
     },
   };
+}
+
+function trustProxy(value: string): boolean | number | string {
+  if (value === 'true' || value === 'false') return value === 'true';
+  return /^\d+$/.test(value) ? Number(value) : value;
 }

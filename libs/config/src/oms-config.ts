@@ -4,7 +4,14 @@ import { LogLevel, OmsEnv } from './environment';
 export class OmsConfig {
   env: OmsEnv;
   logLevel: LogLevel;
-  http: { port: number; bodyLimit: string; shutdownTimeoutMs: number; jsonMaxDepth: number };
+  http: {
+    port: number;
+    bodyLimit: string;
+    shutdownTimeoutMs: number;
+    jsonMaxDepth: number;
+    /** Express's `trust proxy`: which hops' X-Forwarded-For names the client (per-address login throttle). */
+    trustProxy: boolean | number | string;
+  };
   metrics: { port: number; host: string };
   store: { databaseUrl?: string; dataDir: string; timeoutMs: number };
   redis: { url?: string; keyPrefix: string; timeoutMs: number };

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   AlreadyExists,
@@ -33,7 +34,6 @@ import { OmsConfig } from '@oms/config';
 import { validateBody } from '@oms/http';
 import {
   CreateDocumentDto,
-  DOCUMENT_ID_PATTERN,
   DocumentListResponseDto,
   DocumentResponseDto,
   ReplaceDocumentDto,
@@ -142,10 +142,10 @@ export class DocumentsService {
     ctx: WriteContext,
   ): Promise<WriteResult<DocumentResponseDto>> {
     const { value: dto, violations } = validateBody(ReplaceDocumentDto, body, LITERAL);
-    const message = ctx.message ?? `Replace document ${id}`;
-    return this.write(branch, id, { author: ctx.author, message }, async (w) => {
+    return this.write(branch, id, { author: ctx.author, message: ctx.message ?? '' }, async (w) => {
       const current = await w.get<DocumentProperties>('document', id);
       ctx.precondition?.(current?.version ?? null);
+      w.describe(ctx.message ?? `${current ? 'Replace' : 'Create'} document ${id}`);
       if (current && dto.objectType !== undefined && dto.objectType !== current.objectType) {
         violations.push({
           path: '/objectType',
@@ -155,11 +155,12 @@ export class DocumentsService {
       if (!current && dto.objectType === undefined) {
         violations.push({ path: '/objectType', message: 'is required to create a document with PUT' });
       }
-      if (!current && !DOCUMENT_ID_PATTERN.test(id)) {
-        violations.push({ path: 'path:id', message: `must match ${DOCUMENT_ID_PATTERN.source}` });
-      }
       const found = await this.findType(w, branch, current?.objectType ?? dto.objectType, violations);
       const { type, properties } = await this.validated(w, branch, found, dto.properties, violations);
+      // The same properties again: nothing to write, no commit, the current version.
+      if (current && isDeepStrictEqual(current.body, properties)) {
+        return { created: false, value: toDocumentResponse(current) };
+      }
       await this.checkUnique(w, type, id, properties);
       const record = await w.put('document', id, { objectType: type.id, body: properties });
       return { created: !current, value: toDocumentResponse(record) };
@@ -179,6 +180,8 @@ export class DocumentsService {
         const found = await this.findType(w, branch, current.objectType, []);
         const merged = applyMergePatch(current.body, changes);
         const { type, properties } = await this.validated(w, branch, found, merged, []);
+        // An empty patch, or one that changes nothing: no commit, the current version.
+        if (isDeepStrictEqual(current.body, properties)) return toDocumentResponse(current);
         await this.checkUnique(w, type, id, properties);
         return toDocumentResponse(await w.put('document', id, { objectType: type.id, body: properties }));
       },

@@ -1,10 +1,10 @@
-import { ValidationFailed, Violation, setOwn } from '@oms/common';
+import { DOCUMENT_ID_PATTERN, ValidationFailed, Violation, setOwn } from '@oms/common';
 import { decodeCursor, encodeCursor, inspectJson, toViolations } from '@oms/http';
 import { ObjectTypeDefinition } from '@oms/schemas';
 import { ListPosition, SortOrder } from '@oms/store';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { DOCUMENT_ID_PATTERN, ListDocumentsQueryDto, SORT_ORDERS } from './document.dto';
+import { ListDocumentsQueryDto, SORT_ORDERS } from './document.dto';
 
 const FILTER_PREFIX = 'property.';
 

@@ -68,7 +68,8 @@ export class ProblemFilter implements ExceptionFilter {
     const response = http.getResponse<Response>();
     const problem = this.toProblem(exception, request, response);
     if (response.headersSent) return;
-    response.status(problem.status).type(PROBLEM_CONTENT_TYPE);
+    // An error is about this request only: never stored by a cache (also covers login's failures).
+    response.status(problem.status).type(PROBLEM_CONTENT_TYPE).setHeader('Cache-Control', 'no-store');
     if (request.method === 'HEAD') response.end();
     else response.send(JSON.stringify(problem));
   }

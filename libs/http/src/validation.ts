@@ -86,6 +86,23 @@ const IDENTIFIERS: Record<string, RegExp> = {
   username: USERNAME_PATTERN,
 };
 
+const isIdentifier = (name: string, value: unknown) =>
+  value === undefined || (typeof value === 'string' && IDENTIFIERS[name].test(value));
+
+/**
+ * Whether a request's path parameters and `?branch=` hold well-formed identifiers. For code that reads the
+ * raw request before the pipes run (revalidation): when false, it leaves the request to the handler, whose
+ * pipe answers 400.
+ */
+export function hasValidIdentifiers(request: { params: object; query: object }): boolean {
+  const params = request.params as Record<string, unknown>;
+  const query = request.query as Record<string, unknown>;
+  return (
+    Object.keys(params).every((name) => !(name in IDENTIFIERS) || isIdentifier(name, params[name])) &&
+    isIdentifier('branch', query.branch)
+  );
+}
+
 /**
  * Checks every `@Param`/`@Query` named in the table before a handler runs: a value that cannot name
  * anything (wrong shape, repeated, too long) is a 400 naming the parameter, and never reaches the store.

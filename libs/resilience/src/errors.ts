@@ -1,4 +1,4 @@
-import { Unavailable, isDependencyFailure } from '@oms/common';
+import { Unavailable } from '@oms/common';
 
 /** An open (or saturated half-open) breaker refused the call without running it. */
 export class BreakerOpen extends Unavailable {
@@ -33,15 +33,4 @@ export class DependencyTimeout extends Error {
     super(`${dependency} did not answer within ${timeoutMs} ms`);
     this.name = 'DependencyTimeout';
   }
-}
-
-/**
- * What a controller group's breaker counts: a dependency failing under the request (503 DependencyFailed,
- * 504 OutcomeUnknown). Never a client's mistake (4xx), a revalidation (304), a shed request (the
- * bulkhead's), another breaker's rejection (the `store` breaker being open is already counted once, by
- * itself) or a bug of ours (500: a breaker cannot fix it, and one bad request must not close a route for
- * everyone).
- */
-export function isServerFailure(error: unknown): boolean {
-  return isDependencyFailure(error);
 }

@@ -3,6 +3,7 @@ import { DependencyFailed, DomainError, OutcomeUnknown, Unavailable, ValidationF
 import { OmsConfig } from '@oms/config';
 import {
   CommitOutcomeUnknown,
+  GuardOptions,
   StoreCall,
   StoreGuard,
   TransactionAbandoned,
@@ -12,6 +13,7 @@ import { TaskCancelledError, TimeoutStrategy, timeout } from 'cockatiel';
 import { BreakerRegistry } from './breaker/breaker-registry';
 import { CircuitBreaker } from './breaker/circuit-breaker';
 import { DependencyTimeout } from './errors';
+import { KeyedSerializer } from './bulkhead/keyed-serializer';
 import { FaultInjector } from './faults/fault-injector';
 import { isStoreFailure } from './store-failure';
 
@@ -26,6 +28,7 @@ export class ResilientStoreGuard implements StoreGuard {
   private readonly logger = new Logger('Store');
   private readonly breaker: CircuitBreaker;
   private readonly timeoutMs: number;
+  private readonly serial: KeyedSerializer;
 
   constructor(
     private readonly breakers: BreakerRegistry,
@@ -34,15 +37,30 @@ export class ResilientStoreGuard implements StoreGuard {
   ) {
     this.breaker = breakers.get('store');
     this.timeoutMs = config.store.timeoutMs;
+    this.serial = new KeyedSerializer(config.store.timeoutMs);
   }
 
-  async run<T>(operation: string, fn: (call: StoreCall) => Promise<T>): Promise<T> {
+  async run<T>(
+    operation: string,
+    fn: (call: StoreCall) => Promise<T>,
+    options: GuardOptions = {},
+  ): Promise<T> {
+    const { serialize } = options;
+    if (serialize)
+      return this.serial.run(serialize.key, serialize.describe, () => this.guarded(operation, fn));
+    return this.guarded(operation, fn);
+  }
+
+  private async guarded<T>(operation: string, fn: (call: StoreCall) => Promise<T>): Promise<T> {
     let committing = false;
     const onCommit = () => {
       committing = true;
     };
     try {
-      return await this.breaker.execute(() => this.bounded((signal) => fn({ signal, onCommit })));
+      const lockTimeoutMs = Math.ceil(this.timeoutMs / 2);
+      return await this.breaker.execute(() =>
+        this.bounded((signal) => fn({ signal, onCommit, lockTimeoutMs })),
+      );
     } catch (error) {
       throw this.translate(operation, error, committing);
     }

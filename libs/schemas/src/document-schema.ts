@@ -1,6 +1,6 @@
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import { Violation, own, setOwn } from '@oms/common';
+import { StateConflict, Violation, own, setOwn } from '@oms/common';
 import { DataType, ObjectTypeDefinition, PropertyDefinition, effective } from './object-type.model';
 
 export type DocumentProperties = Record<string, unknown>;
@@ -114,7 +114,16 @@ export class DocumentSchemaValidator {
 
   /** A validator for a definition (also one not stored yet: a replacement being checked), not cached. */
   draft(type: ObjectTypeDefinition): (properties: DocumentProperties) => Violation[] {
-    const validate: ValidateFunction = this.ajv.compile(toJsonSchema(type));
+    let validate: ValidateFunction;
+    try {
+      validate = this.ajv.compile(toJsonSchema(type));
+    } catch {
+      // Only a definition stored before today's rules could get here: say so, rather than a 500.
+      throw new StateConflict(
+        'Object type is not usable',
+        `The stored definition of '${type.name}' is not valid: replace it (PUT) to use it again.`,
+      );
+    }
     return (properties) =>
       validate(properties) ? [] : (validate.errors ?? []).map((e) => toViolation(e, type));
   }

@@ -6,6 +6,7 @@ import {
   IsArray,
   IsBoolean,
   IsIn,
+  IsObject,
   IsOptional,
   IsString,
   Matches,
@@ -81,6 +82,8 @@ export class ObjectTypeDto {
   @ApiProperty({ type: [PropertyDto] })
   @IsArray()
   @ArrayMaxSize(500)
+  // ValidateNested would look inside a nested array and find nothing wrong: each item must be an object.
+  @IsObject({ each: true, message: 'each property must be an object' })
   @ArrayUnique((p: { name?: unknown } | null) => p?.name, { message: 'must not repeat a property name' })
   @ValidateNested({ each: true })
   @Type(() => PropertyDto)

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   AlreadyExists,
@@ -109,11 +110,15 @@ export class ObjectTypesService {
     if (typeof dto.name === 'string' && dto.name !== name) {
       violations.push({ path: '/name', message: `must equal the name in the path ('${name}')` });
     }
-    const message = ctx.message ?? `Replace object type ${name}`;
-    const write = this.store.write(branch, { author: ctx.author, message }, async (w) => {
+    const write = this.store.write(branch, { author: ctx.author, message: ctx.message ?? '' }, async (w) => {
       const current = await w.get<ObjectTypeDefinition>('type', name);
       ctx.precondition?.(current?.version ?? null);
+      w.describe(ctx.message ?? `${current ? 'Replace' : 'Create'} object type ${name}`);
       const definition = await this.validDefinition(w, branch, dto, violations);
+      // The same definition again: nothing to write, no commit, the current version.
+      if (current && isDeepStrictEqual(current.body, definition)) {
+        return { created: false, value: toObjectTypeResponse(current) };
+      }
       if (current) await this.refuseBreakingChanges(w, current.body, definition);
       const record = await w.put('type', name, { objectType: null, body: definition });
       return { created: !current, value: toObjectTypeResponse(record) };

@@ -10,6 +10,8 @@ import { StoreObserver, VersionedStore } from './versioned-store';
 export interface StoreLocation {
   databaseUrl?: string;
   dataDir: string;
+  /** STORE_TIMEOUT_MS: bounds the wait for a PostgreSQL connection. */
+  timeoutMs?: number;
 }
 
 export interface OpenedStore {
@@ -22,7 +24,7 @@ export interface OpenedStore {
 /** Connects to PostgreSQL when a URL is given, else opens PGlite in dataDir; then migrates. */
 export async function openStore(location: StoreLocation, observer?: StoreObserver): Promise<OpenedStore> {
   const client: SqlClient = location.databaseUrl
-    ? new PostgresClient(location.databaseUrl)
+    ? new PostgresClient(location.databaseUrl, { connectTimeoutMs: location.timeoutMs })
     : await PgliteClient.open(location.dataDir);
   try {
     await migrate(client);

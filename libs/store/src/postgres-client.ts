@@ -44,7 +44,12 @@ export class PostgresClient implements SqlClient {
     let broken = false;
     let committing = false;
     try {
-      await client.query('BEGIN');
+      const lockTimeout = options.lockTimeoutMs;
+      await client.query(
+        lockTimeout === undefined
+          ? 'BEGIN'
+          : `BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.floor(lockTimeout))}`,
+      );
       const result = await fn({
         query: async <R>(text: string, params?: unknown[]) => (await client.query(text, params)).rows as R[],
       });

@@ -32,6 +32,7 @@ const KIND_NAMES: Record<EntityKind, string> = { type: 'Object type', document: 
 export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
   private commit: OpenCommit | null = null;
   private schemaTouched = false;
+  private message: string;
 
   constructor(
     db: SqlExecutor,
@@ -41,6 +42,12 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
     observer: StoreObserver,
   ) {
     super(db, lineage, observer);
+    this.message = info.message;
+  }
+
+  describe(message: string): void {
+    if (this.commit) throw new Error('describe() after the commit was opened');
+    this.message = message;
   }
 
   async put<B>(
@@ -122,7 +129,7 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
         this.branch.id,
         this.branch.headCommit ? [this.branch.headCommit] : [],
         this.info.author,
-        this.info.message,
+        this.message,
       ],
     );
     this.commit = { seq: String(row.seq), id, createdAt: row.created_at };

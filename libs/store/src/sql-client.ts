@@ -10,6 +10,11 @@ export interface TransactionOptions {
   signal?: AbortSignal;
   /** Called just before COMMIT is sent: from then on a lost answer leaves the outcome unknown. */
   onCommit?: () => void;
+  /**
+   * The longest wait for another transaction's lock (PostgreSQL's lock_timeout; past it, 55P03). PGlite
+   * has one connection and no such waits.
+   */
+  lockTimeoutMs?: number;
 }
 
 /** A database behind the store: PostgreSQL through a pool, or embedded PGlite. */

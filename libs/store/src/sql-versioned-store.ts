@@ -2,6 +2,7 @@ import { AlreadyExists, NotFound, StateConflict } from '@oms/common';
 import { LineageLevel, LineageRow, lineageSql, lineageValues, toLineage } from './lineage';
 import { MAIN_BRANCH } from './migrations';
 import { SqlClient, SqlExecutor } from './sql-client';
+import { TransactionAbandoned } from './store-errors';
 import { SqlBranchReader } from './sql-branch-reader';
 import { SqlBranchWriter } from './sql-branch-writer';
 import {
@@ -38,6 +39,8 @@ interface CommitRow {
 
 const BRANCH_COLUMNS = 'id, name, head_commit, head_seq, schema_seq, created_from, created_at, created_by';
 const UNIQUE_VIOLATION = '23505';
+/** The advisory lock branch creators take (arbitrary; the migrations use 727274, users 727275). */
+const BRANCH_NAMES_LOCK = 727276;
 
 function toBranch(row: BranchRow): Branch {
   return {
@@ -87,7 +90,20 @@ export class SqlVersionedStore implements VersionedStore {
         // FOR SHARE waits for a write in progress on `from`, so the fork point is a settled commit.
         const source = await this.findBranch(tx, from, 'FOR SHARE');
         if (!source) throw new NotFound('Branch', from);
-        if (await this.findBranch(tx, name)) throw new AlreadyExists('Branch', name);
+        // Names are unique ignoring case (`Main` beside `main` is a trap): creators queue on one lock, so
+        // two of them cannot both find the name free.
+        await tx.query(`SELECT pg_advisory_xact_lock(${BRANCH_NAMES_LOCK})`);
+        const [taken] = await tx.query<{ name: string }>(
+          'SELECT name FROM branches WHERE lower(name) = lower($1) AND deleted_at IS NULL',
+          [name],
+        );
+        if (taken) {
+          throw new AlreadyExists(
+            'Branch',
+            taken.name,
+            taken.name === name ? undefined : `(branch names are unique ignoring case)`,
+          );
+        }
         const [row] = await tx.query<BranchRow>(
           `INSERT INTO branches (name, parent_id, fork_seq, head_seq, head_commit, schema_seq, created_from, created_by)
            VALUES ($1, $2, $3, $3, $4, $5, $6, $7) RETURNING ${BRANCH_COLUMNS}`,
@@ -161,6 +177,8 @@ export class SqlVersionedStore implements VersionedStore {
       // inside fn (versions, unique values) cannot be raced by another writer.
       const row = await this.findBranch(tx, branch, 'FOR UPDATE');
       if (!row) throw new NotFound('Branch', branch);
+      // The lock may have been a long wait: a caller that gave up meanwhile gets no work done for it.
+      if (options.signal?.aborted) throw new TransactionAbandoned();
       const lineage = toLineage(await tx.query<LineageRow>(lineageSql('id'), [row.id]));
       const writer = new SqlBranchWriter(
         tx,

@@ -5,7 +5,8 @@
  *   internal error) — a breaker counts it, the client gets 503.
  * - `data`: the store refused a value the request carried (SQLSTATE class 22, 54): a gap in validation —
  *   the client gets 400, no breaker counts it.
- * - `contention`: the store gave up on this transaction because of a concurrent one (class 40): retryable
+ * - `contention`: the store gave up on this transaction because of a concurrent one (class 40, or 55P03
+ *   when lock_timeout passed waiting for another's lock): retryable
  *   503, not a sign of an unhealthy store.
  * - `internal`: anything else (class 23, 42, a bug of ours): 500, no breaker counts it.
  */
@@ -22,6 +23,7 @@ const SQLSTATE_CLASSES: Record<string, StoreFailureKind> = {
   '22': 'data', // data exception (bad encoding, out of range)
   '54': 'data', // program limit exceeded (statement too complex, nesting too deep)
   '40': 'contention', // transaction rollback (serialization failure, deadlock)
+  '55': 'contention', // object not in prerequisite state (55P03: lock_timeout passed waiting for a lock)
 };
 
 /** Node socket errors: the store could not be reached or went away. */

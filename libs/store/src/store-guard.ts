@@ -21,11 +21,18 @@ import {
 export interface StoreCall {
   signal: AbortSignal;
   onCommit: () => void;
+  /** Lock waits end (as contention, 55P03) before the call's own bound would count them as a failure. */
+  lockTimeoutMs: number;
+}
+
+export interface GuardOptions {
+  /** Calls with the same key run one at a time; waiting for the key is not timed as a store call. */
+  serialize?: { key: string; describe: string };
 }
 
 export interface StoreGuard {
   /** Runs one operation under the guard. */
-  run<T>(operation: string, fn: (call: StoreCall) => Promise<T>): Promise<T>;
+  run<T>(operation: string, fn: (call: StoreCall) => Promise<T>, options?: GuardOptions): Promise<T>;
   /** Runs a health probe: bounded in time, but never refused by a breaker. */
   probe<T>(fn: () => Promise<T>): Promise<T>;
 }
@@ -81,14 +88,20 @@ export class GuardedVersionedStore implements VersionedStore {
     fn: (writer: BranchWriter) => Promise<T>,
     options?: WriteOptions,
   ): Promise<T> {
-    return this.guard.run('write', (call) =>
-      this.inner.write(branch, commit, fn, {
-        signal: options?.signal ?? call.signal,
-        onCommit: () => {
-          options?.onCommit?.();
-          call.onCommit();
-        },
-      }),
+    // A branch's writes queue on its row lock anyway: queued here, one per instance, they hold no pooled
+    // connection while they wait and their wait is not mistaken for the store being slow.
+    return this.guard.run(
+      'write',
+      (call) =>
+        this.inner.write(branch, commit, fn, {
+          signal: options?.signal ?? call.signal,
+          lockTimeoutMs: call.lockTimeoutMs,
+          onCommit: () => {
+            options?.onCommit?.();
+            call.onCommit();
+          },
+        }),
+      { serialize: { key: `branch:${branch}`, describe: `branch '${branch}'` } },
     );
   }
 }

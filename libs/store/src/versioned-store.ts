@@ -54,6 +54,8 @@ export interface WriteOptions {
   signal?: AbortSignal;
   /** Called as the commit is sent: from then on a lost answer leaves the outcome unknown. */
   onCommit?: () => void;
+  /** The longest wait for another transaction's lock. */
+  lockTimeoutMs?: number;
 }
 
 export interface CommitInfo {
@@ -77,8 +79,13 @@ export interface BranchReader {
   list<B = unknown>(kind: EntityKind, query: ListQuery): Promise<EntityRecord<B>[]>;
 }
 
-/** A write in progress on one branch: every put and remove lands in one commit, or none does. */
+/**
+ * A write in progress on one branch: every put and remove lands in one commit, or none does. A write that
+ * puts and removes nothing makes no commit at all.
+ */
 export interface BranchWriter extends BranchReader {
+  /** Sets the commit's message while nothing is written yet (e.g. "Create" once the write knows it creates). */
+  describe(message: string): void;
   put<B>(
     kind: EntityKind,
     id: string,

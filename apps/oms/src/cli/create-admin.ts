@@ -1,12 +1,12 @@
 import { JwtService } from '@nestjs/jwt';
 import { PasswordHasher, TokenService, passwordViolations, resolveJwtSecret, signingKey } from '@oms/auth';
+import { USERNAME_PATTERN as USERNAME } from '@oms/common';
 import { ConfigError, loadConfig } from '@oms/config';
 import { DataDirectoryInUse, openStore } from '@oms/store';
 import { parseArgs } from 'node:util';
 
 const USAGE =
   'usage: npm run create-admin -- --username <name> --password <password: 8+ characters, at most 72 bytes, not the username>';
-import { USERNAME_PATTERN as USERNAME } from '@oms/common';
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);

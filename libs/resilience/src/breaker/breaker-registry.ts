@@ -1,7 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { DomainError, NotFound } from '@oms/common';
+import { DomainError, NotFound, isDependencyFailure } from '@oms/common';
 import { OmsConfig } from '@oms/config';
-import { isServerFailure } from '../errors';
 import { isStoreFailure } from '../store-failure';
 import { NO_EVENTS, RESILIENCE_EVENTS, ResilienceEvents } from '../resilience-events';
 import { CircuitBreaker } from './circuit-breaker';
@@ -35,10 +34,13 @@ export class BreakerRegistry {
       halfOpenAfterMs: breaker.halfOpenAfterSeconds * 1000,
       halfOpenMaxCalls: breaker.halfOpenMaxCalls,
     };
+    // A controller group counts only dependency failures under its requests (503 DependencyFailed, 504
+    // OutcomeUnknown): never a 4xx, a 304, a shed request, a 500 (a breaker cannot fix a bug, and one bad
+    // request must not close a route for everyone) or another breaker's rejection (counted once, by itself).
     for (const name of CONTROLLER_BREAKERS) {
       this.breakers.set(
         name,
-        new CircuitBreaker(name, { ...options, isFailure: isServerFailure }, events ?? NO_EVENTS),
+        new CircuitBreaker(name, { ...options, isFailure: isDependencyFailure }, events ?? NO_EVENTS),
       );
     }
     for (const name of DEPENDENCY_BREAKERS) {

@@ -2,7 +2,7 @@ import { ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
 import { ModuleRef, Reflector } from '@nestjs/core';
 import { PreconditionRequired } from '@oms/common';
 import { OmsConfig } from '@oms/config';
-import { Tagged, formatEtag, parseTagCondition, weakMatch } from '@oms/http';
+import { Tagged, formatEtag, hasValidIdentifiers, parseTagCondition, weakMatch } from '@oms/http';
 import type { Request, Response } from 'express';
 import { CACHE_CONTROL, NotModified, VARY } from './not-modified';
 import { REVALIDATE, RevalidateOptions } from './revalidate.decorator';
@@ -58,7 +58,8 @@ export class ConditionalRequests {
   private async revalidate(context: ExecutionContext, request: Request): Promise<void> {
     const options = this.reflector.get<RevalidateOptions | undefined>(REVALIDATE, context.getHandler());
     const condition = parseTagCondition(request.header('if-none-match'), 'If-None-Match');
-    if (!options || condition === undefined) return;
+    // Malformed identifiers never reach the store: the handler's pipe answers them with 400.
+    if (!options || condition === undefined || !hasValidIdentifiers(request)) return;
     const service = this.moduleRef.get(options.service, { strict: false });
     const current = await options.tag(service, request);
     const matched = weakMatch(condition, current);
