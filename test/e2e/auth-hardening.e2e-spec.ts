@@ -536,7 +536,7 @@ if (sharedStores.length > 0)
       /**
        * Lines the requests up where they would race: holds every admin row (FOR UPDATE) from outside while
        * `send` fires them, until each waits for a lock in the store (so each has passed the token check and
-       * none has changed anything yet; at most 3 s), then lets them all go at once. Whatever the store does to
+       * none has changed anything yet; at most 1.5 s), then lets them all go at once. Whatever the store does to
        * serialise them (its advisory lock) must then keep one admin; without it, each would count the admins
        * before the others' deletes commit.
        */
@@ -553,7 +553,9 @@ if (sharedStores.length > 0)
              WHERE datname = current_database() AND wait_event_type = 'Lock'`,
             );
             return rows[0].waiting === answers.length;
-          }, 3_000).catch(() => undefined); // not all waiting: let them go anyway, the outcome decides
+            // Well under the lock_timeout the store sets (half of STORE_TIMEOUT_MS), past which a waiter
+            // would get a retryable 503 instead of its turn.
+          }, 1_500).catch(() => undefined); // not all waiting: let them go anyway, the outcome decides
           await holder.query('COMMIT');
           return await Promise.all(answers);
         } finally {

@@ -122,6 +122,10 @@ describe('a PostgreSQL connection lost under write traffic', () => {
       if (!recovered) await sleep(100);
     }
     expect(recovered).toBe(true);
+    console.log(
+      `connection loss: ${terminated} connections terminated; answers ${JSON.stringify(Object.fromEntries(statuses))}; ` +
+        `first write after the probe ${Date.now() - probed} ms later; ${acknowledged.length} acknowledged writes checked`,
+    );
 
     // Every write answered 201 is there.
     const missing: string[] = [];
