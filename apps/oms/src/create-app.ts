@@ -10,6 +10,7 @@ import { AppModule } from './app.module';
 import {
   disableExpressFreshness,
   inspectJsonBodies,
+  keepRawBody,
   rejectMalformedBodies,
   rejectUnsafeTargets,
   requireJsonBodies,
@@ -55,6 +56,7 @@ async function createApp(config: OmsConfig, logger: LoggerService): Promise<INes
   app.useBodyParser('json', {
     limit: config.http.bodyLimit,
     type: ['application/json', 'application/*+json'],
+    verify: keepRawBody, // numbers are checked for exactness against the text the client sent
   });
   app.use(rejectMalformedBodies);
   app.use(inspectJsonBodies(config.http.jsonMaxDepth));

@@ -1,6 +1,6 @@
 import { UnsupportedMediaTypeException } from '@nestjs/common';
 import { ValidationFailed, Violation } from '@oms/common';
-import { inspectJson, unstorableText } from '@oms/http';
+import { inexactNumbers, inspectJson, unstorableText } from '@oms/http';
 import type { NextFunction, Request, Response } from 'express';
 
 const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
@@ -85,15 +85,25 @@ export function rejectUnsafeTargets(request: Request, _response: Response, next:
   next(violations.length > 0 ? new ValidationFailed(violations) : undefined);
 }
 
+const RAW_BODY = Symbol('rawBody');
+
+/** body-parser's verify hook: keeps the (decoded) body text beside the parsed value. */
+export function keepRawBody(request: object, _response: object, body: Buffer): void {
+  (request as { [RAW_BODY]?: Buffer })[RAW_BODY] = body;
+}
+
 /**
  * Parsed JSON bodies: nothing nested deeper than JSON_MAX_DEPTH (checked before any recursive code sees
- * the value), and nothing the store could not keep exactly (NUL, lone surrogates, non-finite numbers).
+ * the value), and nothing the store could not keep exactly (NUL, lone surrogates, numbers a double cannot
+ * hold, which are found in the text the client sent).
  */
 export function inspectJsonBodies(maxDepth: number) {
   return (request: Request, _response: Response, next: NextFunction): void => {
     const body: unknown = request.body;
     if (body === undefined || typeof body !== 'object' || body === null) return next();
     const violations = inspectJson(body, maxDepth);
+    const raw = (request as { [RAW_BODY]?: Buffer })[RAW_BODY];
+    if (violations.length === 0 && raw) violations.push(...inexactNumbers(raw.toString('utf8')));
     next(
       violations.length > 0
         ? new ValidationFailed(violations, 'The request body contains values that cannot be stored.')

@@ -103,7 +103,9 @@ export class DocumentsService {
         const violations: Violation[] = [];
         const type = await this.findType(r, query.branch, query.objectType, violations, 'query:objectType');
         if (!type) throw new ValidationFailed(violations);
-        contains = toContainment(type.body, query.filters, this.config.http.jsonMaxDepth);
+        contains = toContainment(type.body, query.filters, this.config.http.jsonMaxDepth, (p, v) =>
+          this.validator.valueProblem(p, v),
+        );
       }
       const records = await r.list<DocumentProperties>('document', {
         objectType: query.objectType,

@@ -1,6 +1,13 @@
 import { DOCUMENT_ID_PATTERN, ValidationFailed, Violation, setOwn } from '@oms/common';
-import { decodeCursor, encodeCursor, inspectJson, toViolations } from '@oms/http';
-import { ObjectTypeDefinition } from '@oms/schemas';
+import {
+  decodeCursor,
+  encodeCursor,
+  inexactNumbers,
+  inspectJson,
+  isExactNumber,
+  toViolations,
+} from '@oms/http';
+import { ObjectTypeDefinition, PropertyDefinition } from '@oms/schemas';
 import { ListPosition, SortOrder } from '@oms/store';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
@@ -93,6 +100,7 @@ export function toContainment(
   type: ObjectTypeDefinition,
   filters: Record<string, string>,
   maxDepth: number,
+  valueProblem: (property: PropertyDefinition, value: unknown) => string | undefined,
 ): Record<string, unknown> {
   const contains: Record<string, unknown> = {};
   const violations: Violation[] = [];
@@ -108,8 +116,11 @@ export function toContainment(
       violations.push({ path, message: `must be a valid ${property.dataType}` });
       continue;
     }
-    // A json filter is a value like any written one: as deep and as storable, or refused.
-    const unsafe = inspectJson(value, maxDepth, path);
+    // A filter value is a value like any written one: as deep, as storable, as valid — or refused.
+    const unsafe = property.dataType === 'json' ? inspectJson(value, maxDepth, path) : [];
+    if (property.dataType === 'json') unsafe.push(...inexactNumbers(raw, path));
+    const problem = unsafe.length === 0 ? valueProblem(property, value) : undefined;
+    if (problem) unsafe.push({ path, message: problem });
     if (unsafe.length > 0) {
       violations.push(...unsafe);
       continue;
@@ -126,7 +137,8 @@ function typed(dataType: string, raw: string): unknown {
     case 'integer':
       return /^-?\d+$/.test(raw) && Number.isSafeInteger(Number(raw)) ? Number(raw) : undefined;
     case 'decimal':
-      return raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : undefined;
+      // JSON's number grammar, and only what a double holds exactly (as a body would be checked).
+      return isExactNumber(raw) ? Number(raw) : undefined;
     case 'boolean':
       return raw === 'true' ? true : raw === 'false' ? false : undefined;
     case 'json':

@@ -8,3 +8,4 @@ export * from './cursor';
 export * from './tagged';
 export * from './conditional';
 export * from './input-safety';
+export * from './exact-numbers';

@@ -15,7 +15,8 @@ export interface ReferenceValue {
 const SCALAR_SCHEMAS: Record<Exclude<DataType, 'enum'>, object> = {
   string: { type: 'string' },
   text: { type: 'string' },
-  integer: { type: 'integer' },
+  // A double holds every integer exactly only within ±(2^53 − 1); past that, digits would be lost.
+  integer: { type: 'integer', minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER },
   decimal: { type: 'number' },
   boolean: { type: 'boolean' },
   date: { type: 'string', format: 'date' },
@@ -29,14 +30,18 @@ const FORMAT_MESSAGES: Record<string, string> = {
   'date-time': 'must be a date-time with a time zone (RFC 3339)',
 };
 
+/** JSON Schema for one value of a property (one item of an array property). */
+function scalarSchema(property: PropertyDefinition): object {
+  return property.dataType === 'enum'
+    ? { type: 'string', enum: property.enumValues ?? [] }
+    : SCALAR_SCHEMAS[property.dataType];
+}
+
 /** JSON Schema for a type's documents' `properties`. */
 export function toJsonSchema(type: ObjectTypeDefinition): object {
   const properties: Record<string, unknown> = {};
   for (const property of type.properties) {
-    const scalar =
-      property.dataType === 'enum'
-        ? { type: 'string', enum: property.enumValues ?? [] }
-        : SCALAR_SCHEMAS[property.dataType];
+    const scalar = scalarSchema(property);
     setOwn(properties, property.name, property.array ? { type: 'array', items: scalar } : scalar);
   }
   return {
@@ -99,6 +104,7 @@ export class DocumentSchemaValidator {
     mode: 'full',
   });
   private readonly compiled = new Map<string, (properties: DocumentProperties) => Violation[]>();
+  private readonly scalars = new Map<string, ValidateFunction>();
 
   /** Structural violations: unknown and missing properties, types, formats, enum values, array shape. */
   validate(type: ObjectTypeDefinition, version: number, properties: DocumentProperties): Violation[] {
@@ -110,6 +116,23 @@ export class DocumentSchemaValidator {
       this.compiled.set(key, validate);
     }
     return validate(properties);
+  }
+
+  /**
+   * Why one value is not a valid value of the property (one item, for an array property), or undefined:
+   * the same rules as a document's, for filters that must accept exactly what writes accept.
+   */
+  valueProblem(property: PropertyDefinition, value: unknown): string | undefined {
+    const schema = scalarSchema(property);
+    const key = JSON.stringify(schema);
+    let validate = this.scalars.get(key);
+    if (!validate) {
+      validate = this.ajv.compile(schema);
+      this.scalars.set(key, validate);
+    }
+    if (validate(value)) return undefined;
+    const [error] = validate.errors ?? [];
+    return error ? toViolation(error, { name: '', properties: [] }).message : 'is not valid';
   }
 
   /** A validator for a definition (also one not stored yet: a replacement being checked), not cached. */
