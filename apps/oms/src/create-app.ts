@@ -4,7 +4,14 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { OmsConfig } from '@oms/config';
 import helmet from 'helmet';
 import { answerClientErrors } from './client-errors';
-import { API_PREFIX, IdentifierPipe, ProblemFilter, createValidationPipe, requestContext } from '@oms/http';
+import {
+  API_PREFIX,
+  IdentifierPipe,
+  KnownQueryParameters,
+  ProblemFilter,
+  createValidationPipe,
+  requestContext,
+} from '@oms/http';
 import { HttpMetricsMiddleware, createMetricsApp } from '@oms/metrics';
 import { AppModule } from './app.module';
 import {
@@ -63,6 +70,7 @@ async function createApp(config: OmsConfig, logger: LoggerService): Promise<INes
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready'] });
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(new IdentifierPipe(), createValidationPipe());
+  app.useGlobalInterceptors(new KnownQueryParameters());
   setupSwagger(app);
   return app;
 }

@@ -1,6 +1,6 @@
 import { UnsupportedMediaTypeException } from '@nestjs/common';
 import { ValidationFailed, Violation } from '@oms/common';
-import { inexactNumbers, inspectJson, unstorableText } from '@oms/http';
+import { allowedMethods, inexactNumbers, inspectJson, unstorableText } from '@oms/http';
 import type { NextFunction, Request, Response } from 'express';
 
 const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
@@ -13,7 +13,12 @@ export function requireJsonBodies(request: Request, _response: Response, next: N
   if (!WITH_BODY.has(request.method) || !hasBody(request)) return next();
   const type = (request.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
   if (request.method === 'PATCH') {
-    if (type === 'application/merge-patch+json') return next();
+    // A resource without PATCH gets its 405 (with Allow) from routing, not a 415 about the body.
+    if (
+      type === 'application/merge-patch+json' ||
+      !allowedMethods(request.app, request.path).includes('PATCH')
+    )
+      return next();
     return next(new UnsupportedMediaTypeException('PATCH takes application/merge-patch+json (RFC 7396).'));
   }
   if (type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json')))
@@ -36,13 +41,19 @@ export function rejectMalformedBodies(
   _response: Response,
   next: NextFunction,
 ): void {
-  const { type, code } = (error ?? {}) as { type?: string; code?: unknown };
+  const { type, code, body } = (error ?? {}) as { type?: string; code?: unknown; body?: unknown };
   if (type === 'entity.parse.failed') {
+    // body-parser refuses JSON that is not an object or array ("hello", null) as if it did not parse.
     return next(
-      new ValidationFailed(
-        [{ path: '', message: 'is not valid JSON' }],
-        'The request body is not valid JSON.',
-      ),
+      isJson(body)
+        ? new ValidationFailed(
+            [{ path: '', message: 'must be a JSON object' }],
+            'The request body must be a JSON object.',
+          )
+        : new ValidationFailed(
+            [{ path: '', message: 'is not valid JSON' }],
+            'The request body is not valid JSON.',
+          ),
     );
   }
   // zlib's codes (Z_DATA_ERROR…) and brotli's (ERR__ERROR_FORMAT_…).
@@ -118,4 +129,14 @@ export function inspectJsonBodies(maxDepth: number) {
  */
 export function disableExpressFreshness(requestPrototype: object): void {
   Object.defineProperty(requestPrototype, 'fresh', { configurable: true, get: () => false });
+}
+
+function isJson(text: unknown): boolean {
+  if (typeof text !== 'string') return false;
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -9,3 +9,5 @@ export * from './tagged';
 export * from './conditional';
 export * from './input-safety';
 export * from './exact-numbers';
+export * from './allowed-methods';
+export * from './known-query-parameters.interceptor';

@@ -1,9 +1,18 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+  NotFoundException,
+} from '@nestjs/common';
 import { DomainError, DomainErrorCode, TooManyRequests, Unauthenticated, Unavailable } from '@oms/common';
 import { STATUS_CODES } from 'node:http';
 import type { Request, Response } from 'express';
 import { PROBLEM_CONTENT_TYPE, ProblemDocument, problemType } from './problem';
-import { requestIdOf } from './request-context';
+import { allowedMethods } from './allowed-methods';
+import { requestIdOf, routeOf } from './request-context';
 
 const STATUS_BY_CODE: Record<DomainErrorCode, number> = {
   validation: 400,
@@ -90,6 +99,20 @@ export class ProblemFilter implements ExceptionFilter {
         ...base,
         ...domain.extensions,
       };
+    }
+    if (exception instanceof NotFoundException && routeOf(request) === 'unmatched') {
+      // No route for this method: if another method has one, the answer is 405 with what is allowed.
+      const allowed = allowedMethods(request.app, request.path);
+      if (allowed.length > 0) {
+        response.setHeader('Allow', allowed.join(', '));
+        return {
+          type: problemType('method-not-allowed'),
+          title: STATUS_CODES[405]!,
+          status: 405,
+          detail: `${request.method} is not allowed here; allowed: ${allowed.join(', ')}.`,
+          ...base,
+        };
+      }
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();

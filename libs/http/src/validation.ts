@@ -37,7 +37,16 @@ class OmsValidationPipe extends ValidationPipe {
       const violations = prototypeKeyViolations(value);
       if (violations.length > 0) throw new ValidationFailed(violations);
     }
-    return super.transform(value, metadata);
+    if (metadata.type !== 'query') return super.transform(value, metadata);
+    try {
+      return await super.transform(value, metadata);
+    } catch (error) {
+      // Query parameters are named `query:<name>`, as on every route (bodies use JSON Pointers).
+      if (!(error instanceof ValidationFailed)) throw error;
+      throw new ValidationFailed(
+        error.errors.map((v) => ({ ...v, path: `query:${v.path.replace(/^\//, '')}` })),
+      );
+    }
   }
 }
 
