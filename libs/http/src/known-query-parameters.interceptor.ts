@@ -43,7 +43,8 @@ function namesOf(context: ExecutionContext): Known {
     {}) as Record<string, { data?: unknown }>;
   const names = new Set<string>();
   for (const [key, arg] of Object.entries(args)) {
-    if (Number(key.split(':')[0]) !== RouteParamtypes.QUERY) continue;
+    // Keys are `<paramtype>:<index>`.
+    if (key.split(':')[0] !== String(RouteParamtypes.QUERY)) continue;
     if (typeof arg.data !== 'string') return null;
     names.add(arg.data);
   }
