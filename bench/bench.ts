@@ -169,7 +169,8 @@ async function writes(s: Service): Promise<void> {
           };
         },
         onResponse: (status, _body, context: object, headers) => {
-          const etag = headers?.etag;
+          // autocannon keeps the header names' case as sent ("ETag").
+          const etag = Object.entries(headers ?? {}).find(([name]) => name.toLowerCase() === 'etag')?.[1];
           if (status === 200 && typeof etag === 'string') etags.set((context as { id: string }).id, etag);
         },
       },

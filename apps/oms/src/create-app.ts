@@ -70,7 +70,7 @@ async function createApp(config: OmsConfig, logger: LoggerService): Promise<INes
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready'] });
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(new IdentifierPipe(), createValidationPipe());
-  app.useGlobalInterceptors(new KnownQueryParameters());
+  app.useGlobalGuards(new KnownQueryParameters());
   setupSwagger(app);
   return app;
 }

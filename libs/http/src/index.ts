@@ -10,4 +10,4 @@ export * from './conditional';
 export * from './input-safety';
 export * from './exact-numbers';
 export * from './allowed-methods';
-export * from './known-query-parameters.interceptor';
+export * from './known-query-parameters.guard';
