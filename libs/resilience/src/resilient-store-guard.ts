@@ -1,14 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DependencyFailed, DomainError, OutcomeUnknown, Unavailable, ValidationFailed } from '@oms/common';
 import { OmsConfig } from '@oms/config';
-import {
-  CommitOutcomeUnknown,
-  GuardOptions,
-  StoreCall,
-  StoreGuard,
-  TransactionAbandoned,
-  classifyStoreError,
-} from '@oms/store';
+import { CommitOutcomeUnknown, GuardOptions, StoreCall, StoreGuard, classifyStoreError } from '@oms/store';
 import { TaskCancelledError, TimeoutStrategy, timeout } from 'cockatiel';
 import { BreakerRegistry } from './breaker/breaker-registry';
 import { CircuitBreaker } from './breaker/circuit-breaker';
@@ -104,8 +97,6 @@ export class ResilientStoreGuard implements StoreGuard {
       }
       return new DependencyFailed('store', `The store ${what}; nothing was changed.`);
     }
-    if (error instanceof TransactionAbandoned)
-      return new DependencyFailed('store', 'The store was too slow.');
     switch (classifyStoreError(error)) {
       case 'data':
         // Validation should have refused this value: log it to close the gap, answer the client 400.

@@ -36,9 +36,4 @@ export class KeyedSerializer {
       if (lane.active === 0 && lane.queued === 0) this.lanes.delete(key);
     }
   }
-
-  /** Keys with calls running or waiting (for tests and the admin view). */
-  get size(): number {
-    return this.lanes.size;
-  }
 }
