@@ -1,6 +1,6 @@
 import { UnsupportedMediaTypeException } from '@nestjs/common';
 import { ValidationFailed, Violation } from '@oms/common';
-import { allowedMethods, inexactNumbers, inspectJson, unstorableText } from '@oms/http';
+import { allowedMethods, unstorableJson, unstorableText } from '@oms/http';
 import type { NextFunction, Request, Response } from 'express';
 
 const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
@@ -112,9 +112,8 @@ export function inspectJsonBodies(maxDepth: number) {
   return (request: Request, _response: Response, next: NextFunction): void => {
     const body: unknown = request.body;
     if (body === undefined || typeof body !== 'object' || body === null) return next();
-    const violations = inspectJson(body, maxDepth);
     const raw = (request as { [RAW_BODY]?: Buffer })[RAW_BODY];
-    if (violations.length === 0 && raw) violations.push(...inexactNumbers(raw.toString('utf8')));
+    const violations = unstorableJson(body, raw?.toString('utf8') ?? '', maxDepth);
     next(
       violations.length > 0
         ? new ValidationFailed(violations, 'The request body contains values that cannot be stored.')

@@ -1,12 +1,5 @@
 import { DOCUMENT_ID_PATTERN, ValidationFailed, Violation, setOwn } from '@oms/common';
-import {
-  decodeCursor,
-  encodeCursor,
-  inexactNumbers,
-  inspectJson,
-  isExactNumber,
-  toViolations,
-} from '@oms/http';
+import { decodeCursor, encodeCursor, isExactNumber, toViolations, unstorableJson } from '@oms/http';
 import { ObjectTypeDefinition, PropertyDefinition } from '@oms/schemas';
 import { ListPosition, SortOrder } from '@oms/store';
 import { plainToInstance } from 'class-transformer';
@@ -117,8 +110,7 @@ export function toContainment(
       continue;
     }
     // A filter value is a value like any written one: as deep, as storable, as valid — or refused.
-    const unsafe = property.dataType === 'json' ? inspectJson(value, maxDepth, path) : [];
-    if (property.dataType === 'json') unsafe.push(...inexactNumbers(raw, path));
+    const unsafe = property.dataType === 'json' ? unstorableJson(value, raw, maxDepth, path) : [];
     const problem = unsafe.length === 0 ? valueProblem(property, value) : undefined;
     if (problem) unsafe.push({ path, message: problem });
     if (unsafe.length > 0) {

@@ -1,5 +1,5 @@
 import { Violation } from '@oms/common';
-import { pointerSegment } from './input-safety';
+import { inspectJson, pointerSegment } from './input-safety';
 
 /** A JSON number token: the grammar of RFC 8259 §6. */
 const JSON_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
@@ -87,4 +87,14 @@ export function inexactNumbers(text: string, root = ''): Violation[] {
     }
   }
   return violations;
+}
+
+/**
+ * Everything in a JSON value that could not be stored exactly, with its text as the client sent it:
+ * nesting past maxDepth, NUL or lone surrogates (inspectJson), then numbers a double cannot hold (found in
+ * the text). For request bodies and json filter values alike.
+ */
+export function unstorableJson(value: unknown, text: string, maxDepth: number, root = ''): Violation[] {
+  const violations = inspectJson(value, maxDepth, root);
+  return violations.length > 0 ? violations : inexactNumbers(text, root);
 }

@@ -88,15 +88,20 @@ export function validateBody<T extends object>(
 }
 
 /** Path and query identifiers, by parameter name: one table for every route. */
-const IDENTIFIERS: Record<string, RegExp> = {
-  branch: BRANCH_NAME_PATTERN,
-  typeName: TYPE_NAME_PATTERN,
-  id: DOCUMENT_ID_PATTERN,
-  username: USERNAME_PATTERN,
-};
+const IDENTIFIERS = new Map<string, RegExp>([
+  ['branch', BRANCH_NAME_PATTERN],
+  ['typeName', TYPE_NAME_PATTERN],
+  ['id', DOCUMENT_ID_PATTERN],
+  ['username', USERNAME_PATTERN],
+]);
 
-const isIdentifier = (name: string, value: unknown) =>
-  value === undefined || (typeof value === 'string' && IDENTIFIERS[name].test(value));
+/** Why a value of the named parameter cannot name anything, or undefined (also for names not in the table). */
+function identifierProblem(name: string, value: unknown): string | undefined {
+  const pattern = IDENTIFIERS.get(name);
+  if (!pattern || value === undefined) return undefined;
+  if (typeof value !== 'string') return 'must be given once';
+  return pattern.test(value) ? undefined : `must match ${pattern.source}`;
+}
 
 /**
  * Whether a request's path parameters and `?branch=` hold well-formed identifiers. For code that reads the
@@ -107,8 +112,8 @@ export function hasValidIdentifiers(request: { params: object; query: object }):
   const params = request.params as Record<string, unknown>;
   const query = request.query as Record<string, unknown>;
   return (
-    Object.keys(params).every((name) => !(name in IDENTIFIERS) || isIdentifier(name, params[name])) &&
-    isIdentifier('branch', query.branch)
+    Object.keys(params).every((name) => identifierProblem(name, params[name]) === undefined) &&
+    identifierProblem('branch', query.branch) === undefined
   );
 }
 
@@ -118,18 +123,11 @@ export function hasValidIdentifiers(request: { params: object; query: object }):
  */
 export class IdentifierPipe implements PipeTransform {
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
-    const pattern = metadata.data === undefined ? undefined : IDENTIFIERS[metadata.data];
-    if (!pattern || value === undefined || (metadata.type !== 'param' && metadata.type !== 'query')) {
-      return value;
-    }
-    if (typeof value !== 'string' || !pattern.test(value)) {
+    if (metadata.data === undefined || (metadata.type !== 'param' && metadata.type !== 'query')) return value;
+    const problem = identifierProblem(metadata.data, value);
+    if (problem) {
       const where = metadata.type === 'param' ? 'path' : 'query';
-      throw new ValidationFailed([
-        {
-          path: `${where}:${metadata.data}`,
-          message: typeof value === 'string' ? `must match ${pattern.source}` : 'must be given once',
-        },
-      ]);
+      throw new ValidationFailed([{ path: `${where}:${metadata.data}`, message: problem }]);
     }
     return value;
   }
