@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post, Req, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '@oms/http';
 import { Shed } from '@oms/resilience';
@@ -6,7 +6,6 @@ import type { Request } from 'express';
 import { CurrentActor, Public, RequireRole } from './auth.decorators';
 import { LoginDto, MeResponseDto, TokenResponseDto } from './auth.dto';
 import { LoginService } from './login.service';
-import { NoStoreInterceptor } from './no-store.interceptor';
 import { Actor } from './roles';
 
 @ApiTags('auth')
@@ -18,7 +17,8 @@ export class AuthController {
   @Public()
   @Post('login')
   @HttpCode(200)
-  @UseInterceptors(NoStoreInterceptor)
+  // Credentials: no cache keeps them (every error answer is no-store already, by the problem filter).
+  @Header('Cache-Control', 'no-store')
   @ApiOperation({
     summary: 'Exchange username and password for a bearer token',
     description:
