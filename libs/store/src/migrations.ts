@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { ADVISORY_LOCKS } from './advisory-locks';
 import { SqlClient } from './sql-client';
 
 /** The first commit's author and the name of the branch that always exists. */
@@ -83,7 +84,7 @@ export const LATEST_MIGRATION = MIGRATIONS[MIGRATIONS.length - 1].version;
 /** Applies pending migrations and creates `main`; idempotent, and safe when instances start together. */
 export async function migrate(db: SqlClient): Promise<number[]> {
   return db.transaction(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock(727274)');
+    await tx.query(`SELECT pg_advisory_xact_lock(${ADVISORY_LOCKS.migrations})`);
     await tx.query(`CREATE TABLE IF NOT EXISTS oms_migrations (
       version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
     const done = new Set(

@@ -3,6 +3,7 @@ import { LineageLevel, LineageRow, lineageSql, lineageValues, toLineage } from '
 import { MAIN_BRANCH } from './migrations';
 import { SqlClient, SqlExecutor } from './sql-client';
 import { TransactionAbandoned } from './store-errors';
+import { ADVISORY_LOCKS } from './advisory-locks';
 import { SqlBranchReader } from './sql-branch-reader';
 import { SqlBranchWriter } from './sql-branch-writer';
 import {
@@ -39,8 +40,6 @@ interface CommitRow {
 
 const BRANCH_COLUMNS = 'id, name, head_commit, head_seq, schema_seq, created_from, created_at, created_by';
 const UNIQUE_VIOLATION = '23505';
-/** The advisory lock branch creators take (arbitrary; the migrations use 727274, users 727275). */
-const BRANCH_NAMES_LOCK = 727276;
 
 function toBranch(row: BranchRow): Branch {
   return {
@@ -92,7 +91,7 @@ export class SqlVersionedStore implements VersionedStore {
         if (!source) throw new NotFound('Branch', from);
         // Names are unique ignoring case (`Main` beside `main` is a trap): creators queue on one lock, so
         // two of them cannot both find the name free.
-        await tx.query(`SELECT pg_advisory_xact_lock(${BRANCH_NAMES_LOCK})`);
+        await tx.query(`SELECT pg_advisory_xact_lock(${ADVISORY_LOCKS.branchNames})`);
         const [taken] = await tx.query<{ name: string }>(
           'SELECT name FROM branches WHERE lower(name) = lower($1) AND deleted_at IS NULL',
           [name],

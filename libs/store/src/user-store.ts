@@ -1,4 +1,5 @@
 import { AlreadyExists, StateConflict } from '@oms/common';
+import { ADVISORY_LOCKS } from './advisory-locks';
 import { SqlClient, SqlExecutor, TransactionOptions } from './sql-client';
 
 export interface UserRecord {
@@ -46,13 +47,6 @@ export interface UserStore {
 }
 
 export const USER_STORE = Symbol('UserStore');
-
-/**
- * The advisory lock every change that could remove an admin takes first, so that counting the admins and
- * changing one happen as one step even across instances sharing one PostgreSQL (a fixed, arbitrary key;
- * the migrations use 727274).
- */
-export const ADMIN_CHANGES_LOCK = 727275;
 
 interface UserRow {
   username: string;
@@ -105,9 +99,7 @@ export class SqlUserStore implements UserStore {
 
   upsert(user: NewUser, options?: TransactionOptions): Promise<{ created: boolean }> {
     return this.changingAdmins(options, async (tx) => {
-      const [current] = await tx.query<UserRow>('SELECT * FROM users WHERE username = $1 FOR UPDATE', [
-        user.username,
-      ]);
+      const current = await this.locked(tx, user.username);
       if (current) await this.refuseLosingLastAdmin(tx, current, user.roles, 'demoted');
       const [row] = await tx.query<{ created: boolean }>(
         `INSERT INTO users (username, password_hash, roles, token_version)
@@ -133,9 +125,7 @@ export class SqlUserStore implements UserStore {
 
   update(username: string, changes: UserChanges, options?: TransactionOptions): Promise<UserRecord | null> {
     return this.changingAdmins(options, async (tx) => {
-      const [current] = await tx.query<UserRow>('SELECT * FROM users WHERE username = $1 FOR UPDATE', [
-        username,
-      ]);
+      const current = await this.locked(tx, username);
       if (!current) return null;
       const roles = changes.roles ?? current.roles;
       if (changes.passwordHash === undefined && sameRoles(roles, current.roles)) return toUser(current);
@@ -152,9 +142,7 @@ export class SqlUserStore implements UserStore {
 
   delete(username: string, options?: TransactionOptions): Promise<boolean> {
     return this.changingAdmins(options, async (tx) => {
-      const [current] = await tx.query<UserRow>('SELECT * FROM users WHERE username = $1 FOR UPDATE', [
-        username,
-      ]);
+      const current = await this.locked(tx, username);
       if (!current) return false;
       await this.refuseLosingLastAdmin(tx, current, [], 'deleted');
       await tx.query('DELETE FROM users WHERE username = $1', [username]);
@@ -167,13 +155,19 @@ export class SqlUserStore implements UserStore {
     return { query: (text, params) => this.db.transaction((tx) => tx.query(text, params), options) };
   }
 
+  /** The user's row, locked for this transaction (null when there is none). */
+  private async locked(tx: SqlExecutor, username: string): Promise<UserRow | null> {
+    const [row] = await tx.query<UserRow>('SELECT * FROM users WHERE username = $1 FOR UPDATE', [username]);
+    return row ?? null;
+  }
+
   /** One transaction that first waits for every other change that could remove an admin to finish. */
   private changingAdmins<T>(
     options: TransactionOptions | undefined,
     fn: (tx: SqlExecutor) => Promise<T>,
   ): Promise<T> {
     return this.db.transaction(async (tx) => {
-      await tx.query(`SELECT pg_advisory_xact_lock(${ADMIN_CHANGES_LOCK})`);
+      await tx.query(`SELECT pg_advisory_xact_lock(${ADVISORY_LOCKS.adminChanges})`);
       return fn(tx);
     }, options);
   }
