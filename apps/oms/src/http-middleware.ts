@@ -75,6 +75,8 @@ export function rejectMalformedBodies(
  */
 export function rejectUnsafeTargets(request: Request, _response: Response, next: NextFunction): void {
   const url = request.url;
+  // Node's parser refuses a raw NUL in the target: only a percent-escape can carry one, or bad UTF-8.
+  if (!url.includes('%')) return next();
   const queryAt = url.indexOf('?');
   const rawPath = queryAt < 0 ? url : url.slice(0, queryAt);
   const violations: Violation[] = [];
