@@ -39,12 +39,12 @@ describe.each(storeTargets())('the shape of the API on $name', (target) => {
 
   describe('query parameters a route does not take', () => {
     it.each([
-      ['/api/v1/documents/crud/ada?version=3', 'query:version'],
-      ['/api/v1/documents/crud/ada?branch=main&expand=all', 'query:expand'],
-      ['/api/v1/branches?limit=5', 'query:limit'],
-      ['/api/v1/schemas/main/object-types?branch=main', 'query:branch'],
-      ['/api/v1/branches/main/commits?limt=5', 'query:limt'],
-      ['/api/v1/documents/crud?objectType=Note&limt=5', 'query:limt'],
+      ['/api/v1/documents/crud/ada?version=3', '/query/version'],
+      ['/api/v1/documents/crud/ada?branch=main&expand=all', '/query/expand'],
+      ['/api/v1/branches?limit=5', '/query/limit'],
+      ['/api/v1/schemas/main/object-types?branch=main', '/query/branch'],
+      ['/api/v1/branches/main/commits?limt=5', '/query/limt'],
+      ['/api/v1/documents/crud?objectType=Note&limt=5', '/query/limt'],
     ])('answer %s with 400 naming %s', async (path, where) => {
       const res = await t.http.get(path).set(t.as('viewer')).expect(400);
       expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(where);
@@ -64,7 +64,7 @@ describe.each(storeTargets())('the shape of the API on $name', (target) => {
         .set('Content-Type', 'application/json')
         .send(body)
         .expect(400);
-      expect(res.body.errors).toEqual([{ path: '', message: 'must be a JSON object' }]);
+      expect(res.body.errors).toEqual([{ path: '/body', message: 'must be a JSON object' }]);
     });
 
     it('still call a body that does not parse "not valid JSON"', async () => {
@@ -74,7 +74,63 @@ describe.each(storeTargets())('the shape of the API on $name', (target) => {
         .set('Content-Type', 'application/json')
         .send('{"name": ')
         .expect(400);
-      expect(res.body.errors).toEqual([{ path: '', message: 'is not valid JSON' }]);
+      expect(res.body.errors).toEqual([{ path: '/body', message: 'is not valid JSON' }]);
+    });
+  });
+
+  describe('one error style', () => {
+    const errorsOf = (res: { body: { errors?: unknown } }) => res.body.errors;
+
+    it.each([
+      ['a document without objectType', '/api/v1/documents/crud?branch=main', { id: 'x', properties: {} }],
+      ['a type without name', '/api/v1/schemas/main/object-types', { properties: [] }],
+      ['a branch without name', '/api/v1/branches', { from: 'main' }],
+    ])('calls the missing member of %s "is required", and nothing else', async (_, path, body) => {
+      const res = await t.http.post(path).set(t.as('editor')).send(body).expect(400);
+      const missing = path.includes('documents') ? '/body/objectType' : '/body/name';
+      expect(errorsOf(res)).toEqual([{ path: missing, message: 'is required' }]);
+    });
+
+    it('reports a type without properties once, as required', async () => {
+      const res = await t.http
+        .post('/api/v1/schemas/main/object-types')
+        .set(t.as('editor'))
+        .send({ name: 'Bare' })
+        .expect(400);
+      expect(errorsOf(res)).toEqual([{ path: '/body/properties', message: 'is required' }]);
+    });
+
+    it.each([
+      ['/api/v1/documents/crud?objectType=Note&limit=abc'],
+      ['/api/v1/branches/main/commits?limit=abc'],
+    ])('gives one error for one bad value, at /query/limit, on %s', async (path) => {
+      const res = await t.http.get(path).set(t.as('viewer')).expect(400);
+      expect(errorsOf(res)).toEqual([{ path: '/query/limit', message: expect.any(String) }]);
+    });
+
+    it('points into the request the same way for body, query, path and header', async () => {
+      const res = await t.http
+        .put('/api/v1/documents/crud/-bad?branch=no%20spaces')
+        .set(t.as('editor'))
+        .set('If-Match', 'not-a-tag')
+        .send({ properties: { title: 1 } });
+      expect(res.status).toBe(400);
+      const paths = (errorsOf(res) as { path: string }[]).map((e) => e.path);
+      expect(paths.length).toBeGreaterThan(0);
+      for (const path of paths) expect(path).toMatch(/^\/(body|query|path|header)(\/|$)/);
+      const bodyRes = await t.http
+        .put('/api/v1/documents/crud/ada?branch=main')
+        .set(t.as('editor'))
+        .send({ properties: { title: 1 } })
+        .expect(400);
+      expect(errorsOf(bodyRes)).toEqual([{ path: '/body/properties/title', message: expect.any(String) }]);
+      const header = await t.http
+        .put('/api/v1/documents/crud/ada?branch=main')
+        .set(t.as('editor'))
+        .set('If-Match', 'not-a-tag')
+        .send({ properties: { title: 'y' } })
+        .expect(400);
+      expect(errorsOf(header)).toEqual([{ path: '/header/If-Match', message: expect.any(String) }]);
     });
   });
 });

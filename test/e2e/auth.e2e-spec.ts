@@ -96,7 +96,7 @@ describe.each(storeTargets())('auth, users and roles on $name', (target) => {
     it('returns 400 listing both username and password when they are missing', async () => {
       const res = await t.http.post('/api/v1/auth/login').send({}).expect(400);
       expect(res.headers['content-type']).toMatch(PROBLEM);
-      expect(violationPaths(res.body)).toEqual(expect.arrayContaining(['/username', '/password']));
+      expect(violationPaths(res.body)).toEqual(expect.arrayContaining(['/body/username', '/body/password']));
     });
   });
 
@@ -428,8 +428,8 @@ describe.each(storeTargets())('auth, users and roles on $name', (target) => {
         .send({ username: '-not valid!', password: 'short', roles: ['superuser'] })
         .expect(400);
       expect(res.headers['content-type']).toMatch(PROBLEM);
-      expect(violationPaths(res.body)).toEqual(expect.arrayContaining(['/username', '/password']));
-      expect(violationPaths(res.body).some((p) => p.startsWith('/roles'))).toBe(true);
+      expect(violationPaths(res.body)).toEqual(expect.arrayContaining(['/body/username', '/body/password']));
+      expect(violationPaths(res.body).some((p) => p.startsWith('/body/roles'))).toBe(true);
     });
 
     it('returns 400 for an empty roles list', async () => {
@@ -438,13 +438,15 @@ describe.each(storeTargets())('auth, users and roles on $name', (target) => {
         .set(t.as('admin'))
         .send({ username: 'no-roles', password: 'long-enough-password', roles: [] })
         .expect(400);
-      expect(violationPaths(res.body)).toContain('/roles');
+      expect(violationPaths(res.body)).toContain('/body/roles');
       await login('no-roles', 'long-enough-password').expect(401);
     });
 
     it('returns 400 listing every missing field of an empty body', async () => {
       const res = await t.http.post('/api/v1/users').set(t.as('admin')).send({}).expect(400);
-      expect(violationPaths(res.body)).toEqual(expect.arrayContaining(['/username', '/password', '/roles']));
+      expect(violationPaths(res.body)).toEqual(
+        expect.arrayContaining(['/body/username', '/body/password', '/body/roles']),
+      );
     });
 
     it('lists users with their roles and without password hashes', async () => {

@@ -147,12 +147,16 @@ describe.each(storeTargets())('branches on $name', (target) => {
     ])('returns 400 with errors at /name for %s', async (_, name) => {
       const res = await t.http.post('/api/v1/branches').set(t.as('editor')).send({ name }).expect(400);
       expect(res.headers['content-type']).toMatch(PROBLEM);
-      expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ path: '/name' })]));
+      expect(res.body.errors).toEqual(
+        expect.arrayContaining([expect.objectContaining({ path: '/body/name' })]),
+      );
     });
 
     it('returns 400 when the name is missing', async () => {
       const res = await t.http.post('/api/v1/branches').set(t.as('editor')).send({}).expect(400);
-      expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ path: '/name' })]));
+      expect(res.body.errors).toEqual(
+        expect.arrayContaining([expect.objectContaining({ path: '/body/name' })]),
+      );
     });
 
     it('returns 400 for an unknown body field', async () => {
@@ -161,7 +165,9 @@ describe.each(storeTargets())('branches on $name', (target) => {
         .set(t.as('editor'))
         .send({ name: 'with-extra', colour: 'blue' })
         .expect(400);
-      expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ path: '/colour' })]));
+      expect(res.body.errors).toEqual(
+        expect.arrayContaining([expect.objectContaining({ path: '/body/colour' })]),
+      );
       await t.http.get('/api/v1/branches/with-extra').set(t.as('viewer')).expect(404);
     });
   });

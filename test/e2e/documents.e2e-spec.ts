@@ -107,7 +107,7 @@ describe.each(storeTargets())('documents API on $name', (target) => {
         .send({ objectType: 'Person', id: '-bad id!', properties: { name: 'X' } })
         .expect(400);
       expect(res.headers['content-type']).toMatch(PROBLEM);
-      expect(res.body.errors.map((e: Violation) => e.path)).toContain('/id');
+      expect(res.body.errors.map((e: Violation) => e.path)).toContain('/body/id');
     });
 
     it('returns 400 when the object type does not exist on the branch', async () => {
@@ -117,7 +117,9 @@ describe.each(storeTargets())('documents API on $name', (target) => {
         .send({ objectType: 'Unicorn', properties: {} })
         .expect(400);
       expect(res.headers['content-type']).toMatch(PROBLEM);
-      expect(res.body.errors).toEqual([{ path: '/objectType', message: expect.stringContaining('Unicorn') }]);
+      expect(res.body.errors).toEqual([
+        { path: '/body/objectType', message: expect.stringContaining('Unicorn') },
+      ]);
     });
   });
 
@@ -196,18 +198,18 @@ describe.each(storeTargets())('documents API on $name', (target) => {
       const errors = res.body.errors as Violation[];
       expect(new Set(errors.map((e) => e.path))).toEqual(
         new Set([
-          '/properties/name',
-          '/properties/shoeSize',
-          '/properties/age',
-          '/properties/active',
-          '/properties/height',
-          '/properties/birthDate',
-          '/properties/lastSeen',
-          '/properties/status',
-          '/properties/tags',
-          '/properties/nickname',
-          '/properties/employer',
-          '/properties/formerEmployer',
+          '/body/properties/name',
+          '/body/properties/shoeSize',
+          '/body/properties/age',
+          '/body/properties/active',
+          '/body/properties/height',
+          '/body/properties/birthDate',
+          '/body/properties/lastSeen',
+          '/body/properties/status',
+          '/body/properties/tags',
+          '/body/properties/nickname',
+          '/body/properties/employer',
+          '/body/properties/formerEmployer',
         ]),
       );
       expect(errors).toHaveLength(12); // each violation exactly once
@@ -226,7 +228,7 @@ describe.each(storeTargets())('documents API on $name', (target) => {
         .send({ objectType: 'Roster', properties: { scores: [1, 'two', 3.5], members: ['acme', 'ghost'] } })
         .expect(400);
       expect(new Set(res.body.errors.map((e: Violation) => e.path))).toEqual(
-        new Set(['/properties/scores/1', '/properties/scores/2', '/properties/members/1']),
+        new Set(['/body/properties/scores/1', '/body/properties/scores/2', '/body/properties/members/1']),
       );
     });
 
@@ -261,7 +263,7 @@ describe.each(storeTargets())('documents API on $name', (target) => {
         .send({ objectType: 'Person', properties: { name: 'U2', email: 'u@example.com' } })
         .expect(409);
       expect(res.headers['content-type']).toMatch(PROBLEM);
-      expect(res.body.errors.map((e: Violation) => e.path)).toEqual(['/properties/email']);
+      expect(res.body.errors.map((e: Violation) => e.path)).toEqual(['/body/properties/email']);
       await t.http
         .post(`${DOCS}?branch=unique-elsewhere`)
         .set(editor())
@@ -326,7 +328,7 @@ describe.each(storeTargets())('documents API on $name', (target) => {
         .set(editor())
         .send({ objectType: 'Company', properties: { name: 'Typed' } })
         .expect(400);
-      expect(res.body.errors.map((e: Violation) => e.path)).toEqual(['/objectType']);
+      expect(res.body.errors.map((e: Violation) => e.path)).toEqual(['/body/objectType']);
       const read = await t.http.get(`${DOCS}/put-typed`).set(editor()).expect(200);
       expect(read.body.objectType).toBe('Person');
     });
@@ -353,7 +355,7 @@ describe.each(storeTargets())('documents API on $name', (target) => {
         .send({ properties: { name: 'Nope' } })
         .expect(400);
       expect(res.headers['content-type']).toMatch(PROBLEM);
-      expect(res.body.errors.map((e: Violation) => e.path)).toEqual(['/objectType']);
+      expect(res.body.errors.map((e: Violation) => e.path)).toEqual(['/body/objectType']);
       await t.http.get(`${DOCS}/put-untyped`).set(editor()).expect(404);
     });
   });
@@ -375,7 +377,9 @@ describe.each(storeTargets())('documents API on $name', (target) => {
       await make.document('Person', { name: 'Fixed' }, 'patch-fixed');
       const res = await patch('patch-fixed', { id: 'other', version: 1, properties: { age: 2 } }).expect(400);
       expect(res.headers['content-type']).toMatch(PROBLEM);
-      expect(new Set(res.body.errors.map((e: Violation) => e.path))).toEqual(new Set(['/id', '/version']));
+      expect(new Set(res.body.errors.map((e: Violation) => e.path))).toEqual(
+        new Set(['/body/id', '/body/version']),
+      );
       const read = await t.http.get(`${DOCS}/patch-fixed`).set(editor()).expect(200);
       expect(read.body.properties).toEqual({ name: 'Fixed' });
     });
@@ -395,7 +399,7 @@ describe.each(storeTargets())('documents API on $name', (target) => {
       await make.document('Person', { name: 'Valid' }, 'patch-invalid');
       const res = await patch('patch-invalid', { properties: { name: null, age: 'old' } }).expect(400);
       expect(new Set(res.body.errors.map((e: Violation) => e.path))).toEqual(
-        new Set(['/properties/name', '/properties/age']),
+        new Set(['/body/properties/name', '/body/properties/age']),
       );
       const read = await t.http.get(`${DOCS}/patch-invalid`).set(editor()).expect(200);
       expect(read.body.properties).toEqual({ name: 'Valid' });
@@ -461,12 +465,12 @@ describe.each(storeTargets())('documents API on $name', (target) => {
     });
 
     it.each([
-      ['an unknown property filter', 'objectType=Gadget&property.weight=3', 'query:property.weight'],
-      ['a property filter without objectType', 'property.count=1', 'query:objectType'],
-      ['an ill-typed filter value', 'objectType=Gadget&property.count=many', 'query:property.count'],
-      ['limit 0', 'objectType=Gadget&limit=0', 'query:limit'],
-      ['limit 1001', 'objectType=Gadget&limit=1001', 'query:limit'],
-      ['a malformed cursor', 'objectType=Gadget&cursor=not-a-cursor', 'query:cursor'],
+      ['an unknown property filter', 'objectType=Gadget&property.weight=3', '/query/property.weight'],
+      ['a property filter without objectType', 'property.count=1', '/query/objectType'],
+      ['an ill-typed filter value', 'objectType=Gadget&property.count=many', '/query/property.count'],
+      ['limit 0', 'objectType=Gadget&limit=0', '/query/limit'],
+      ['limit 1001', 'objectType=Gadget&limit=1001', '/query/limit'],
+      ['a malformed cursor', 'objectType=Gadget&cursor=not-a-cursor', '/query/cursor'],
     ])('returns 400 for %s', async (_case, query, path) => {
       const res = await list(query).expect(400);
       expect(res.headers['content-type']).toMatch(PROBLEM);
@@ -556,7 +560,7 @@ describe.each(storeTargets())('documents API on $name', (target) => {
         const res = await list(
           `objectType=Page&sort=createdAt&limit=2&cursor=${encodeURIComponent(first.body.nextCursor)}`,
         ).expect(400);
-        expect(res.body.errors.map((e: Violation) => e.path)).toContain('query:cursor');
+        expect(res.body.errors.map((e: Violation) => e.path)).toContain('/query/cursor');
       });
     });
   });

@@ -148,7 +148,7 @@ describe.each(storeTargets())('error handling on $name', (target) => {
         expect(e.message.length).toBeGreaterThan(0);
       }
       expect(errors.map((e) => e.path)).toEqual(
-        expect.arrayContaining(['/username', '/password', '/roles', '/shoeSize']),
+        expect.arrayContaining(['/body/username', '/body/password', '/body/roles', '/body/shoeSize']),
       );
     });
 
@@ -165,7 +165,7 @@ describe.each(storeTargets())('error handling on $name', (target) => {
         });
       expectProblem(res, 400, '/api/v1/schemas/main/object-types');
       expect((res.body.errors as { path: string }[]).map((e) => e.path)).toEqual(
-        expect.arrayContaining(['/name', '/properties/0/dataType', '/properties/1/name']),
+        expect.arrayContaining(['/body/name', '/body/properties/0/dataType', '/body/properties/1/name']),
       );
     });
 

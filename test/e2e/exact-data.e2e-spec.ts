@@ -28,18 +28,18 @@ describe.each(storeTargets())('values stored exactly or refused on $name', (targ
       .send(`{"objectType":"Measure","properties":${properties}}`);
 
   it.each([
-    ['an integer past 2^53', '{"n":99999999999999999999}', '/properties/n'],
-    ['an integer one past the safe range', '{"n":9007199254740993}', '/properties/n'],
+    ['an integer past 2^53', '{"n":99999999999999999999}', '/body/properties/n'],
+    ['an integer one past the safe range', '{"n":9007199254740993}', '/body/properties/n'],
     [
       'a decimal with more digits than a double keeps',
       '{"x":0.1000000000000000055511151231257827}',
-      '/properties/x',
+      '/body/properties/x',
     ],
-    ['a number that underflows to zero', '{"x":1e-400}', '/properties/x'],
+    ['a number that underflows to zero', '{"x":1e-400}', '/body/properties/x'],
     [
       'a long number inside a json value',
       '{"data":{"ids":[1,12345678901234567890]}}',
-      '/properties/data/ids/1',
+      '/body/properties/data/ids/1',
     ],
   ])('refuses %s with 400 naming it, instead of storing another number', async (_, properties, path) => {
     const res = await post(properties).expect(400);
@@ -48,7 +48,7 @@ describe.each(storeTargets())('values stored exactly or refused on $name', (targ
 
   it('refuses 2^53 in an integer property: a double holds it, but not its neighbours', async () => {
     const res = await post('{"n":9007199254740992}').expect(400);
-    expect(res.body.errors).toEqual([{ path: '/properties/n', message: 'must be <= 9007199254740991' }]);
+    expect(res.body.errors).toEqual([{ path: '/body/properties/n', message: 'must be <= 9007199254740991' }]);
   });
 
   it('stores what a double holds, and gives the same numbers back', async () => {
@@ -80,7 +80,7 @@ describe.each(storeTargets())('values stored exactly or refused on $name', (targ
         .set(t.as('viewer'))
         .expect(400);
       expect(res.body.errors[0]).toEqual({
-        path: expect.stringContaining(`query:property.${name}`),
+        path: expect.stringContaining(`/query/property.${name}`),
         message,
       });
     });

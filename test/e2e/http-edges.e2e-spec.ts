@@ -47,11 +47,11 @@ describe.each(storeTargets())('the HTTP edge on $name', (target) => {
 
   describe('request targets', () => {
     it.each([
-      ['a NUL in a path parameter', '/api/v1/branches/x%00', 'path'],
-      ['a NUL in a query value', '/api/v1/documents/crud?branch=main%00', 'query:branch'],
-      ['a NUL in a query name', '/api/v1/documents/crud?a%00=1', 'query:a\\u0000'],
-      ['invalid percent-encoded UTF-8 in the path', '/api/v1/branches/%ED%A0%80', 'path'],
-      ['an overlong UTF-8 NUL in the path', '/api/v1/branches/%C0%80', 'path'],
+      ['a NUL in a path parameter', '/api/v1/branches/x%00', '/path'],
+      ['a NUL in a query value', '/api/v1/documents/crud?branch=main%00', '/query/branch'],
+      ['a NUL in a query name', '/api/v1/documents/crud?a%00=1', '/query/a\\u0000'],
+      ['invalid percent-encoded UTF-8 in the path', '/api/v1/branches/%ED%A0%80', '/path'],
+      ['an overlong UTF-8 NUL in the path', '/api/v1/branches/%C0%80', '/path'],
     ])('answers %s with 400 naming it, and no breaker counts it', async (_, path, where) => {
       for (let i = 0; i < 5; i++) {
         const res = await t.http.get(path).set(t.as('viewer'));
@@ -64,11 +64,11 @@ describe.each(storeTargets())('the HTTP edge on $name', (target) => {
     });
 
     it.each([
-      ['/api/v1/branches/has%20space', 'path:branch'],
-      ['/api/v1/schemas/main/object-types/1bad', 'path:typeName'],
-      ['/api/v1/documents/crud/-bad-start', 'path:id'],
-      ['/api/v1/documents/crud/x?branch=a&branch=b', 'query:branch'],
-      ['/api/v1/documents/crud?branch=no%20spaces', 'query:branch'],
+      ['/api/v1/branches/has%20space', '/path/branch'],
+      ['/api/v1/schemas/main/object-types/1bad', '/path/typeName'],
+      ['/api/v1/documents/crud/-bad-start', '/path/id'],
+      ['/api/v1/documents/crud/x?branch=a&branch=b', '/query/branch'],
+      ['/api/v1/documents/crud?branch=no%20spaces', '/query/branch'],
     ])('refuses %s before the store: 400 at %s', async (path, where) => {
       const res = await t.http.get(path).set(t.as('viewer')).expect(400);
       expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual([where]);
@@ -87,7 +87,7 @@ describe.each(storeTargets())('the HTTP edge on $name', (target) => {
           .get(`/api/v1/documents/crud?cursor=${encoded}&sort=${sort}`)
           .set(t.as('viewer'))
           .expect(400);
-        expect(res.body.errors[0].path).toBe('query:cursor');
+        expect(res.body.errors[0].path).toBe('/query/cursor');
       }
       expect(await breakerStates()).toEqual([0, 0, 0, 0, 0]);
     });
@@ -98,13 +98,13 @@ describe.each(storeTargets())('the HTTP edge on $name', (target) => {
         .set(t.as('viewer'))
         .set('If-None-Match', '"1"')
         .expect(400);
-      expect(res.body.errors).toEqual([{ path: 'query:branch', message: 'must be given once' }]);
+      expect(res.body.errors).toEqual([{ path: '/query/branch', message: 'must be given once' }]);
       const long = await t.http
         .get(`/api/v1/schemas/${'b'.repeat(5000)}/object-types`)
         .set(t.as('viewer'))
         .set('If-None-Match', '"1"')
         .expect(400);
-      expect(long.body.errors.map((e: { path: string }) => e.path)).toEqual(['path:branch']);
+      expect(long.body.errors.map((e: { path: string }) => e.path)).toEqual(['/path/branch']);
     });
 
     it('refuses a branch to start from that cannot be a branch name, before the store', async () => {
@@ -113,7 +113,7 @@ describe.each(storeTargets())('the HTTP edge on $name', (target) => {
         .set(t.as('editor'))
         .send({ name: 'from-long', from: 'x'.repeat(100_000) })
         .expect(400);
-      expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual(['/from']);
+      expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual(['/body/from']);
       expect(res.text.length).toBeLessThan(1000);
     });
 
@@ -124,7 +124,7 @@ describe.each(storeTargets())('the HTTP edge on $name', (target) => {
         .send({ name: 'Nested', properties: [[{ name: 'x', dataType: 'string' }]] })
         .expect(400);
       expect(res.body.errors).toContainEqual({
-        path: '/properties',
+        path: '/body/properties',
         message: 'each property must be an object',
       });
     });
@@ -169,7 +169,7 @@ describe.each(storeTargets())('the HTTP edge on $name', (target) => {
       );
       expect(res.status).toBe(400);
       expect(JSON.parse(res.text).errors).toEqual([
-        { path: '/properties/data/big', message: 'is too large to be represented' },
+        { path: '/body/properties/data/big', message: 'is too large to be represented' },
       ]);
     });
 
@@ -184,7 +184,7 @@ describe.each(storeTargets())('the HTTP edge on $name', (target) => {
         );
         expect(res.status).toBe(400);
         expect(res.headers['content-type']).toMatch(PROBLEM);
-        expect(JSON.parse(res.text).errors[0].path).toBe('header:Content-Encoding');
+        expect(JSON.parse(res.text).errors[0].path).toBe('/header/Content-Encoding');
       },
     );
 
@@ -210,7 +210,7 @@ describe.each(storeTargets())('the HTTP edge on $name', (target) => {
         );
         expect(res.status).toBe(400);
         expect(JSON.parse(res.text).errors).toEqual([
-          { path: `/${key}`, message: 'is not an allowed field' },
+          { path: `/body/${key}`, message: 'is not an allowed field' },
         ]);
       },
     );
@@ -249,7 +249,7 @@ describe.each(storeTargets())('the HTTP edge on $name', (target) => {
     ])('refuses %s with 400 naming the header, and writes nothing', async (_, header) => {
       const res = await write('utf8-bad', header);
       expect(res.status).toBe(400);
-      expect(JSON.parse(res.text).errors[0].path).toBe('header:X-Commit-Message');
+      expect(JSON.parse(res.text).errors[0].path).toBe('/header/X-Commit-Message');
       await t.http.get('/api/v1/documents/crud/utf8-bad').set(t.as('viewer')).expect(404);
     });
   });

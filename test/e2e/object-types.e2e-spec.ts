@@ -218,36 +218,36 @@ describe.each(storeTargets())('object types on $name', (target) => {
       const post = (body: object) => t.http.post(typePath('main')).set(t.as('editor')).send(body);
 
       it.each<[string, object, string]>([
-        ['a type name that breaks the pattern', { name: '1Person', properties: [] }, '/name'],
+        ['a type name that breaks the pattern', { name: '1Person', properties: [] }, '/body/name'],
         [
           'a property name that breaks the pattern',
           { name: 'V1', properties: [{ name: 'first-name', dataType: 'string' }] },
-          '/properties/0/name',
+          '/body/properties/0/name',
         ],
         [
           'an unknown dataType',
           { name: 'V2', properties: [{ name: 'price', dataType: 'money' }] },
-          '/properties/0/dataType',
+          '/body/properties/0/dataType',
         ],
         [
           'an enum without enumValues',
           { name: 'V3', properties: [{ name: 'status', dataType: 'enum' }] },
-          '/properties/0/enumValues',
+          '/body/properties/0/enumValues',
         ],
         [
           'enumValues on a non-enum',
           { name: 'V4', properties: [{ name: 'label', dataType: 'string', enumValues: ['a'] }] },
-          '/properties/0/enumValues',
+          '/body/properties/0/enumValues',
         ],
         [
           'a reference without referenceType',
           { name: 'V5', properties: [{ name: 'owner', dataType: 'reference' }] },
-          '/properties/0/referenceType',
+          '/body/properties/0/referenceType',
         ],
         [
           'referenceType on a non-reference',
           { name: 'V6', properties: [{ name: 'title', dataType: 'string', referenceType: 'Person' }] },
-          '/properties/0/referenceType',
+          '/body/properties/0/referenceType',
         ],
         [
           'duplicate property names',
@@ -258,17 +258,17 @@ describe.each(storeTargets())('object types on $name', (target) => {
               { name: 'dup', dataType: 'integer' },
             ],
           },
-          '/properties',
+          '/body/properties',
         ],
         [
           'unique on an array property',
           { name: 'V8', properties: [{ name: 'tags', dataType: 'string', array: true, unique: true }] },
-          '/properties/0/unique',
+          '/body/properties/0/unique',
         ],
         [
           'a primaryKey naming a missing property',
           { name: 'V9', primaryKey: 'code', properties: [{ name: 'name', dataType: 'string' }] },
-          '/primaryKey',
+          '/body/primaryKey',
         ],
       ])('returns a 400 problem for %s', async (_, body, path) => {
         const res = await post(body).expect(400);
@@ -299,16 +299,16 @@ describe.each(storeTargets())('object types on $name', (target) => {
         }).expect(400);
         expect(pathsOf(res.body)).toEqual(
           [
-            '/name',
-            '/primaryKey',
-            '/properties',
-            '/properties/0/name',
-            '/properties/1/dataType',
-            '/properties/2/enumValues',
-            '/properties/3/enumValues',
-            '/properties/4/referenceType',
-            '/properties/5/referenceType',
-            '/properties/6/unique',
+            '/body/name',
+            '/body/primaryKey',
+            '/body/properties',
+            '/body/properties/0/name',
+            '/body/properties/1/dataType',
+            '/body/properties/2/enumValues',
+            '/body/properties/3/enumValues',
+            '/body/properties/4/referenceType',
+            '/body/properties/5/referenceType',
+            '/body/properties/6/unique',
           ].sort(),
         );
       });
@@ -324,7 +324,10 @@ describe.each(storeTargets())('object types on $name', (target) => {
           ],
         }).expect(400);
         expect(res.headers['content-type']).toMatch(PROBLEM);
-        expect(pathsOf(res.body)).toEqual(['/properties/1/referenceType', '/properties/2/referenceType']);
+        expect(pathsOf(res.body)).toEqual([
+          '/body/properties/1/referenceType',
+          '/body/properties/2/referenceType',
+        ]);
         await t.http.get(typePath('main', 'Dangling')).set(t.as('viewer')).expect(404);
       });
 
@@ -336,7 +339,7 @@ describe.each(storeTargets())('object types on $name', (target) => {
           properties: [{ name: 'to', dataType: 'reference', referenceType: 'BranchTarget' }],
         };
         const res = await post(body).expect(400);
-        expect(pathsOf(res.body)).toEqual(['/properties/0/referenceType']);
+        expect(pathsOf(res.body)).toEqual(['/body/properties/0/referenceType']);
         await t.http.post(typePath('ref-branch')).set(t.as('editor')).send(body).expect(201);
       });
 
@@ -347,7 +350,7 @@ describe.each(storeTargets())('object types on $name', (target) => {
 
       it('returns 400 for an unknown body field', async () => {
         const res = await post({ name: 'Extra', properties: [], colour: 'blue' }).expect(400);
-        expect(pathsOf(res.body)).toEqual(['/colour']);
+        expect(pathsOf(res.body)).toEqual(['/body/colour']);
       });
     });
 
@@ -375,7 +378,7 @@ describe.each(storeTargets())('object types on $name', (target) => {
       it('returns 400 when the body name differs from the path', async () => {
         await make.type('PathName');
         const res = await put('main', 'PathName', { name: 'OtherName', properties: [] }).expect(400);
-        expect(pathsOf(res.body)).toEqual(['/name']);
+        expect(pathsOf(res.body)).toEqual(['/body/name']);
         await t.http.get(typePath('main', 'OtherName')).set(t.as('viewer')).expect(404);
       });
 
@@ -398,7 +401,7 @@ describe.each(storeTargets())('object types on $name', (target) => {
             { name: 'x', dataType: 'enum' },
           ],
         }).expect(400);
-        expect(pathsOf(res.body)).toEqual(['/properties/0/name', '/properties/1/enumValues']);
+        expect(pathsOf(res.body)).toEqual(['/body/properties/0/name', '/body/properties/1/enumValues']);
       });
 
       it('accepts non-breaking changes while documents exist', async () => {

@@ -1,5 +1,5 @@
 import { UnsupportedMediaTypeException } from '@nestjs/common';
-import { ValidationFailed, Violation } from '@oms/common';
+import { ValidationFailed, Violation, bodyPointer, headerPointer, queryPointer } from '@oms/common';
 import { allowedMethods, unstorableJson, unstorableText } from '@oms/http';
 import type { NextFunction, Request, Response } from 'express';
 
@@ -47,11 +47,11 @@ export function rejectMalformedBodies(
     return next(
       isJson(body)
         ? new ValidationFailed(
-            [{ path: '', message: 'must be a JSON object' }],
+            [{ path: bodyPointer(), message: 'must be a JSON object' }],
             'The request body must be a JSON object.',
           )
         : new ValidationFailed(
-            [{ path: '', message: 'is not valid JSON' }],
+            [{ path: bodyPointer(), message: 'is not valid JSON' }],
             'The request body is not valid JSON.',
           ),
     );
@@ -60,7 +60,12 @@ export function rejectMalformedBodies(
   if (typeof code === 'string' && /^(Z_|ERR__ERROR_)/.test(code)) {
     return next(
       new ValidationFailed(
-        [{ path: 'header:Content-Encoding', message: 'does not match the body (it does not decompress)' }],
+        [
+          {
+            path: headerPointer('Content-Encoding'),
+            message: 'does not match the body (it does not decompress)',
+          },
+        ],
         'The request body is not encoded as its Content-Encoding says.',
       ),
     );
@@ -84,15 +89,15 @@ export function rejectUnsafeTargets(request: Request, _response: Response, next:
   try {
     path = decodeURIComponent(rawPath);
   } catch {
-    violations.push({ path: 'path', message: 'is not valid percent-encoded UTF-8' });
+    violations.push({ path: '/path', message: 'is not valid percent-encoded UTF-8' });
   }
   const pathProblem = path === undefined ? undefined : unstorableText(path);
-  if (pathProblem) violations.push({ path: 'path', message: pathProblem });
+  if (pathProblem) violations.push({ path: '/path', message: pathProblem });
   if (queryAt >= 0) {
     for (const [key, value] of new URLSearchParams(url.slice(queryAt + 1))) {
       const problem = unstorableText(key) ?? unstorableText(value);
       if (problem)
-        violations.push({ path: `query:${key.replaceAll('\u0000', '\\u0000')}`, message: problem });
+        violations.push({ path: queryPointer(key.replaceAll('\u0000', '\\u0000')), message: problem });
     }
   }
   next(violations.length > 0 ? new ValidationFailed(violations) : undefined);
@@ -115,7 +120,7 @@ export function inspectJsonBodies(maxDepth: number) {
     const body: unknown = request.body;
     if (body === undefined || typeof body !== 'object' || body === null) return next();
     const raw = (request as { [RAW_BODY]?: Buffer })[RAW_BODY];
-    const violations = unstorableJson(body, raw?.toString('utf8') ?? '', maxDepth);
+    const violations = unstorableJson(body, raw?.toString('utf8') ?? '', maxDepth, bodyPointer());
     next(
       violations.length > 0
         ? new ValidationFailed(violations, 'The request body contains values that cannot be stored.')

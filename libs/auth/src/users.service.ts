@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { NotFound, ValidationFailed } from '@oms/common';
+import { NotFound, ValidationFailed, inBody } from '@oms/common';
 import { OmsConfig } from '@oms/config';
 import { validateBody } from '@oms/http';
 import { USER_STORE, UserChanges, UserRecord, UserStore } from '@oms/store';
@@ -80,7 +80,7 @@ export class UsersService implements OnApplicationBootstrap {
         violations.push({ path: '/password', message });
       }
     }
-    if (violations.length > 0) throw new ValidationFailed(violations);
+    if (violations.length > 0) throw new ValidationFailed(inBody(violations));
     const changes: UserChanges = {};
     if (value.roles !== undefined) changes.roles = value.roles;
     if (value.password !== undefined) changes.passwordHash = await this.hasher.hash(value.password);

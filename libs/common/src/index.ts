@@ -1,3 +1,4 @@
 export * from './domain-errors';
 export * from './version-check';
 export * from './identifiers';
+export * from './request-pointers';

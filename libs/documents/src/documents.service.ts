@@ -10,6 +10,9 @@ import {
   ValidationFailed,
   Violation,
   WriteContext,
+  bodyPointer,
+  inBody,
+  queryPointer,
 } from '@oms/common';
 import {
   DocumentProperties,
@@ -101,7 +104,13 @@ export class DocumentsService {
       let contains: Record<string, unknown> | undefined;
       if (query.objectType && Object.keys(query.filters).length > 0) {
         const violations: Violation[] = [];
-        const type = await this.findType(r, query.branch, query.objectType, violations, 'query:objectType');
+        const type = await this.findType(
+          r,
+          query.branch,
+          query.objectType,
+          violations,
+          queryPointer('objectType'),
+        );
         if (!type) throw new ValidationFailed(violations);
         contains = toContainment(type.body, query.filters, this.config.http.jsonMaxDepth, (p, v) =>
           this.validator.valueProblem(p, v),
@@ -260,7 +269,7 @@ export class DocumentsService {
         }
       }
     }
-    if (violations.length > 0 || !type || !properties) throw new ValidationFailed(violations);
+    if (violations.length > 0 || !type || !properties) throw new ValidationFailed(inBody(violations));
     return { type, properties };
   }
 
@@ -288,7 +297,7 @@ export class DocumentsService {
         });
       }
     }
-    if (violations.length > 0) throw new UniqueViolation(violations);
+    if (violations.length > 0) throw new UniqueViolation(inBody(violations));
   }
 
   /** Documents (other than itself) whose reference properties point at `target`. */
@@ -320,7 +329,7 @@ export class DocumentsService {
 function checkPatch(patch: unknown): Record<string, unknown> {
   if (!isPlainObject(patch)) {
     throw new ValidationFailed([
-      { path: '', message: 'must be a JSON object (a merge patch of the document)' },
+      { path: bodyPointer(), message: 'must be a JSON object (a merge patch of the document)' },
     ]);
   }
   const violations: Violation[] = Object.keys(patch)
@@ -329,6 +338,6 @@ function checkPatch(patch: unknown): Record<string, unknown> {
   if (patch.properties !== undefined && !isPlainObject(patch.properties)) {
     violations.push({ path: '/properties', message: 'must be an object' });
   }
-  if (violations.length > 0) throw new ValidationFailed(violations);
+  if (violations.length > 0) throw new ValidationFailed(inBody(violations));
   return (patch.properties as Record<string, unknown> | undefined) ?? {};
 }

@@ -1,5 +1,12 @@
-import { DOCUMENT_ID_PATTERN, ValidationFailed, Violation, setOwn } from '@oms/common';
-import { decodeCursor, encodeCursor, isExactNumber, toViolations, unstorableJson } from '@oms/http';
+import { DOCUMENT_ID_PATTERN, ValidationFailed, Violation, queryPointer, setOwn } from '@oms/common';
+import {
+  DTO_RULES,
+  decodeCursor,
+  encodeCursor,
+  isExactNumber,
+  toViolations,
+  unstorableJson,
+} from '@oms/http';
 import { ObjectTypeDefinition, PropertyDefinition } from '@oms/schemas';
 import { ListPosition, SortOrder } from '@oms/store';
 import { plainToInstance } from 'class-transformer';
@@ -55,14 +62,14 @@ export function parseListQuery(raw: Record<string, unknown>): ParsedListQuery {
   for (const [key, value] of Object.entries(raw)) {
     if (!key.startsWith(FILTER_PREFIX)) fixed[key] = value;
     else if (typeof value !== 'string')
-      violations.push({ path: `query:${key}`, message: 'must be given once' });
+      violations.push({ path: queryPointer(key), message: 'must be given once' });
     else filters[key.slice(FILTER_PREFIX.length)] = value;
   }
   const dto = plainToInstance(ListDocumentsQueryDto, fixed);
-  const errors = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true });
-  violations.push(...toViolations(errors).map((v) => ({ ...v, path: `query:${v.path.slice(1)}` })));
+  const errors = validateSync(dto, DTO_RULES);
+  violations.push(...toViolations(errors).map((v) => ({ ...v, path: `/query${v.path}` })));
   if (Object.keys(filters).length > 0 && !dto.objectType) {
-    violations.push({ path: 'query:objectType', message: 'is required with property filters' });
+    violations.push({ path: queryPointer('objectType'), message: 'is required with property filters' });
   }
   if (violations.length > 0) throw new ValidationFailed(violations);
 
@@ -73,7 +80,7 @@ export function parseListQuery(raw: Record<string, unknown>): ParsedListQuery {
     const needsTime = sort.endsWith('createdAt');
     if (cursor.sort !== sort || needsTime !== (cursor.createdAt !== undefined)) {
       throw new ValidationFailed([
-        { path: 'query:cursor', message: `was made for sort=${cursor.sort}, not sort=${sort}` },
+        { path: queryPointer('cursor'), message: `was made for sort=${cursor.sort}, not sort=${sort}` },
       ]);
     }
     after = { id: cursor.id, createdAt: cursor.createdAt ? new Date(cursor.createdAt) : undefined };
@@ -99,7 +106,7 @@ export function toContainment(
   const violations: Violation[] = [];
   for (const [name, raw] of Object.entries(filters)) {
     const property = type.properties.find((p) => p.name === name);
-    const path = `query:property.${name}`;
+    const path = queryPointer(`${FILTER_PREFIX}${name}`);
     if (!property) {
       violations.push({ path, message: `is not a property of ${type.name}` });
       continue;

@@ -1,4 +1,4 @@
-import { ValidationFailed } from '@oms/common';
+import { ValidationFailed, headerPointer } from '@oms/common';
 import type { Request } from 'express';
 import { unstorableText } from './input-safety';
 
@@ -22,7 +22,8 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
 export function commitMessageOf(request: Request): string | undefined {
   const raw = request.header('x-commit-message');
   if (raw === undefined || raw.trim() === '') return undefined;
-  const invalid = (message: string) => new ValidationFailed([{ path: 'header:X-Commit-Message', message }]);
+  const invalid = (message: string) =>
+    new ValidationFailed([{ path: headerPointer('X-Commit-Message'), message }]);
   let value: string;
   try {
     const ext = EXT_VALUE.exec(raw.trim());

@@ -1,4 +1,4 @@
-import { PreconditionFailed, ValidationFailed, VersionCheck } from '@oms/common';
+import { PreconditionFailed, ValidationFailed, VersionCheck, headerPointer } from '@oms/common';
 import type { Request } from 'express';
 
 /** One entity-tag of a conditional header (RFC 9110 §8.8.3). */
@@ -23,7 +23,9 @@ export function parseTagCondition(header: string | undefined, name: string): Tag
     .filter((part) => part.length > 0)
     .map((part) => TAG.exec(part));
   if (tags.length === 0 || tags.some((m) => m === null)) {
-    throw new ValidationFailed([{ path: `header:${name}`, message: 'must be * or a list of entity tags' }]);
+    throw new ValidationFailed([
+      { path: headerPointer(name), message: 'must be * or a list of entity tags' },
+    ]);
   }
   return tags.map((m) => ({ weak: m![1] !== undefined, opaque: m![2] }));
 }

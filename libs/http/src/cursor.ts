@@ -1,4 +1,4 @@
-import { ValidationFailed } from '@oms/common';
+import { ValidationFailed, queryPointer } from '@oms/common';
 
 /** Opaque page cursors: base64url JSON, so clients cannot depend on their shape. */
 export function encodeCursor(position: object): string {
@@ -18,6 +18,6 @@ export function decodeCursor<T>(
     value = undefined;
   }
   if (!isValid(value))
-    throw new ValidationFailed([{ path: `query:${parameter}`, message: 'is not a valid cursor' }]);
+    throw new ValidationFailed([{ path: queryPointer(parameter), message: 'is not a valid cursor' }]);
   return value;
 }

@@ -1,5 +1,6 @@
 import { Violation } from '@oms/common';
-import { inspectJson, pointerSegment } from './input-safety';
+import { pointerSegment } from '@oms/common';
+import { inspectJson } from './input-safety';
 
 /** A JSON number token: the grammar of RFC 8259 §6. */
 const JSON_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;

@@ -1,4 +1,4 @@
-import { Violation } from '@oms/common';
+import { Violation, pointerSegment } from '@oms/common';
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const MAX_REPORTED = 100;
@@ -12,9 +12,6 @@ export function unstorableText(text: string): string | undefined {
   if (LONE_SURROGATE.test(text)) return 'must not contain a lone UTF-16 surrogate (not a Unicode character)';
   return undefined;
 }
-
-/** A JSON Pointer segment (RFC 6901). */
-export const pointerSegment = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
 
 /**
  * Every place in a parsed JSON value that cannot be stored exactly: strings and member names with NUL or

@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
-import { ValidationFailed } from '@oms/common';
+import { ValidationFailed, queryPointer } from '@oms/common';
 import type { Request } from 'express';
 
 /** The query parameters a handler names (`@Query('branch')`), or null when it takes the whole query. */
@@ -30,7 +30,7 @@ export class KnownQueryParameters implements CanActivate {
     const unknown = Object.keys(query).filter((name) => !known.has(name));
     if (unknown.length > 0) {
       throw new ValidationFailed(
-        unknown.map((name) => ({ path: `query:${name}`, message: 'is not a parameter of this route' })),
+        unknown.map((name) => ({ path: queryPointer(name), message: 'is not a parameter of this route' })),
       );
     }
     return true;

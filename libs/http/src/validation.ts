@@ -6,20 +6,38 @@ import {
   USERNAME_PATTERN,
   ValidationFailed,
   Violation,
+  inBody,
+  pathPointer,
+  pointerSegment,
+  queryPointer,
   setOwn,
 } from '@oms/common';
 import { plainToInstance } from 'class-transformer';
 import { ValidationError, validateSync } from 'class-validator';
 import { prototypeKeyViolations } from './input-safety';
 
-/** Flattens class-validator's tree into every violation, with JSON-pointer paths (`/properties/0/name`). */
+/**
+ * Flattens class-validator's tree into one violation per bad value, with JSON-pointer paths relative to the
+ * validated object (`/properties/0/name`): a missing member "is required", a present one says the first
+ * rule it breaks in the order the DTO declares them, and members of an object or array speak for themselves.
+ */
 export function toViolations(errors: ValidationError[], parent = ''): Violation[] {
   return errors.flatMap((error) => {
-    const path = `${parent}/${error.property}`;
-    const own = Object.values(error.constraints ?? {}).map((message) => ({
-      path,
-      message: stripProperty(message, error),
-    }));
+    const path = `${parent}/${pointerSegment(error.property)}`;
+    const messages = Object.values(error.constraints ?? {});
+    const own =
+      messages.length === 0
+        ? []
+        : [
+            {
+              path,
+              // Decorators register bottom-up, so the rule declared first is reported last.
+              message:
+                error.value === undefined
+                  ? 'is required'
+                  : stripProperty(messages[messages.length - 1], error),
+            },
+          ];
     return [...own, ...toViolations(error.children ?? [], path)];
   });
 }
@@ -29,34 +47,38 @@ function stripProperty(message: string, error: ValidationError): string {
   return message.startsWith(`${error.property} `) ? message.slice(error.property.length + 1) : message;
 }
 
-const RULES = { whitelist: true, forbidNonWhitelisted: true } as const;
+/**
+ * How every DTO is checked: no unknown members. Every rule runs (class-validator's stopAtFirstError would
+ * also skip nested members); toViolations keeps one message per value.
+ */
+export const DTO_RULES = { whitelist: true, forbidNonWhitelisted: true } as const;
 
 class OmsValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if ((metadata.type === 'body' || metadata.type === 'query') && this.toValidate(metadata)) {
       const violations = prototypeKeyViolations(value);
-      if (violations.length > 0) throw new ValidationFailed(violations);
+      if (violations.length > 0) throw new ValidationFailed(located(metadata, violations));
     }
-    if (metadata.type !== 'query') return super.transform(value, metadata);
     try {
       return await super.transform(value, metadata);
     } catch (error) {
-      // Query parameters are named `query:<name>`, as on every route (bodies use JSON Pointers).
       if (!(error instanceof ValidationFailed)) throw error;
-      throw new ValidationFailed(
-        error.errors.map((v) => ({ ...v, path: `query:${v.path.replace(/^\//, '')}` })),
-      );
+      throw new ValidationFailed(located(metadata, error.errors));
     }
   }
 }
 
+/** Paths point into the request: `/body/...` for a body DTO, `/query/<name>` for a query DTO. */
+const located = (metadata: ArgumentMetadata, violations: Violation[]) =>
+  metadata.type === 'query' ? violations.map((v) => ({ ...v, path: `/query${v.path}` })) : inBody(violations);
+
 /** The one validation pipe: whitelisting, no unknown fields, all violations reported as a problem. */
 export function createValidationPipe(): ValidationPipe {
   return new OmsValidationPipe({
-    ...RULES,
+    ...DTO_RULES,
     transform: true,
-    stopAtFirstError: false,
-    validationError: { target: false, value: false },
+    // The value tells a missing member ("is required") from a bad one; it is never sent back.
+    validationError: { target: false, value: true },
     exceptionFactory: (errors) => new ValidationFailed(toViolations(errors)),
   });
 }
@@ -84,7 +106,7 @@ export function validateBody<T extends object>(
     if (Object.hasOwn(body, key))
       setOwn(value as Record<string, unknown>, key, (body as Record<string, unknown>)[key]);
   }
-  return { value, violations: toViolations(validateSync(value, RULES)) };
+  return { value, violations: toViolations(validateSync(value, DTO_RULES)) };
 }
 
 /** Path and query identifiers, by parameter name: one table for every route. */
@@ -126,8 +148,8 @@ export class IdentifierPipe implements PipeTransform {
     if (metadata.data === undefined || (metadata.type !== 'param' && metadata.type !== 'query')) return value;
     const problem = identifierProblem(metadata.data, value);
     if (problem) {
-      const where = metadata.type === 'param' ? 'path' : 'query';
-      throw new ValidationFailed([{ path: `${where}:${metadata.data}`, message: problem }]);
+      const path = metadata.type === 'param' ? pathPointer(metadata.data) : queryPointer(metadata.data);
+      throw new ValidationFailed([{ path, message: problem }]);
     }
     return value;
   }

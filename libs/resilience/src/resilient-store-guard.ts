@@ -1,5 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DependencyFailed, DomainError, OutcomeUnknown, Unavailable, ValidationFailed } from '@oms/common';
+import {
+  DependencyFailed,
+  DomainError,
+  OutcomeUnknown,
+  Unavailable,
+  ValidationFailed,
+  bodyPointer,
+} from '@oms/common';
 import { OmsConfig } from '@oms/config';
 import { CommitOutcomeUnknown, GuardOptions, StoreCall, StoreGuard, classifyStoreError } from '@oms/store';
 import { TaskCancelledError, TimeoutStrategy, timeout } from 'cockatiel';
@@ -102,7 +109,7 @@ export class ResilientStoreGuard implements StoreGuard {
         // Validation should have refused this value: log it to close the gap, answer the client 400.
         this.logger.warn({ message: 'the store refused a value', operation, error: String(error) });
         return new ValidationFailed(
-          [{ path: '', message: 'contains a value the store cannot hold' }],
+          [{ path: bodyPointer(), message: 'contains a value the store cannot hold' }],
           'The request contains a value the store cannot hold.',
         );
       case 'contention':

@@ -6,6 +6,7 @@ import {
   SchemaBreakingChange,
   StateConflict,
   ValidationFailed,
+  inBody,
   Violation,
   WriteContext,
 } from '@oms/common';
@@ -193,7 +194,7 @@ export class ObjectTypesService {
         message: `object type '${r.target}' does not exist on branch '${branch}'`,
       });
     }
-    if (violations.length > 0) throw new ValidationFailed(violations);
+    if (violations.length > 0) throw new ValidationFailed(inBody(violations));
     return toDefinition(dto);
   }
 
