@@ -36,7 +36,7 @@ describe.each(storeTargets())('concurrent writes on $name', (target) => {
     expect(countOf(statuses, 409)).toBe(WRITERS - 1);
     for (const res of responses.filter((r) => r.status === 409)) {
       expect(res.headers['content-type']).toMatch(PROBLEM);
-      expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual(['/properties/handle']);
+      expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual(['/body/properties/handle']);
     }
 
     const winner = responses.find((r) => r.status === 201)!.body.id;

@@ -239,9 +239,9 @@ describe('fault injection routes', () => {
       .send({ errorRate: 1.5, latencyMs: -1, durationSeconds: 0 })
       .expect(400);
     expect(res.body.errors.map((e: { path: string }) => e.path).sort()).toEqual([
-      '/durationSeconds',
-      '/errorRate',
-      '/latencyMs',
+      '/body/durationSeconds',
+      '/body/errorRate',
+      '/body/latencyMs',
     ]);
     await t.http
       .put('/api/v1/admin/faults/disk')

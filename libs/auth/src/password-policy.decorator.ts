@@ -1,4 +1,5 @@
 import { ValidationArguments, registerDecorator } from 'class-validator';
+import { POLICY_RULE_PREFIX } from '@oms/http';
 import { PASSWORD_RULES } from './password-policy';
 
 /**
@@ -10,7 +11,7 @@ export function MeetsPasswordPolicy(usernameProperty = 'username'): PropertyDeco
   return (target, propertyName) => {
     for (const rule of PASSWORD_RULES) {
       registerDecorator({
-        name: rule.name,
+        name: `${POLICY_RULE_PREFIX}${rule.name}`,
         target: target.constructor,
         propertyName: String(propertyName),
         validator: {

@@ -17,29 +17,33 @@ import { ValidationError, validateSync } from 'class-validator';
 import { prototypeKeyViolations } from './input-safety';
 
 /**
+ * Names constraints that are independent rules of one policy (a password's): each one broken is reported,
+ * since the client must fix them all. Any other value gets one message.
+ */
+export const POLICY_RULE_PREFIX = 'policy:';
+
+/**
  * Flattens class-validator's tree into one violation per bad value, with JSON-pointer paths relative to the
  * validated object (`/properties/0/name`): a missing member "is required", a present one says the first
- * rule it breaks in the order the DTO declares them, and members of an object or array speak for themselves.
+ * rule it breaks in the order the DTO declares them (or every policy rule it breaks), and members of an
+ * object or array speak for themselves.
  */
 export function toViolations(errors: ValidationError[], parent = ''): Violation[] {
   return errors.flatMap((error) => {
     const path = `${parent}/${pointerSegment(error.property)}`;
-    const messages = Object.values(error.constraints ?? {});
-    const own =
-      messages.length === 0
-        ? []
-        : [
-            {
-              path,
-              // Decorators register bottom-up, so the rule declared first is reported last.
-              message:
-                error.value === undefined
-                  ? 'is required'
-                  : stripProperty(messages[messages.length - 1], error),
-            },
-          ];
+    const own = messagesOf(error).map((message) => ({ path, message }));
     return [...own, ...toViolations(error.children ?? [], path)];
   });
+}
+
+function messagesOf(error: ValidationError): string[] {
+  const broken = Object.entries(error.constraints ?? {});
+  if (broken.length === 0) return [];
+  if (error.value === undefined) return ['is required'];
+  const policy = broken.filter(([name]) => name.startsWith(POLICY_RULE_PREFIX));
+  // Decorators register bottom-up, so the rule declared first is reported last.
+  const chosen = policy.length > 0 ? policy : [broken[broken.length - 1]];
+  return chosen.map(([, message]) => stripProperty(message, error));
 }
 
 function stripProperty(message: string, error: ValidationError): string {
