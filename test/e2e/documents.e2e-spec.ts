@@ -413,13 +413,31 @@ describe.each(storeTargets())('documents API on $name', (target) => {
       await t.http.get(`${DOCS}/delete-me`).set(editor()).expect(404);
     });
 
+    it('returns 409 with the total of referrers and a sample of 20, when there are more', async () => {
+      await make.document('Company', { name: 'Globex' }, 'globex');
+      for (let i = 0; i < 30; i++) {
+        await make.document('Person', { name: `E${i}`, employer: 'globex' }, `globex-e${i}`);
+      }
+      for (let i = 0; i < 5; i++) {
+        await make.document('Person', { name: `F${i}`, formerEmployer: 'globex' }, `globex-f${i}`);
+      }
+      const res = await t.http.delete(`${DOCS}/globex`).set(editor()).expect(409);
+      expect(res.body.referencedBy.total).toBe(35);
+      expect(res.body.referencedBy.sample).toHaveLength(20);
+      expect(res.body.detail).toContain('35 document(s)');
+      expect(res.body.detail).toContain('and 15 more');
+    });
+
     it('returns 409 naming the referrer, and succeeds once the referrer is gone', async () => {
       await make.document('Company', { name: 'Initech' }, 'initech');
       await make.document('Person', { name: 'Peter', employer: 'initech' }, 'peter');
       const res = await t.http.delete(`${DOCS}/initech`).set(editor()).expect(409);
       expect(res.headers['content-type']).toMatch(PROBLEM);
       expect(res.body.detail).toContain('peter');
-      expect(res.body.referencedBy).toEqual([{ id: 'peter', objectType: 'Person', property: 'employer' }]);
+      expect(res.body.referencedBy).toEqual({
+        total: 1,
+        sample: [{ id: 'peter', objectType: 'Person', property: 'employer' }],
+      });
       await t.http.get(`${DOCS}/initech`).set(editor()).expect(200);
 
       await t.http.delete(`${DOCS}/peter`).set(editor()).expect(204);

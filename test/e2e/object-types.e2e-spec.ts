@@ -712,6 +712,7 @@ describe.each(storeTargets())('object types on $name', (target) => {
         const [id] = await seed('Used', [{ name: 'a', dataType: 'string' }], [{ a: 'x' }]);
         const res = await t.http.delete(typePath('main', 'Used')).set(t.as('editor')).expect(409);
         expect(res.headers['content-type']).toMatch(PROBLEM);
+        expect(res.body.documents).toEqual({ total: 1, sample: [id] });
         await getType('main', 'Used');
 
         await t.http.delete(`/api/v1/documents/crud/${id}`).set(t.as('editor')).expect(204);
@@ -725,6 +726,7 @@ describe.each(storeTargets())('object types on $name', (target) => {
         const res = await t.http.delete(typePath('main', 'Referenced')).set(t.as('editor')).expect(409);
         expect(res.headers['content-type']).toMatch(PROBLEM);
         expect(res.body.detail).toContain('Referrer');
+        expect(res.body.referencingTypes).toEqual({ total: 1, sample: ['Referrer'] });
         await getType('main', 'Referenced');
 
         await t.http.delete(typePath('main', 'Referrer')).set(t.as('editor')).expect(204);

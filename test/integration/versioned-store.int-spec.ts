@@ -320,6 +320,23 @@ describe.each(storeTargets())('VersionedStore on $name', (target) => {
       expect(ids(changed)).toEqual(Array.from({ length: 30 }, (_, k) => n(1 + 3 * k)));
     });
 
+    it('counts what the filters match through the lineage, like a list with no limit', async () => {
+      const counted = await store.read('many-child', (r) =>
+        Promise.all([
+          r.count('document', { objectType: 'Many' }),
+          r.count('document', { objectType: 'Many', contains: { changed: true } }),
+          r.count('document', { objectType: 'Nothing' }),
+        ]),
+      );
+      // 100 documents, a third of the inherited ones removed on the child: as the paging test lists them.
+      expect(counted).toEqual([70, 30, 0]);
+      const own = await store.read('lists', (r) =>
+        Promise.all([r.count('document', { contains: { tags: ['d'] } }), r.count('document', {})]),
+      );
+      const listed = await store.read('lists', (r) => r.list('document', { limit: 1000 }));
+      expect(own).toEqual([1, listed.length]);
+    });
+
     it('filters by containment on the visible version only', async () => {
       const evens = await store.read('lists-child', (r) =>
         r.list('document', { objectType: 'Item', contains: { even: true }, limit: 100 }),

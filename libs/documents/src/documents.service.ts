@@ -54,6 +54,12 @@ export interface WriteResult<T> {
 }
 
 const REFERRERS_SHOWN = 20;
+
+/** What refers to a document: a total, and a sample of at most REFERRERS_SHOWN. */
+interface Referrers {
+  total: number;
+  sample: { id: string; objectType: string; property: string }[];
+}
 /** A document body's free-form member: its keys are property names, kept exactly as sent. */
 const LITERAL = ['properties'];
 
@@ -208,10 +214,13 @@ export class DocumentsService {
         const current = await this.require(w, branch, id);
         ctx.precondition?.(current.version);
         const referrers = await this.referrers(w, current);
-        if (referrers.length > 0) {
+        if (referrers.total > 0) {
+          const more = referrers.total - referrers.sample.length;
           throw new StateConflict(
             'Document is referenced',
-            `Document '${id}' is referenced by ${referrers.map((r) => `'${r.id}'`).join(', ')}.`,
+            `Document '${id}' is referenced by ${referrers.total} document(s): ` +
+              referrers.sample.map((r) => `'${r.id}'`).join(', ') +
+              (more > 0 ? ` and ${more} more.` : '.'),
             { referencedBy: referrers },
           );
         }
@@ -300,28 +309,31 @@ export class DocumentsService {
     if (violations.length > 0) throw new UniqueViolation(inBody(violations));
   }
 
-  /** Documents (other than itself) whose reference properties point at `target`. */
-  private async referrers(
-    reader: BranchReader,
-    target: DocumentRecord,
-  ): Promise<{ id: string; objectType: string; property: string }[]> {
+  /**
+   * The references (from documents other than itself) that point at `target`: how many, one per referring
+   * document and property, and the first few of them.
+   */
+  private async referrers(reader: BranchReader, target: DocumentRecord): Promise<Referrers> {
     const types = await reader.list<ObjectTypeDefinition>('type', { limit: 10_000 });
-    const found: { id: string; objectType: string; property: string }[] = [];
+    const referrers: Referrers = { total: 0, sample: [] };
     for (const type of types) {
       for (const property of referencesTo(type.body, target.objectType!)) {
-        const value = property.array ? [target.id] : target.id;
-        const hits = await reader.list('document', {
+        const filter = {
           objectType: type.id,
-          contains: { [property.name]: value },
-          limit: REFERRERS_SHOWN,
-        });
+          contains: { [property.name]: property.array ? [target.id] : target.id },
+        };
+        const count = await reader.count('document', filter);
+        if (count === 0) continue;
+        const hits = await reader.list('document', { ...filter, limit: REFERRERS_SHOWN + 1 });
+        const self = hits.some((hit) => hit.id === target.id);
+        referrers.total += count - (self ? 1 : 0);
         for (const hit of hits) {
-          if (hit.id !== target.id) found.push({ id: hit.id, objectType: type.id, property: property.name });
+          if (hit.id !== target.id && referrers.sample.length < REFERRERS_SHOWN)
+            referrers.sample.push({ id: hit.id, objectType: type.id, property: property.name });
         }
-        if (found.length >= REFERRERS_SHOWN) return found.slice(0, REFERRERS_SHOWN);
       }
     }
-    return found;
+    return referrers;
   }
 }
 

@@ -134,14 +134,13 @@ export class ObjectTypesService {
       async (w) => {
         const current = await this.require(w, branch, name);
         ctx.precondition?.(current.version);
-        const documents = await w.list('document', { objectType: name, limit: 10 });
-        if (documents.length > 0) {
+        const documents = await w.count('document', { objectType: name });
+        if (documents > 0) {
+          const sample = await w.list('document', { objectType: name, limit: 10 });
           throw new StateConflict(
             'Object type in use',
-            `Documents of type '${name}' exist on branch '${branch}'.`,
-            {
-              sampleDocumentIds: documents.map((d) => d.id),
-            },
+            `${documents} document(s) of type '${name}' exist on branch '${branch}'.`,
+            { documents: { total: documents, sample: sample.map((d) => d.id) } },
           );
         }
         const referencing = (await w.list<ObjectTypeDefinition>('type', { limit: MAX_TYPES }))
@@ -151,7 +150,7 @@ export class ObjectTypesService {
           throw new StateConflict(
             'Object type in use',
             `Object types reference '${name}' on branch '${branch}': ${referencing.join(', ')}.`,
-            { referencingTypes: referencing },
+            { referencingTypes: { total: referencing.length, sample: referencing.slice(0, 20) } },
           );
         }
         await w.remove('type', name);

@@ -5,6 +5,7 @@ import {
   BranchReader,
   EntityKind,
   EntityRecord,
+  ListFilter,
   ListQuery,
   NO_OBSERVER,
   SortOrder,
@@ -197,31 +198,58 @@ export class SqlBranchReader implements BranchReader {
     );
   }
 
+  async count(kind: EntityKind, filter: ListFilter): Promise<number> {
+    this.observer.read('list');
+    const p = new SqlParams();
+    const sql =
+      this.lineage.length === 1
+        ? `SELECT count(*)::int AS n FROM heads h WHERE ${[
+            `h.branch_id = ${p.add(this.branchId)}`,
+            `h.kind = ${p.add(kind)}`,
+            'NOT h.deleted',
+            ...filters('h', filter, p),
+          ].join(' AND ')}`
+        : `${this.visibleMatches(kind, filter, p)} SELECT count(*)::int AS n FROM matches`;
+    const [row] = await this.db.query<{ n: number }>(sql, p.values);
+    return Number(row.n);
+  }
+
+  private listThroughLineage(kind: EntityKind, query: ListQuery): Promise<EntityRow[]> {
+    const p = new SqlParams();
+    return this.db.query<EntityRow>(
+      `${this.visibleMatches(kind, query, p)}
+       SELECT * FROM matches r ${orderBy('r', query.sort)} LIMIT ${p.add(query.limit)}`,
+      p.values,
+    );
+  }
+
   /**
+   * A `WITH … matches AS (…)` of the visible rows that pass the filters (and the keyset, if any).
    * Candidates are entities with any row matching the filters at some level; each is then resolved to
    * its visible row, which must match again. Every visible match is a candidate, so nothing is missed.
    */
-  private listThroughLineage(kind: EntityKind, query: ListQuery): Promise<EntityRow[]> {
-    const p = new SqlParams();
+  private visibleMatches(
+    kind: EntityKind,
+    query: ListFilter & Pick<ListQuery, 'sort' | 'after'>,
+    p: SqlParams,
+  ) {
     const k = p.add(kind);
     const own = [`h.branch_id = ${p.add(this.branchId)}`, `h.kind = ${k}`, 'NOT h.deleted'];
     own.push(...filters('h', query, p), ...keyset('h', query, p));
     const inherited = [`l.depth > 0`, `v.kind = ${k}`, 'NOT v.deleted'];
     inherited.push(...filters('v', query, p), ...keyset('v', query, p));
     const visible = ['NOT r.deleted', ...filters('r', query, p), ...keyset('r', query, p)];
-    return this.db.query<EntityRow>(
-      `WITH l(branch_id, lim, depth) AS (VALUES ${lineageValues(this.lineage)}),
+    return `WITH l(branch_id, lim, depth) AS (VALUES ${lineageValues(this.lineage)}),
        cand AS (
          SELECT h.entity_id FROM heads h WHERE ${own.join(' AND ')}
          UNION
          SELECT v.entity_id FROM versions v JOIN l ON v.branch_id = l.branch_id AND v.seq <= l.lim
           WHERE ${inherited.join(' AND ')}
-       )
-       SELECT r.* FROM cand CROSS JOIN LATERAL (${visibleRow(k, 'cand.entity_id')}) r
-        WHERE ${visible.join(' AND ')}
-        ${orderBy('r', query.sort)} LIMIT ${p.add(query.limit)}`,
-      p.values,
-    );
+       ),
+       matches AS (
+         SELECT r.* FROM cand CROSS JOIN LATERAL (${visibleRow(k, 'cand.entity_id')}) r
+          WHERE ${visible.join(' AND ')}
+       )`;
   }
 }
 
@@ -237,7 +265,7 @@ function visibleRow(kind: string, entity: string, columns = ENTITY_COLUMNS): str
     ORDER BY l.depth LIMIT 1`;
 }
 
-function filters(alias: string, query: ListQuery, p: SqlParams): string[] {
+function filters(alias: string, query: ListFilter, p: SqlParams): string[] {
   const out: string[] = [];
   if (query.objectType !== undefined) out.push(`${alias}.object_type = ${p.add(query.objectType)}`);
   if (query.contains && Object.keys(query.contains).length > 0) {
@@ -246,7 +274,7 @@ function filters(alias: string, query: ListQuery, p: SqlParams): string[] {
   return out;
 }
 
-function keyset(alias: string, query: ListQuery, p: SqlParams): string[] {
+function keyset(alias: string, query: Pick<ListQuery, 'sort' | 'after'>, p: SqlParams): string[] {
   if (!query.after) return [];
   const { columns, direction } = ORDER[query.sort ?? 'id'];
   const op = direction === 'ASC' ? '>' : '<';

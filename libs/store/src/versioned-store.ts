@@ -40,10 +40,13 @@ export interface ListPosition {
   createdAt?: Date;
 }
 
-export interface ListQuery {
+export interface ListFilter {
   objectType?: string;
   /** JSON containment on the body (`{"age": 37}` matches bodies whose age is 37). */
   contains?: Record<string, unknown>;
+}
+
+export interface ListQuery extends ListFilter {
   sort?: SortOrder;
   after?: ListPosition;
   limit: number;
@@ -77,6 +80,8 @@ export interface BranchReader {
   /** The visible version alone, without reading the body (for revalidation); null when absent. */
   version(kind: EntityKind, id: string): Promise<number | null>;
   list<B = unknown>(kind: EntityKind, query: ListQuery): Promise<EntityRecord<B>[]>;
+  /** How many entities the filters of a list match (all of them, not a page). */
+  count(kind: EntityKind, filter: ListFilter): Promise<number>;
 }
 
 /**
