@@ -3,7 +3,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'bench/results/', 'docker/', '**/*.mjs', '**/*.js'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'bench/results/', 'docker/', 'test/openapi-client/', '**/*.mjs', '**/*.js'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,5 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { completeOpenApi } from '@oms/http';
 
 /** Swagger UI at /docs and the OpenAPI document at /docs-json, outside the API prefix and auth. */
 export function setupSwagger(app: INestApplication): void {
@@ -12,6 +13,6 @@ export function setupSwagger(app: INestApplication): void {
     .setVersion('1')
     .addBearerAuth()
     .build();
-  const document = SwaggerModule.createDocument(app, config);
+  const document = completeOpenApi(SwaggerModule.createDocument(app, config));
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
 }

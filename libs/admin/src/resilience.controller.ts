@@ -46,7 +46,7 @@ export class ResilienceController {
   @Get()
   @ApiOperation({ summary: 'Breakers, bulkhead and their limits' })
   @ApiOkResponse({ type: ResilienceViewDto })
-  @ApiProblems(401, 403)
+  @ApiProblems(403)
   get(): ResilienceViewDto {
     return {
       breakers: this.breakers.all().map(view),
@@ -58,7 +58,7 @@ export class ResilienceController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Close a breaker and clear its counts' })
   @ApiOkResponse({ type: BreakerViewDto })
-  @ApiProblems(401, 403, 404)
+  @ApiProblems(403, 404)
   reset(@Param('name') name: string): BreakerViewDto {
     const breaker = this.breakers.find(name);
     breaker.reset();

@@ -37,7 +37,6 @@ export class AuthController {
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Who the token belongs to' })
   @ApiOkResponse({ type: MeResponseDto })
-  @ApiProblems(401)
   me(@CurrentActor() actor: Actor): MeResponseDto {
     return { username: actor.username, roles: actor.roles };
   }

@@ -26,7 +26,7 @@ export class UsersController {
   @Post()
   @ApiOperation({ summary: 'Create a user (admin)' })
   @ApiCreatedResponse({ type: UserResponseDto })
-  @ApiProblems(400, 401, 403, 409)
+  @ApiProblems(400, 403, 409)
   create(@Body() body: CreateUserDto): Promise<UserResponseDto> {
     return this.users.create(body);
   }
@@ -34,7 +34,7 @@ export class UsersController {
   @Get()
   @ApiOperation({ summary: 'List users (admin)' })
   @ApiOkResponse({ type: [UserResponseDto] })
-  @ApiProblems(401, 403)
+  @ApiProblems(403)
   list(): Promise<UserResponseDto[]> {
     return this.users.list();
   }
@@ -50,7 +50,7 @@ export class UsersController {
   @ApiConsumes('application/merge-patch+json')
   @ApiBody({ type: UpdateUserDto })
   @ApiOkResponse({ type: UserResponseDto })
-  @ApiProblems(400, 401, 403, 404, 409)
+  @ApiProblems(400, 403, 404, 409)
   update(@Param('username') username: string, @Body() body: unknown): Promise<UserResponseDto> {
     // Validated by the service: the password policy needs the username from the path.
     return this.users.update(username, body);
@@ -60,7 +60,7 @@ export class UsersController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a user (admin); the last admin cannot be deleted' })
   @ApiNoContentResponse()
-  @ApiProblems(401, 403, 404, 409)
+  @ApiProblems(403, 404, 409)
   async delete(@Param('username') username: string): Promise<void> {
     await this.users.delete(username);
   }

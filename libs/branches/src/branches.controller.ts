@@ -2,14 +2,13 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res }
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
-  ApiHeader,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import { Actor, CurrentActor, RequireRole } from '@oms/auth';
-import { ApiProblems, apiPath } from '@oms/http';
+import { ApiProblems, apiPath, responseHeaders } from '@oms/http';
 import { Resilient } from '@oms/resilience';
 import type { Request, Response } from 'express';
 import { BranchResponseDto, CommitResponseDto, CreateBranchDto, ListCommitsQueryDto } from './branch.dto';
@@ -26,7 +25,6 @@ export class BranchesController {
   @Get()
   @ApiOperation({ summary: 'List branches' })
   @ApiOkResponse({ type: [BranchResponseDto] })
-  @ApiProblems(401)
   list(): Promise<BranchResponseDto[]> {
     return this.branches.list();
   }
@@ -34,8 +32,8 @@ export class BranchesController {
   @Post()
   @RequireRole('editor')
   @ApiOperation({ summary: 'Create a branch from another (copies nothing, constant cost)' })
-  @ApiCreatedResponse({ type: BranchResponseDto, headers: { Location: { description: 'The new branch' } } })
-  @ApiProblems(400, 401, 403, 404, 409)
+  @ApiCreatedResponse({ type: BranchResponseDto, headers: responseHeaders('Location') })
+  @ApiProblems(400, 403, 404, 409)
   async create(
     @Body() body: CreateBranchDto,
     @CurrentActor() actor: Actor,
@@ -49,7 +47,7 @@ export class BranchesController {
   @Get(':branch')
   @ApiOperation({ summary: 'Get a branch' })
   @ApiOkResponse({ type: BranchResponseDto })
-  @ApiProblems(401, 404)
+  @ApiProblems(404)
   get(@Param('branch') branch: string): Promise<BranchResponseDto> {
     return this.branches.get(branch);
   }
@@ -59,16 +57,15 @@ export class BranchesController {
   @RequireRole('editor')
   @ApiOperation({ summary: 'Delete a branch (not main)' })
   @ApiNoContentResponse()
-  @ApiProblems(401, 403, 404, 409)
+  @ApiProblems(403, 404, 409)
   delete(@Param('branch') branch: string): Promise<void> {
     return this.branches.delete(branch);
   }
 
   @Get(':branch/commits')
   @ApiOperation({ summary: 'History of a branch, newest first, including what it inherited' })
-  @ApiOkResponse({ type: [CommitResponseDto] })
-  @ApiHeader({ name: 'Link', required: false, description: 'rel="next": the next page (response header)' })
-  @ApiProblems(400, 401, 404)
+  @ApiOkResponse({ type: [CommitResponseDto], headers: responseHeaders('Link') })
+  @ApiProblems(400, 404)
   async commits(
     @Param('branch') branch: string,
     @Query() query: ListCommitsQueryDto,

@@ -11,8 +11,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { RequireRole, Write } from '@oms/auth';
-import { WriteContext } from '@oms/common';
-import { ApiCommitMessage, ApiIfMatch, ApiProblems, apiPath } from '@oms/http';
+import { BRANCH_NAME_PATTERN, TYPE_NAME_PATTERN, WriteContext } from '@oms/common';
+import { ApiCommitMessage, ApiIfMatch, ApiProblems, apiPath, responseHeaders } from '@oms/http';
 import { Resilient, Revalidate } from '@oms/resilience';
 import type { Response } from 'express';
 import {
@@ -25,7 +25,12 @@ import {
 import { DocumentsService } from './documents.service';
 import { parseListQuery } from './list-query';
 
-const BRANCH = { name: 'branch', required: false, description: 'Branch (default main)' };
+const BRANCH = {
+  name: 'branch',
+  required: false,
+  description: 'Branch (default main)',
+  schema: { type: 'string', pattern: BRANCH_NAME_PATTERN.source, default: 'main' },
+} as const;
 const branchOf = (branch?: string) => branch ?? 'main';
 
 @ApiTags('documents')
@@ -39,17 +44,40 @@ export class DocumentsController {
   @Get()
   @ApiOperation({ summary: 'List documents, filtered and paged by cursor' })
   @ApiQuery(BRANCH)
-  @ApiQuery({ name: 'objectType', required: false })
-  @ApiQuery({ name: 'limit', required: false, description: '1-1000, default 50' })
-  @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
-  @ApiQuery({ name: 'sort', required: false, enum: SORT_ORDERS })
   @ApiQuery({
-    name: 'property.<name>',
+    name: 'objectType',
     required: false,
-    description: 'Filter by a property value, typed by the object type (needs objectType)',
+    schema: { type: 'string', pattern: TYPE_NAME_PATTERN.source },
+  })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
+  })
+  @ApiQuery({
+    name: 'cursor',
+    required: false,
+    description: 'nextCursor of the previous page',
+    schema: { type: 'string' },
+  })
+  @ApiQuery({
+    name: 'sort',
+    required: false,
+    schema: { type: 'string', enum: [...SORT_ORDERS], default: 'id' },
+  })
+  @ApiQuery({
+    name: 'property',
+    required: false,
+    style: 'deepObject',
+    explode: true,
+    schema: { type: 'object', additionalProperties: { type: 'string' } },
+    description:
+      'Filters by property values, typed by the object type (needs objectType): `property[age]=36`, or the ' +
+      'shorthand `property.age=36`. On an array property it matches documents whose array holds the value; ' +
+      'a json property takes JSON and matches by containment.',
   })
   @ApiOkResponse({ type: DocumentListResponseDto })
-  @ApiProblems(400, 401, 404)
+  @ApiProblems(400, 404)
   list(@Query() query: Record<string, unknown>): Promise<DocumentListResponseDto> {
     return this.documents.list(parseListQuery(query));
   }
@@ -60,8 +88,8 @@ export class DocumentsController {
   @ApiQuery(BRANCH)
   @ApiCommitMessage()
   @ApiBody({ type: CreateDocumentDto })
-  @ApiCreatedResponse({ type: DocumentResponseDto, headers: { Location: {}, ETag: {} } })
-  @ApiProblems(400, 401, 403, 404, 409, 413, 415)
+  @ApiCreatedResponse({ type: DocumentResponseDto, headers: responseHeaders('Location', 'ETag') })
+  @ApiProblems(400, 403, 404, 409)
   async create(
     @Query('branch') branch: string | undefined,
     @Body() body: unknown,
@@ -84,8 +112,8 @@ export class DocumentsController {
   })
   @ApiOperation({ summary: 'Get a document' })
   @ApiQuery(BRANCH)
-  @ApiOkResponse({ type: DocumentResponseDto, headers: { ETag: {} } })
-  @ApiProblems(401, 404)
+  @ApiOkResponse({ type: DocumentResponseDto, headers: responseHeaders('ETag') })
+  @ApiProblems(404)
   get(@Param('id') id: string, @Query('branch') branch?: string): Promise<DocumentResponseDto> {
     return this.documents.get(branchOf(branch), id);
   }
@@ -97,9 +125,9 @@ export class DocumentsController {
   @ApiCommitMessage()
   @ApiIfMatch()
   @ApiBody({ type: ReplaceDocumentDto })
-  @ApiOkResponse({ type: DocumentResponseDto, headers: { ETag: {} } })
-  @ApiCreatedResponse({ type: DocumentResponseDto, headers: { Location: {}, ETag: {} } })
-  @ApiProblems(400, 401, 403, 404, 409, 412, 428)
+  @ApiOkResponse({ type: DocumentResponseDto, headers: responseHeaders('ETag') })
+  @ApiCreatedResponse({ type: DocumentResponseDto, headers: responseHeaders('Location', 'ETag') })
+  @ApiProblems(400, 403, 404, 409, 412, 428)
   async replace(
     @Param('id') id: string,
     @Query('branch') branch: string | undefined,
@@ -124,8 +152,8 @@ export class DocumentsController {
   @ApiIfMatch()
   @ApiConsumes('application/merge-patch+json')
   @ApiBody({ schema: { type: 'object', example: { properties: { age: 37, nickname: null } } } })
-  @ApiOkResponse({ type: DocumentResponseDto, headers: { ETag: {} } })
-  @ApiProblems(400, 401, 403, 404, 409, 412, 415, 428)
+  @ApiOkResponse({ type: DocumentResponseDto, headers: responseHeaders('ETag') })
+  @ApiProblems(400, 403, 404, 409, 412, 428)
   patch(
     @Param('id') id: string,
     @Query('branch') branch: string | undefined,
@@ -143,7 +171,7 @@ export class DocumentsController {
   @ApiCommitMessage()
   @ApiIfMatch()
   @ApiNoContentResponse()
-  @ApiProblems(401, 403, 404, 409, 412, 428)
+  @ApiProblems(403, 404, 409, 412, 428)
   delete(
     @Param('id') id: string,
     @Query('branch') branch: string | undefined,

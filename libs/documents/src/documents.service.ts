@@ -108,7 +108,7 @@ export class DocumentsService {
   async list(query: ParsedListQuery): Promise<DocumentListResponseDto> {
     return this.store.read(query.branch, async (r) => {
       let contains: Record<string, unknown> | undefined;
-      if (query.objectType && Object.keys(query.filters).length > 0) {
+      if (query.objectType && query.filters.length > 0) {
         const violations: Violation[] = [];
         const type = await this.findType(
           r,

@@ -13,7 +13,15 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { ListDocumentsQueryDto, SORT_ORDERS } from './document.dto';
 
-const FILTER_PREFIX = 'property.';
+/** A property filter: `property.<name>`, or `property[<name>]` (OpenAPI's deepObject style, as generated clients send it). */
+const FILTER = /^property(?:\.(.+)|\[([^\]]+)\])$/s;
+
+/** One property filter: the property, the query parameter as sent (for errors), the raw value. */
+export interface PropertyFilter {
+  name: string;
+  key: string;
+  value: string;
+}
 
 export interface ParsedListQuery {
   branch: string;
@@ -21,8 +29,8 @@ export interface ParsedListQuery {
   limit: number;
   sort: SortOrder;
   after?: ListPosition;
-  /** Raw `property.<name>` values, typed later against the object type. */
-  filters: Record<string, string>;
+  /** Raw filter values, typed later against the object type. */
+  filters: PropertyFilter[];
 }
 
 interface Cursor {
@@ -56,19 +64,23 @@ export function nextCursor(sort: SortOrder, last: { id: string; createdAt: strin
 /** Validates the list's query string, reporting every bad parameter at once. */
 export function parseListQuery(raw: Record<string, unknown>): ParsedListQuery {
   const fixed: Record<string, unknown> = {};
-  // No prototype: a filter named `__proto__` is a filter like any other (and then an unknown property).
-  const filters = Object.create(null) as Record<string, string>;
+  const filters: PropertyFilter[] = [];
   const violations: Violation[] = [];
   for (const [key, value] of Object.entries(raw)) {
-    if (!key.startsWith(FILTER_PREFIX)) fixed[key] = value;
+    const filter = FILTER.exec(key);
+    if (!filter) fixed[key] = value;
     else if (typeof value !== 'string')
       violations.push({ path: queryPointer(key), message: 'must be given once' });
-    else filters[key.slice(FILTER_PREFIX.length)] = value;
+    else filters.push({ name: filter[1] ?? filter[2], key, value });
+  }
+  const names = filters.map((f) => f.name);
+  for (const filter of filters.filter((f, i) => names.indexOf(f.name) !== i)) {
+    violations.push({ path: queryPointer(filter.key), message: 'filters a property already filtered' });
   }
   const dto = plainToInstance(ListDocumentsQueryDto, fixed);
   const errors = validateSync(dto, DTO_RULES);
   violations.push(...toViolations(errors).map((v) => ({ ...v, path: `/query${v.path}` })));
-  if (Object.keys(filters).length > 0 && !dto.objectType) {
+  if (filters.length > 0 && !dto.objectType) {
     violations.push({ path: queryPointer('objectType'), message: 'is required with property filters' });
   }
   if (violations.length > 0) throw new ValidationFailed(violations);
@@ -98,15 +110,15 @@ export function parseListQuery(raw: Record<string, unknown>): ParsedListQuery {
 /** Types each filter value by its property's dataType, as JSON containment on the document body. */
 export function toContainment(
   type: ObjectTypeDefinition,
-  filters: Record<string, string>,
+  filters: PropertyFilter[],
   maxDepth: number,
   valueProblem: (property: PropertyDefinition, value: unknown) => string | undefined,
 ): Record<string, unknown> {
   const contains: Record<string, unknown> = {};
   const violations: Violation[] = [];
-  for (const [name, raw] of Object.entries(filters)) {
+  for (const { name, key, value: raw } of filters) {
     const property = type.properties.find((p) => p.name === name);
-    const path = queryPointer(`${FILTER_PREFIX}${name}`);
+    const path = queryPointer(key);
     if (!property) {
       violations.push({ path, message: `is not a property of ${type.name}` });
       continue;

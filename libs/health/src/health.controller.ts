@@ -1,5 +1,6 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { HealthCheck, HealthCheckResult, HealthCheckService } from '@nestjs/terminus';
 import { Public } from '@oms/auth';
 import { Unavailable } from '@oms/common';
@@ -7,6 +8,17 @@ import { ApiProblems } from '@oms/http';
 import { StoreHealthIndicator } from './store.health';
 
 const RETRY_AFTER_SECONDS = 5;
+
+/** Terminus' answer: the status, and each check's state (none for liveness). */
+const CHECKS: SchemaObject = {
+  type: 'object',
+  additionalProperties: { type: 'object', additionalProperties: true },
+};
+const HEALTH_SCHEMA: SchemaObject = {
+  type: 'object',
+  required: ['status'],
+  properties: { status: { type: 'string', enum: ['ok'] }, info: CHECKS, error: CHECKS, details: CHECKS },
+};
 // Cache-Control: no-store on both probes; terminus' own Swagger entry would document the 503 as plain JSON,
 // but every error here leaves as problem+json.
 const PROBE = { noCache: true, swaggerDocumentation: false };
@@ -24,7 +36,7 @@ export class HealthController {
   @Get('live')
   @HealthCheck(PROBE)
   @ApiOperation({ summary: 'Liveness: the process answers' })
-  @ApiOkResponse({ description: 'Alive' })
+  @ApiOkResponse({ description: 'Alive', schema: HEALTH_SCHEMA })
   @ApiProblems(503)
   live(): Promise<HealthCheckResult> {
     return this.health.check([]);
@@ -33,7 +45,7 @@ export class HealthController {
   @Get('ready')
   @HealthCheck(PROBE)
   @ApiOperation({ summary: 'Readiness: the store is reachable' })
-  @ApiOkResponse({ description: 'Ready' })
+  @ApiOkResponse({ description: 'Ready', schema: HEALTH_SCHEMA })
   @ApiProblems(503)
   async ready(): Promise<HealthCheckResult> {
     try {

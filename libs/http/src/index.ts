@@ -11,3 +11,4 @@ export * from './input-safety';
 export * from './exact-numbers';
 export * from './allowed-methods';
 export * from './known-query-parameters.guard';
+export * from './openapi-completion';

@@ -10,7 +10,7 @@ import {
 } from '@nestjs/swagger';
 import { RequireRole, Write } from '@oms/auth';
 import { WriteContext } from '@oms/common';
-import { ApiCommitMessage, ApiIfMatch, ApiProblems, Tagged, apiPath } from '@oms/http';
+import { ApiCommitMessage, ApiIfMatch, ApiProblems, Tagged, apiPath, responseHeaders } from '@oms/http';
 import { Resilient, Revalidate } from '@oms/resilience';
 import type { Response } from 'express';
 import { ObjectTypeDto, ObjectTypeListResponseDto, ObjectTypeResponseDto } from './object-type.dto';
@@ -31,8 +31,8 @@ export class ObjectTypesController {
     tag: (types, req) => types.listTag(req.params.branch as string),
   })
   @ApiOperation({ summary: 'List the object types of a branch' })
-  @ApiOkResponse({ type: ObjectTypeListResponseDto })
-  @ApiProblems(401, 404)
+  @ApiOkResponse({ type: ObjectTypeListResponseDto, headers: responseHeaders('ETag') })
+  @ApiProblems(404)
   list(@Param('branch') branch: string): Promise<Tagged<ObjectTypeListResponseDto>> {
     return this.types.list(branch);
   }
@@ -42,8 +42,8 @@ export class ObjectTypesController {
   @ApiOperation({ summary: 'Create an object type (a commit on the branch)' })
   @ApiCommitMessage()
   @ApiBody({ type: ObjectTypeDto })
-  @ApiCreatedResponse({ type: ObjectTypeResponseDto, headers: { Location: {}, ETag: {} } })
-  @ApiProblems(400, 401, 403, 404, 409, 412)
+  @ApiCreatedResponse({ type: ObjectTypeResponseDto, headers: responseHeaders('Location', 'ETag') })
+  @ApiProblems(400, 403, 404, 409, 412)
   async create(
     @Param('branch') branch: string,
     @Body() body: unknown,
@@ -62,8 +62,8 @@ export class ObjectTypesController {
     tag: (types, req) => types.tag(req.params.branch as string, req.params.typeName as string),
   })
   @ApiOperation({ summary: 'Get an object type' })
-  @ApiOkResponse({ type: ObjectTypeResponseDto, headers: { ETag: {} } })
-  @ApiProblems(401, 404)
+  @ApiOkResponse({ type: ObjectTypeResponseDto, headers: responseHeaders('ETag') })
+  @ApiProblems(404)
   get(@Param('branch') branch: string, @Param('typeName') name: string): Promise<ObjectTypeResponseDto> {
     return this.types.get(branch, name);
   }
@@ -78,9 +78,9 @@ export class ObjectTypesController {
   @ApiCommitMessage()
   @ApiIfMatch()
   @ApiBody({ type: ObjectTypeDto })
-  @ApiOkResponse({ type: ObjectTypeResponseDto, headers: { ETag: {} } })
-  @ApiCreatedResponse({ type: ObjectTypeResponseDto, headers: { Location: {}, ETag: {} } })
-  @ApiProblems(400, 401, 403, 404, 409, 412, 428)
+  @ApiOkResponse({ type: ObjectTypeResponseDto, headers: responseHeaders('ETag') })
+  @ApiCreatedResponse({ type: ObjectTypeResponseDto, headers: responseHeaders('Location', 'ETag') })
+  @ApiProblems(400, 403, 404, 409, 412, 428)
   async replace(
     @Param('branch') branch: string,
     @Param('typeName') name: string,
@@ -100,7 +100,7 @@ export class ObjectTypesController {
   @ApiCommitMessage()
   @ApiIfMatch()
   @ApiNoContentResponse()
-  @ApiProblems(401, 403, 404, 409, 412, 428)
+  @ApiProblems(403, 404, 409, 412, 428)
   delete(
     @Param('branch') branch: string,
     @Param('typeName') name: string,

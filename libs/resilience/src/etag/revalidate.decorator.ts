@@ -1,4 +1,5 @@
-import { SetMetadata, Type } from '@nestjs/common';
+import { SetMetadata, Type, applyDecorators } from '@nestjs/common';
+import { ApiRevalidates } from '@oms/http';
 import type { Request } from 'express';
 
 export const REVALIDATE = 'oms:revalidate';
@@ -13,5 +14,6 @@ export interface RevalidateOptions<S = unknown> {
   tag: (service: S, request: Request) => Promise<string | null>;
 }
 
-/** Lets If-None-Match be answered with 304 before the handler runs. */
-export const Revalidate = <S>(options: RevalidateOptions<S>) => SetMetadata(REVALIDATE, options);
+/** Lets If-None-Match be answered with 304 before the handler runs (and documents it). */
+export const Revalidate = <S>(options: RevalidateOptions<S>) =>
+  applyDecorators(SetMetadata(REVALIDATE, options), ApiRevalidates());
