@@ -1,5 +1,6 @@
 import { TestApp, startTestApp } from '../support/app';
 import { given } from '../support/given';
+import { scrape, seriesValue } from '../support/metrics';
 import { storeTargets } from '../support/store-targets';
 
 const PROBLEM = /^application\/problem\+json/;
@@ -131,6 +132,57 @@ describe.each(storeTargets())('the shape of the API on $name', (target) => {
         .send({ properties: { title: 'y' } })
         .expect(400);
       expect(errorsOf(header)).toEqual([{ path: '/header/If-Match', message: expect.any(String) }]);
+    });
+  });
+
+  describe('metrics of requests refused before routing', () => {
+    const count = async (labels: Record<string, string>) =>
+      seriesValue(await scrape(t.metrics), 'http_request_duration_seconds_count', labels) ?? 0;
+
+    it.each([
+      [
+        'a body that does not parse',
+        'POST',
+        '/api/v1/documents/crud',
+        '/api/v1/documents/crud',
+        'application/json',
+        '{"x": ',
+        '400',
+      ],
+      [
+        'a body that is not JSON',
+        'PUT',
+        '/api/v1/documents/crud/ada',
+        '/api/v1/documents/crud/:id',
+        'text/plain',
+        'hi',
+        '415',
+      ],
+      [
+        'a method the route does not serve',
+        'POST',
+        '/api/v1/documents/crud/ada',
+        '/api/v1/documents/crud/:id',
+        'application/json',
+        '{}',
+        '405',
+      ],
+    ])('labels %s with the route template', async (_, method, path, route, type, body, status) => {
+      const labels = { method, route, status_code: status };
+      const before = await count(labels);
+      await t.http[method.toLowerCase() as 'post'](path)
+        .set(t.as('editor'))
+        .set('Content-Type', type)
+        .send(body)
+        .expect(Number(status));
+      expect(await count(labels)).toBe(before + 1);
+    });
+
+    it('still labels a path no route serves as unmatched', async () => {
+      const labels = { method: 'GET', route: 'unmatched', status_code: '404' };
+      const before = await count(labels);
+      await t.http.get('/api/v1/nowhere/at/all').set(t.as('viewer')).expect(404);
+      expect(await count(labels)).toBe(before + 1);
     });
   });
 });

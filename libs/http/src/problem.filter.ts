@@ -12,7 +12,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Request, Response } from 'express';
 import { PROBLEM_CONTENT_TYPE, ProblemDocument, problemType } from './problem';
 import { allowedMethods } from './allowed-methods';
-import { requestIdOf, routeOf } from './request-context';
+import { requestIdOf, routed } from './request-context';
 
 const STATUS_BY_CODE: Record<DomainErrorCode, number> = {
   validation: 400,
@@ -100,7 +100,7 @@ export class ProblemFilter implements ExceptionFilter {
         ...domain.extensions,
       };
     }
-    if (exception instanceof NotFoundException && routeOf(request) === 'unmatched') {
+    if (exception instanceof NotFoundException && !routed(request)) {
       // No route for this method: if another method has one, the answer is 405 with what is allowed.
       const allowed = allowedMethods(request.app, request.path);
       if (allowed.length > 0) {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
+import { routeTemplate } from './allowed-methods';
 
 const REQUEST_ID = Symbol('requestId');
 const ACCEPTABLE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -11,11 +12,20 @@ export function requestIdOf(request: Request): string {
   return (request as WithId)[REQUEST_ID] ?? '-';
 }
 
-/** The route template Express matched (`/api/v1/documents/crud/:id`), never the raw path. */
+/**
+ * The route template of a request (`/api/v1/documents/crud/:id`), never the raw path: the one Express
+ * matched, or, for a request refused before routing (a body that does not parse, a method not served),
+ * the one its path belongs to; `unmatched` when no route serves the path.
+ */
 export function routeOf(request: Request): string {
   const route: unknown = (request as { route?: { path?: unknown } }).route?.path;
-  return typeof route === 'string' ? route : 'unmatched';
+  if (typeof route === 'string') return route;
+  return (request.app && routeTemplate(request.app, request.method, request.path)) ?? 'unmatched';
 }
+
+/** Whether the router matched a route for this request (and its method). */
+export const routed = (request: Request): boolean =>
+  typeof (request as { route?: { path?: unknown } }).route?.path === 'string';
 
 const logger = new Logger('HTTP');
 
