@@ -18,6 +18,15 @@ function routeLayers(app: Application): RouteLayer[] {
   return layers;
 }
 
+/** Whether a route layer serves a path; a path it cannot decode (bad percent-encoding) it does not. */
+function serves(layer: RouteLayer, path: string): boolean {
+  try {
+    return Boolean(layer.match(path));
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The methods an Express app routes for a path (GET implies HEAD): for `405 Method Not Allowed` with its
  * `Allow` header (RFC 9110 §15.5.6).
@@ -25,7 +34,7 @@ function routeLayers(app: Application): RouteLayer[] {
 export function allowedMethods(app: Application, path: string): string[] {
   const methods = new Set<string>();
   for (const layer of routeLayers(app)) {
-    if (!layer.match(path)) continue;
+    if (!serves(layer, path)) continue;
     for (const [method, on] of Object.entries(layer.route!.methods))
       if (on) methods.add(method.toUpperCase());
   }
@@ -42,7 +51,7 @@ export function routeTemplate(app: Application, method: string, path: string): s
   const wanted = method.toLowerCase();
   let any: string | undefined;
   for (const layer of routeLayers(app)) {
-    if (!layer.match(path)) continue;
+    if (!serves(layer, path)) continue;
     const { methods, path: template } = layer.route!;
     if (methods[wanted] || (wanted === 'head' && methods.get)) return template;
     any ??= template;
