@@ -108,9 +108,7 @@ describe.each(storeTargets())('the service process on $name', (target: StoreTarg
     expect(res.status).toBe(404);
     expect(res.headers.get('x-request-id')).toBe('trace-me-42');
     await service.stop('SIGTERM');
-    const line = service.logs
-      .map((l) => l.message as Record<string, unknown>)
-      .find((m) => m?.message === 'request' && m.requestId === 'trace-me-42');
+    const line = service.logs.find((l) => l.message === 'request' && l.requestId === 'trace-me-42');
     expect(line).toMatchObject({ method: 'GET', route: '/api/v1/documents/crud/:id', status: 404 });
     expect(typeof line!.durationMs).toBe('number');
   });
@@ -131,9 +129,7 @@ describe.each(storeTargets())('the service process on $name', (target: StoreTarg
 
   it('serves metrics on loopback only unless METRICS_HOST says otherwise', async () => {
     service = await startService(env);
-    const listening = service.logs
-      .map((l) => l.message as Record<string, unknown>)
-      .find((m) => m?.message === 'OMS listening');
+    const listening = service.logs.find((l) => l.message === 'OMS listening');
     expect(listening).toMatchObject({ metricsHost: '127.0.0.1' });
     const metrics = await fetch(`http://127.0.0.1:${listening!.metricsPort as number}/metrics`);
     expect(metrics.status).toBe(200);

@@ -68,7 +68,7 @@ describe('the Prometheus configuration of the live suite', () => {
   });
 });
 
-const tools = requireTools(['prometheus', 'redisExporter'], 'live monitoring stack');
+const tools = requireTools('live monitoring stack');
 if (tools) {
   describe('a real Prometheus scraping the built service and redis_exporter', () => {
     const cleanups: (() => Promise<void> | void)[] = [];

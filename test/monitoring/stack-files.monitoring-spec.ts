@@ -234,7 +234,7 @@ describe('the README section', () => {
   });
 });
 
-const promtool = requireTools(['promtool'], 'promtool checks');
+const promtool = requireTools('promtool checks');
 if (promtool) {
   describe('promtool', () => {
     it('check config accepts prometheus.yml and the rule files it loads', () => {
@@ -258,7 +258,7 @@ if (promtool) {
   });
 }
 
-const compose = requireTools(['dockerCompose'], 'docker-compose validation');
+const compose = requireTools('docker-compose validation');
 if (compose) {
   describe("docker-compose config (Debian's 1.29) on the README's quick start", () => {
     let dir: string;

@@ -65,10 +65,8 @@ describe.each(storeTargets())('resilience of the running service on $name', (tar
       BACKPRESSURE_MAX_QUEUE: '2',
       SHUTDOWN_TIMEOUT_MS: '5000',
     });
-    const listening = service.logs.find(
-      (l) => (l.message as { message?: string })?.message === 'OMS listening',
-    );
-    metricsUrl = `http://127.0.0.1:${(listening!.message as { metricsPort: number }).metricsPort}`;
+    const listening = service.logs.find((l) => l.message === 'OMS listening');
+    metricsUrl = `http://127.0.0.1:${listening!.metricsPort as number}`;
     const login = await fetch(`${service.url}/api/v1/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

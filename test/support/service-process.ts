@@ -17,7 +17,7 @@ export interface RunningService {
   port: number;
   url: string;
   process: ChildProcess;
-  /** Every JSON log line so far. */
+  /** Every JSON log line on stdout so far: `{ level, pid, timestamp, context?, message, ...fields }`. */
   logs: Record<string, unknown>[];
   stderr: string[];
   /** Sends a signal and resolves with the exit code (or the signal name). */
@@ -70,10 +70,9 @@ export function startService(
         try {
           const entry = JSON.parse(line) as Record<string, unknown>;
           logs.push(entry);
-          const message = entry.message as { message?: string; port?: number } | undefined;
-          if (message?.message === 'OMS listening' && message.port) {
+          if (entry.message === 'OMS listening' && typeof entry.port === 'number') {
             clearTimeout(timer);
-            const port = message.port;
+            const port = entry.port;
             resolve({
               port,
               url: `http://127.0.0.1:${port}`,

@@ -30,13 +30,13 @@ const postgres: StoreTarget = {
 /**
  * The stores every store-backed suite runs on: PGlite (memory cache only) always, PostgreSQL (with the
  * Redis tier when REDIS_URL is set) when DATABASE_URL is set. In CI a missing service is an error, never
- * a silent skip.
+ * a silent skip; outside CI, jest.config.ts says once per run what is left out (a notice from here would
+ * come once per test file, and Jest does not show Node warnings from its workers).
  */
 export function storeTargets(): StoreTarget[] {
   if (IN_CI && !process.env.REDIS_URL)
     throw new Error('CI=true but REDIS_URL is not set: the Redis tier cannot be tested');
   if (process.env.DATABASE_URL) return [pglite, postgres];
   if (IN_CI) throw new Error('CI=true but DATABASE_URL is not set: the PostgreSQL suites cannot run');
-  process.emitWarning('DATABASE_URL is not set: store suites run on PGlite only');
   return [pglite];
 }

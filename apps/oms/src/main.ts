@@ -3,15 +3,17 @@ import { ConfigError, OmsConfig, loadConfig } from '@oms/config';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApps } from './create-app';
+import { JsonLineLogger } from './logger';
+
+/** Before the configuration is known (and after a failed start): error lines only, as the service's are. */
+const startupLogger = () => new JsonLineLogger('Main', { json: true, colors: false, logLevels: ['error'] });
 
 function configOrExit(): OmsConfig {
   try {
     return loadConfig();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(
-      `${JSON.stringify({ level: 'fatal', message: error.message, problems: error.problems })}\n`,
-    );
+    startupLogger().error({ message: error.message, problems: error.problems });
     process.exit(1);
   }
 }
@@ -56,8 +58,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(
-    `${JSON.stringify({ level: 'fatal', message: 'start failed', error: String(error) })}\n`,
-  );
+  startupLogger().error({ message: 'start failed', error: String(error) });
   process.exit(1);
 });

@@ -137,10 +137,12 @@ export class ProblemFilter implements ExceptionFilter {
         ...base,
       };
     }
-    this.logger.error(
-      { message: 'unhandled error', requestId: base.requestId, path: request.originalUrl },
-      exception instanceof Error ? exception.stack : String(exception),
-    );
+    this.logger.error({
+      message: 'unhandled error',
+      requestId: base.requestId,
+      path: request.originalUrl,
+      error: exception instanceof Error ? exception.stack : String(exception),
+    });
     return {
       type: problemType('internal'),
       title: 'Internal Server Error',

@@ -24,10 +24,8 @@ export class OmsInstance {
       OMS_ADMIN_USERNAME: admin.username,
       OMS_ADMIN_PASSWORD: admin.password,
     });
-    const listening = service.logs.find(
-      (l) => (l.message as { message?: string } | undefined)?.message === 'OMS listening',
-    );
-    const instance = new OmsInstance(service, (listening!.message as { metricsPort: number }).metricsPort);
+    const listening = service.logs.find((l) => l.message === 'OMS listening');
+    const instance = new OmsInstance(service, listening!.metricsPort as number);
     const login = await fetch(`${service.url}/api/v1/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -36,27 +36,41 @@ function which(names: readonly string[]): string | undefined {
 }
 
 /**
- * The paths of the tools a suite needs. When one is missing: with CI=true this throws (the suite fails
- * loudly); otherwise it emits a warning and returns undefined, and the caller does not declare the suite.
+ * The monitoring suites that need tools on PATH, by name. Outside CI, jest.config.ts says once per run, in one
+ * line each, which of them are left out (toolsNotice); the suites themselves then quietly do not declare them.
  */
-export function requireTools<T extends Tool>(tools: T[], suite: string): Record<T, string> | undefined {
-  const found: Partial<Record<T, string>> = {};
-  const missing: T[] = [];
-  for (const tool of tools) {
-    const path = which(TOOLS[tool]);
-    if (path) found[tool] = path;
-    else missing.push(tool);
-  }
-  if (missing.length === 0) return found as Record<T, string>;
+export const TOOL_SUITES = {
+  'live monitoring stack': ['prometheus', 'redisExporter'],
+  'promtool checks': ['promtool'],
+  'docker-compose validation': ['dockerCompose'],
+} as const satisfies Record<string, readonly Tool[]>;
+export type ToolSuite = keyof typeof TOOL_SUITES;
+type ToolsOf<S extends ToolSuite> = (typeof TOOL_SUITES)[S][number];
+
+/** Why `suite` cannot run here (which tools are missing, how to install them), or undefined when it can. */
+export function toolsNotice(suite: ToolSuite): string | undefined {
+  const missing = TOOL_SUITES[suite].filter((tool: Tool) => !which(TOOLS[tool]));
+  if (missing.length === 0) return undefined;
   const packages = [...new Set(missing.map((t) => APT_PACKAGES[t]))].join(' ');
-  const message =
+  return (
     `${suite}: ${missing.map((t) => TOOLS[t].join(' or ')).join(', ')} not on PATH ` +
-    `(apt-get install -y ${packages}; .ci/run installs them)`;
-  if (process.env.CI === 'true') throw new Error(`CI=true and ${message}`);
-  // Both: Jest shows console output from its workers, Node's warning reaches a run in band.
-  console.warn(`${message}: not run`);
-  process.emitWarning(`${message}: not run`);
-  return undefined;
+    `(apt-get install -y ${packages}; .ci/run installs them)`
+  );
+}
+
+/**
+ * The paths of the tools a suite needs. When one is missing: with CI=true this throws (the suite fails
+ * loudly); otherwise it returns undefined and the caller does not declare the suite — jest.config.ts has
+ * already said so, once for the run (a notice from here would come once per worker, or not at all).
+ */
+export function requireTools<S extends ToolSuite>(suite: S): Record<ToolsOf<S>, string> | undefined {
+  const notice = toolsNotice(suite);
+  if (notice) {
+    if (process.env.CI === 'true') throw new Error(`CI=true and ${notice}`);
+    return undefined;
+  }
+  const tools: readonly ToolsOf<S>[] = TOOL_SUITES[suite];
+  return Object.fromEntries(tools.map((tool) => [tool, which(TOOLS[tool])!])) as Record<ToolsOf<S>, string>;
 }
 
 export interface ToolRun {

@@ -1,3 +1,4 @@
+import { captureLogs, logged } from '../../../../test/support/captured-logs';
 import { BreakerOpen } from '../errors';
 import { BreakerState, NO_EVENTS, ResilienceEvents } from '../resilience-events';
 import { CircuitBreaker } from './circuit-breaker';
@@ -23,6 +24,14 @@ function make(overrides: Partial<ConstructorParameters<typeof CircuitBreaker>[1]
 
 const fail = () => Promise.reject(new Error('server failure'));
 
+// Every transition is logged at warn: each test asserts the lines it causes (none reach the terminal).
+const logs = captureLogs();
+const transition = (to: BreakerState) =>
+  logged('warn', 'CircuitBreaker', 'circuit breaker transition', { breaker: 'test', to });
+const probeAnswered = logged('warn', 'CircuitBreaker', 'dependency answered a probe: trial calls admitted', {
+  breaker: 'test',
+});
+
 describe('CircuitBreaker', () => {
   beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));
   afterEach(() => jest.useRealTimers());
@@ -40,6 +49,7 @@ describe('CircuitBreaker', () => {
     await expect(refused).rejects.toMatchObject({ retryAfterSeconds: 1 });
     expect(call).not.toHaveBeenCalled();
     expect(transitions).toEqual(['open']);
+    expect(logs.take()).toEqual([transition('open')]);
   });
 
   it('never counts client errors', async () => {
@@ -47,6 +57,7 @@ describe('CircuitBreaker', () => {
     for (let i = 0; i < 5; i++)
       await expect(breaker.execute(() => Promise.reject(new ClientError()))).rejects.toThrow();
     expect(breaker.state).toBe('closed');
+    expect(logs.take()).toEqual([]);
   });
 
   it('admits at most halfOpenMaxCalls trial calls, and the first success closes it', async () => {
@@ -64,6 +75,7 @@ describe('CircuitBreaker', () => {
     await expect(first).resolves.toBe('trial');
     await expect(second).resolves.toBe('second trial');
     expect(breaker.state).toBe('closed');
+    expect(logs.take()).toEqual([transition('open'), transition('half-open'), transition('closed')]);
   });
 
   it('reports half-open once trials are due, before any call arrives, and only once', async () => {
@@ -78,6 +90,7 @@ describe('CircuitBreaker', () => {
     expect(transitions).toEqual(['open', 'half-open']);
     await expect(breaker.execute(() => Promise.resolve('trial'))).resolves.toBe('trial');
     expect(transitions).toEqual(['open', 'half-open', 'closed']);
+    expect(logs.take()).toEqual(transitions.map(transition));
   });
 
   it('reopens when a trial call fails', async () => {
@@ -88,6 +101,7 @@ describe('CircuitBreaker', () => {
     await expect(breaker.execute(fail)).rejects.toThrow('server failure');
     expect(breaker.state).toBe('open');
     await expect(breaker.execute(() => Promise.resolve())).rejects.toBeInstanceOf(BreakerOpen);
+    expect(logs.take()).toEqual([transition('open'), transition('half-open'), transition('open')]);
   });
 
   it('resets to closed on demand', async () => {
@@ -97,6 +111,7 @@ describe('CircuitBreaker', () => {
     breaker.reset();
     expect(breaker.state).toBe('closed');
     await expect(breaker.execute(() => Promise.resolve('ok'))).resolves.toBe('ok');
+    expect(logs.take()).toEqual([transition('open'), transition('closed')]);
   });
 });
 
@@ -113,6 +128,12 @@ describe('CircuitBreaker.dependencyAnswered', () => {
     expect(breaker.state).toBe('half-open');
     await expect(breaker.execute(() => Promise.resolve('back'))).resolves.toBe('back');
     expect(breaker.state).toBe('closed');
+    expect(logs.take()).toEqual([
+      transition('open'),
+      probeAnswered,
+      transition('half-open'),
+      transition('closed'),
+    ]);
   });
 
   it('reopens, for the full HALF_OPEN_AFTER, when the trial after a probe fails', async () => {
@@ -124,11 +145,18 @@ describe('CircuitBreaker.dependencyAnswered', () => {
     expect(breaker.state).toBe('open');
     jest.advanceTimersByTime(29_000);
     await expect(breaker.execute(() => Promise.resolve('x'))).rejects.toBeInstanceOf(BreakerOpen);
+    expect(logs.take()).toEqual([
+      transition('open'),
+      probeAnswered,
+      transition('half-open'),
+      transition('open'),
+    ]);
   });
 
   it('does nothing to a closed breaker', () => {
     const breaker = make();
     breaker.dependencyAnswered();
     expect(breaker.state).toBe('closed');
+    expect(logs.take()).toEqual([]);
   });
 });
