@@ -1,6 +1,7 @@
 export * from './breaker/breaker-registry';
 export * from './breaker/circuit-breaker';
 export * from './bulkhead/bulkhead';
+export * from './dependency-guard';
 export * from './errors';
 export * from './etag/conditional-requests';
 export * from './etag/not-modified';

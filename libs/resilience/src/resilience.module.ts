@@ -1,6 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { OmsConfig } from '@oms/config';
 import { STORE_GUARD } from '@oms/store';
+import { DependencyGuards } from './dependency-guard';
 import { BreakerRegistry } from './breaker/breaker-registry';
 import { Bulkhead } from './bulkhead/bulkhead';
 import { ConditionalRequests } from './etag/conditional-requests';
@@ -26,6 +27,7 @@ export class ResilienceModule {
       providers: [
         BreakerRegistry,
         FaultInjector,
+        DependencyGuards,
         {
           provide: Bulkhead,
           inject: [OmsConfig, { token: RESILIENCE_EVENTS, optional: true }],
@@ -38,6 +40,7 @@ export class ResilienceModule {
       exports: [
         BreakerRegistry,
         FaultInjector,
+        DependencyGuards,
         Bulkhead,
         STORE_GUARD,
         ConditionalRequests,

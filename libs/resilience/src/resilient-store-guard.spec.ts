@@ -2,7 +2,9 @@ import { DependencyFailed, NotFound, OutcomeUnknown, ValidationFailed } from '@o
 import { loadConfig } from '@oms/config';
 import { CommitOutcomeUnknown } from '@oms/store';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { captureLogs, logged } from '../../../test/support/captured-logs';
 import { BreakerRegistry } from './breaker/breaker-registry';
+import { DependencyGuards } from './dependency-guard';
 import { BreakerOpen } from './errors';
 import { FaultInjector } from './faults/fault-injector';
 import { NO_EVENTS } from './resilience-events';
@@ -19,11 +21,25 @@ function setup() {
     STORE_TIMEOUT_MS: '50',
   });
   const breakers = new BreakerRegistry(config, NO_EVENTS);
-  const guard = new ResilientStoreGuard(breakers, new FaultInjector(), config);
+  const guard = new ResilientStoreGuard(new DependencyGuards(breakers, new FaultInjector(), config), config);
   return { guard, store: breakers.get('store'), documents: breakers.get('documents') };
 }
 
 const failWith = (error: Error) => () => Promise.reject(error);
+
+// The guard logs each store failure and each refused value at warn, the breakers each transition: every
+// test asserts the lines it causes (none reach the terminal).
+const logs = captureLogs();
+const storeFailed = (operation: string, committing = false) =>
+  logged('warn', 'Store', 'store operation failed', { operation, committing, error: expect.any(String) });
+const refused = logged('warn', 'Store', 'the store refused a value', {
+  operation: 'read',
+  error: expect.any(String),
+});
+const transition = (breaker: string, to: string) =>
+  logged('warn', 'CircuitBreaker', 'circuit breaker transition', { breaker, to });
+const probeAnswered = (breaker: string) =>
+  logged('warn', 'CircuitBreaker', 'dependency answered a probe: trial calls admitted', { breaker });
 
 describe('ResilientStoreGuard', () => {
   it.each([
@@ -37,6 +53,7 @@ describe('ResilientStoreGuard', () => {
       await expect(guard.run('read', failWith(sqlError(code)))).rejects.toBeInstanceOf(ValidationFailed);
     }
     expect(store.state).toBe('closed');
+    expect(logs.take()).toEqual(Array.from({ length: 10 }, () => refused));
   });
 
   it.each(['23505', '42P01', '42703'])(
@@ -47,6 +64,7 @@ describe('ResilientStoreGuard', () => {
         await expect(guard.run('read', failWith(sqlError(code)))).rejects.toMatchObject({ code });
       }
       expect(store.state).toBe('closed');
+      expect(logs.take()).toEqual([]); // the problem filter logs a 500, not the guard
     },
   );
 
@@ -63,6 +81,12 @@ describe('ResilientStoreGuard', () => {
     }
     expect(store.state).toBe('open');
     await expect(guard.run('read', () => Promise.resolve(1))).rejects.toBeInstanceOf(BreakerOpen);
+    expect(logs.take()).toEqual([
+      storeFailed('read'),
+      storeFailed('read'),
+      transition('store', 'open'),
+      storeFailed('read'),
+    ]);
   });
 
   it('passes domain answers through untouched', async () => {
@@ -70,6 +94,7 @@ describe('ResilientStoreGuard', () => {
     const answer = new NotFound('Document', 'x');
     for (let i = 0; i < 5; i++) await expect(guard.run('read', failWith(answer))).rejects.toBe(answer);
     expect(store.state).toBe('closed');
+    expect(logs.take()).toEqual([]);
   });
 
   it('says 503 "nothing was changed" for a write that timed out before its commit was sent', async () => {
@@ -83,6 +108,7 @@ describe('ResilientStoreGuard', () => {
     await expect(write).rejects.toThrow('nothing was changed');
     await sleep(100);
     expect(aborted).toBe(true); // the write sees the signal and rolls back instead of committing
+    expect(logs.take()).toEqual([storeFailed('write')]);
   });
 
   it('says 504 "outcome unknown" for a write that timed out after its commit was sent', async () => {
@@ -93,6 +119,7 @@ describe('ResilientStoreGuard', () => {
     });
     await expect(write).rejects.toBeInstanceOf(OutcomeUnknown);
     await expect(write).rejects.toThrow('may or may not have been applied');
+    expect(logs.take()).toEqual([storeFailed('write', true)]);
   });
 
   it('says 504 for a connection lost while committing, and counts it', async () => {
@@ -101,6 +128,12 @@ describe('ResilientStoreGuard', () => {
     for (let i = 0; i < 3; i++)
       await expect(guard.run('write', failWith(lost))).rejects.toBeInstanceOf(OutcomeUnknown);
     expect(store.state).toBe('open');
+    expect(logs.take()).toEqual([
+      storeFailed('write'),
+      storeFailed('write'),
+      transition('store', 'open'),
+      storeFailed('write'),
+    ]);
   });
 
   it('lets open store and group breakers try again as soon as a probe gets an answer', async () => {
@@ -116,5 +149,17 @@ describe('ResilientStoreGuard', () => {
     expect(documents.state).toBe('half-open');
     await expect(guard.run('read', () => Promise.resolve('ok'))).resolves.toBe('ok');
     expect(store.state).toBe('closed');
+    expect(logs.take()).toEqual([
+      transition('documents', 'open'),
+      storeFailed('read'),
+      storeFailed('read'),
+      transition('store', 'open'),
+      storeFailed('read'),
+      probeAnswered('store'),
+      transition('store', 'half-open'),
+      probeAnswered('documents'),
+      transition('documents', 'half-open'),
+      transition('store', 'closed'),
+    ]);
   });
 });

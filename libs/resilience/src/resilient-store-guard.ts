@@ -9,34 +9,25 @@ import {
 } from '@oms/common';
 import { OmsConfig } from '@oms/config';
 import { CommitOutcomeUnknown, GuardOptions, StoreCall, StoreGuard, classifyStoreError } from '@oms/store';
-import { TaskCancelledError, TimeoutStrategy, timeout } from 'cockatiel';
-import { BreakerRegistry } from './breaker/breaker-registry';
-import { CircuitBreaker } from './breaker/circuit-breaker';
+import { DependencyGuard, DependencyGuards } from './dependency-guard';
 import { DependencyTimeout } from './errors';
 import { KeyedSerializer } from './bulkhead/keyed-serializer';
-import { FaultInjector } from './faults/fault-injector';
 import { isStoreFailure } from './store-failure';
 
 /**
- * Every store operation: the `store` breaker around a STORE_TIMEOUT_MS bound around the call (with any
- * injected fault applied first). Failures are classified here, once: the store failing is a 503 the
+ * Every store operation, through the store's DependencyGuard (the `store` breaker around a
+ * STORE_TIMEOUT_MS bound, faults first). Failures are classified here, once: the store failing is a 503 the
  * breaker counts (504 when a commit's answer was lost); a value the store refused is a 400 and a bug of
  * ours a 500, neither counted — so no request can open the breaker for everyone.
  */
 @Injectable()
 export class ResilientStoreGuard implements StoreGuard {
   private readonly logger = new Logger('Store');
-  private readonly breaker: CircuitBreaker;
-  private readonly timeoutMs: number;
+  private readonly guard: DependencyGuard;
   private readonly serial: KeyedSerializer;
 
-  constructor(
-    private readonly breakers: BreakerRegistry,
-    private readonly faults: FaultInjector,
-    config: OmsConfig,
-  ) {
-    this.breaker = breakers.get('store');
-    this.timeoutMs = config.store.timeoutMs;
+  constructor(guards: DependencyGuards, config: OmsConfig) {
+    this.guard = guards.get('store');
     this.serial = new KeyedSerializer(config.store.timeoutMs);
   }
 
@@ -57,10 +48,8 @@ export class ResilientStoreGuard implements StoreGuard {
       committing = true;
     };
     try {
-      const lockTimeoutMs = Math.ceil(this.timeoutMs / 2);
-      return await this.breaker.execute(() =>
-        this.bounded((signal) => fn({ signal, onCommit, lockTimeoutMs })),
-      );
+      const lockTimeoutMs = Math.ceil(this.guard.timeoutMs / 2);
+      return await this.guard.run((signal) => fn({ signal, onCommit, lockTimeoutMs }));
     } catch (error) {
       throw this.translate(operation, error, committing);
     }
@@ -69,23 +58,9 @@ export class ResilientStoreGuard implements StoreGuard {
   /** A health probe: bounded, never refused by the breaker; an answer lets an open breaker try again now. */
   async probe<T>(fn: () => Promise<T>): Promise<T> {
     try {
-      const result = await this.bounded(() => fn());
-      this.breakers.storeAnswered();
-      return result;
+      return await this.guard.probe(() => fn());
     } catch (error) {
       throw this.translate('ping', error, false);
-    }
-  }
-
-  private async bounded<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    try {
-      return await timeout(this.timeoutMs, TimeoutStrategy.Aggressive).execute(async ({ signal }) => {
-        await this.faults.apply('store');
-        return fn(signal);
-      });
-    } catch (error) {
-      if (error instanceof TaskCancelledError) throw new DependencyTimeout('store', this.timeoutMs);
-      throw error;
     }
   }
 
@@ -94,7 +69,7 @@ export class ResilientStoreGuard implements StoreGuard {
     if (isStoreFailure(error)) {
       this.logger.warn({ message: 'store operation failed', operation, committing, error: String(error) });
       const what =
-        error instanceof DependencyTimeout ? `did not answer within ${this.timeoutMs} ms` : 'failed';
+        error instanceof DependencyTimeout ? `did not answer within ${this.guard.timeoutMs} ms` : 'failed';
       if (committing || error instanceof CommitOutcomeUnknown) {
         return new OutcomeUnknown(
           'store',
