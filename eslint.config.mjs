@@ -17,6 +17,22 @@ export default tseslint.config(
     },
   },
   {
+    // A library is reached by its alias only: a relative path into another library bypasses its index.
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/libs/*/src', '**/libs/*/src/**', '../../*/src', '../../*/src/**'],
+              message: 'Import a library by its alias (@oms/<name>), not by a path into it.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', '**/*.spec.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',

@@ -1,9 +1,11 @@
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-// Relative: globalSetup runs outside Jest's module mapper.
+// Relative, to the two files only: globalSetup runs outside Jest's module mapper (no @oms aliases).
+/* eslint-disable no-restricted-imports */
 import { migrate } from '../../libs/store/src/migrations';
 import { PgliteClient } from '../../libs/store/src/pglite-client';
+/* eslint-enable no-restricted-imports */
 
 // initdb in PGlite takes seconds; copying a migrated data directory takes a fraction of that.
 const TEMPLATE_DIR = join(tmpdir(), `oms-pglite-template-${process.getuid?.() ?? 0}`);

@@ -96,10 +96,6 @@ export class BreakingChangeScan {
     }
   }
 
-  get needsScan(): boolean {
-    return this.changes.size > 0;
-  }
-
   add(document: EntityRecord<DocumentProperties>): void {
     const broken = new Set<string>();
     for (const violation of this.validate(document.body)) {

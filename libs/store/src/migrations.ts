@@ -79,8 +79,6 @@ const MIGRATIONS: { version: number; statements: string[] }[] = [
   },
 ];
 
-export const LATEST_MIGRATION = MIGRATIONS[MIGRATIONS.length - 1].version;
-
 /** Applies pending migrations and creates `main`; idempotent, and safe when instances start together. */
 export async function migrate(db: SqlClient): Promise<number[]> {
   return db.transaction(async (tx) => {

@@ -32,10 +32,6 @@ export class PgliteClient implements SqlClient {
     return (await this.db.query<T>(text, params)).rows;
   }
 
-  async exec(script: string): Promise<void> {
-    await this.db.exec(script);
-  }
-
   /** In process, nothing can be lost between fn's end and COMMIT: PGlite commits as fn resolves. */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     return this.db.transaction(async (tx: Transaction) => {

@@ -31,10 +31,6 @@ export class PostgresClient implements SqlClient {
     return result.rows as T[];
   }
 
-  async exec(script: string): Promise<void> {
-    await this.pool.query(script);
-  }
-
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const client: PoolClient = await this.pool.connect();
     // A checked-out client has no pool listener: without ours, a connection dropped between two queries

@@ -20,8 +20,6 @@ export interface TransactionOptions {
 /** A database behind the store: PostgreSQL through a pool, or embedded PGlite. */
 export interface SqlClient extends SqlExecutor {
   readonly kind: 'postgres' | 'pglite';
-  /** Runs a multi-statement script (migrations). */
-  exec(script: string): Promise<void>;
   /**
    * Runs fn in one transaction: committed when fn resolves, rolled back when it throws. A connection lost
    * while committing throws CommitOutcomeUnknown.
