@@ -1,35 +1,10 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '@oms/auth';
 import { OmsConfig } from '@oms/config';
 import { ApiProblems } from '@oms/http';
-import { BreakerRegistry, BreakerState, Bulkhead, CircuitBreaker } from '@oms/resilience';
-
-export class BreakerViewDto {
-  @ApiProperty() name: string;
-  @ApiProperty({ enum: ['closed', 'open', 'half-open'] }) state: BreakerState;
-  @ApiProperty({ type: Number, nullable: true, description: 'While open: seconds until trial calls' })
-  retryAfterSeconds: number | null;
-}
-
-export class BulkheadViewDto {
-  @ApiProperty() active: number;
-  @ApiProperty() queued: number;
-  @ApiProperty() maxConcurrent: number;
-  @ApiProperty() maxQueue: number;
-  @ApiProperty() queueTimeoutMs: number;
-}
-
-export class ResilienceViewDto {
-  @ApiProperty({ type: [BreakerViewDto] }) breakers: BreakerViewDto[];
-  @ApiProperty({ type: BulkheadViewDto }) bulkhead: BulkheadViewDto;
-}
-
-const view = (b: CircuitBreaker): BreakerViewDto => ({
-  name: b.name,
-  state: b.state,
-  retryAfterSeconds: b.state === 'open' ? b.retryAfterSeconds() : null,
-});
+import { BreakerRegistry, Bulkhead } from '@oms/resilience';
+import { BreakerViewDto, ResilienceViewDto, toBreakerView } from './resilience.dto';
 
 /** Admin view of the breakers and the bulkhead; never touches the store. */
 @ApiTags('admin')
@@ -49,7 +24,7 @@ export class ResilienceController {
   @ApiProblems(403)
   get(): ResilienceViewDto {
     return {
-      breakers: this.breakers.all().map(view),
+      breakers: this.breakers.all().map(toBreakerView),
       bulkhead: { active: this.bulkhead.active, queued: this.bulkhead.queued, ...this.config.backpressure },
     };
   }
@@ -62,6 +37,6 @@ export class ResilienceController {
   reset(@Param('name') name: string): BreakerViewDto {
     const breaker = this.breakers.find(name);
     breaker.reset();
-    return view(breaker);
+    return toBreakerView(breaker);
   }
 }

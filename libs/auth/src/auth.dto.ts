@@ -12,7 +12,8 @@ import {
 } from 'class-validator';
 import { PASSWORD_MAX_BYTES, PASSWORD_MIN_CHARACTERS } from './password-policy';
 import { MeetsPasswordPolicy } from './password-policy.decorator';
-import { ROLES, Role } from './roles';
+import type { UserRecord } from '@oms/store';
+import { ROLES, Role, knownRoles } from './roles';
 
 export { USERNAME_PATTERN } from '@oms/common';
 import { USERNAME_PATTERN } from '@oms/common';
@@ -97,4 +98,13 @@ export class UserResponseDto {
   @ApiProperty({ enum: ROLES, isArray: true }) roles: Role[];
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
+}
+
+export function toUserResponse(user: UserRecord): UserResponseDto {
+  return {
+    username: user.username,
+    roles: knownRoles(user.roles),
+    createdAt: user.createdAt.toISOString(),
+    updatedAt: user.updatedAt.toISOString(),
+  };
 }

@@ -2,21 +2,11 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/comm
 import { NotFound, ValidationFailed, inBody } from '@oms/common';
 import { OmsConfig } from '@oms/config';
 import { validateBody } from '@oms/http';
-import { USER_STORE, UserChanges, UserRecord, UserStore } from '@oms/store';
-import { CreateUserDto, UpdateUserDto, UserResponseDto } from './auth.dto';
+import { USER_STORE, UserChanges, UserStore } from '@oms/store';
+import { CreateUserDto, UpdateUserDto, UserResponseDto, toUserResponse } from './auth.dto';
 import { PasswordHasher } from './password-hasher';
 import { passwordViolations } from './password-policy';
-import { knownRoles } from './roles';
 import { UserAccessService } from './user-access.service';
-
-export function toUserResponse(user: UserRecord): UserResponseDto {
-  return {
-    username: user.username,
-    roles: knownRoles(user.roles),
-    createdAt: user.createdAt.toISOString(),
-    updatedAt: user.updatedAt.toISOString(),
-  };
-}
 
 /**
  * Accounts. Every write drops the user from every instance's memory (UserAccessService) once it has

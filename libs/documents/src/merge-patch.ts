@@ -1,4 +1,4 @@
-import { own, setOwn } from '@oms/common';
+import { ValidationFailed, Violation, bodyPointer, inBody, own, setOwn } from '@oms/common';
 
 /**
  * RFC 7396 JSON merge patch: objects merge member by member, null removes a member, anything else
@@ -18,4 +18,21 @@ export function applyMergePatch(target: unknown, patch: unknown): unknown {
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A patch is an object whose only member is `properties`, itself an object. */
+export function checkPatch(patch: unknown): Record<string, unknown> {
+  if (!isPlainObject(patch)) {
+    throw new ValidationFailed([
+      { path: bodyPointer(), message: 'must be a JSON object (a merge patch of the document)' },
+    ]);
+  }
+  const violations: Violation[] = Object.keys(patch)
+    .filter((key) => key !== 'properties')
+    .map((key) => ({ path: `/${key}`, message: 'cannot be changed; only properties may be patched' }));
+  if (patch.properties !== undefined && !isPlainObject(patch.properties)) {
+    violations.push({ path: '/properties', message: 'must be an object' });
+  }
+  if (violations.length > 0) throw new ValidationFailed(inBody(violations));
+  return (patch.properties as Record<string, unknown> | undefined) ?? {};
 }
