@@ -11,7 +11,7 @@ const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
  */
 export function requireJsonBodies(request: Request, _response: Response, next: NextFunction): void {
   if (!WITH_BODY.has(request.method) || !hasBody(request)) return next();
-  const type = (request.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
+  const type = ((request.header('content-type') ?? '').split(';')[0] ?? '').trim().toLowerCase();
   if (request.method === 'PATCH') {
     // A resource without PATCH gets its 405 (with Allow) from routing, not a 415 about the body.
     if (

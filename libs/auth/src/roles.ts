@@ -5,7 +5,7 @@ export type Role = (typeof ROLES)[number];
 const RANK: Record<Role, number> = { viewer: 1, editor: 2, admin: 3 };
 
 export function satisfies(roles: readonly string[], required: Role): boolean {
-  return roles.some((r) => (RANK as Record<string, number>)[r] >= RANK[required]);
+  return roles.some((r) => ((RANK as Record<string, number | undefined>)[r] ?? 0) >= RANK[required]);
 }
 
 /** The caller: the token's user, with the roles the store gives it now. */

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { NotFound } from '@oms/common';
+import { NotFound, last } from '@oms/common';
 import { ReadThroughCache } from '@oms/caching';
 import { decodeCursor, encodeCursor } from '@oms/http';
 import { MAIN_BRANCH, VERSIONED_STORE, VersionedStore } from '@oms/store';
@@ -56,7 +56,7 @@ export class BranchesService {
     const more = commits.length > limit;
     return {
       items: page.map(toCommitResponse),
-      nextCursor: more ? encodeCursor({ before: page[page.length - 1].seq }) : null,
+      nextCursor: more ? encodeCursor({ before: last(page).seq }) : null,
     };
   }
 }

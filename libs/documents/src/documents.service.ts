@@ -8,6 +8,7 @@ import {
   Violation,
   WriteContext,
   queryPointer,
+  last,
 } from '@oms/common';
 import { DocumentProperties, DocumentSchemaValidator } from '@oms/schemas';
 import { BranchReader, BranchWriter, CommitInfo, VERSIONED_STORE, VersionedStore } from '@oms/store';
@@ -102,7 +103,7 @@ export class DocumentsService {
       });
       const items = records.slice(0, query.limit).map(toDocumentResponse);
       const more = records.length > query.limit;
-      return { items, nextCursor: more ? nextCursor(query.sort, items[items.length - 1]) : null };
+      return { items, nextCursor: more ? nextCursor(query.sort, last(items)) : null };
     });
   }
 

@@ -71,7 +71,7 @@ export function parseListQuery(raw: Record<string, unknown>): ParsedListQuery {
     if (!filter) fixed[key] = value;
     else if (typeof value !== 'string')
       violations.push({ path: queryPointer(key), message: 'must be given once' });
-    else filters.push({ name: filter[1] ?? filter[2], key, value });
+    else filters.push({ name: filter[1] ?? filter[2] ?? '', key, value });
   }
   const names = filters.map((f) => f.name);
   for (const filter of filters.filter((f, i) => names.indexOf(f.name) !== i)) {

@@ -27,7 +27,7 @@ export function commitMessageOf(request: Request): string | undefined {
   let value: string;
   try {
     const ext = EXT_VALUE.exec(raw.trim());
-    value = ext ? decodeURIComponent(ext[1]) : UTF8.decode(Buffer.from(raw, 'latin1'));
+    value = ext ? decodeURIComponent(ext[1] ?? '') : UTF8.decode(Buffer.from(raw, 'latin1'));
   } catch {
     throw invalid("must be UTF-8 (raw, or percent-encoded after UTF-8'')");
   }

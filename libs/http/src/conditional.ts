@@ -27,7 +27,7 @@ export function parseTagCondition(header: string | undefined, name: string): Tag
       { path: headerPointer(name), message: 'must be * or a list of entity tags' },
     ]);
   }
-  return tags.map((m) => ({ weak: m![1] !== undefined, opaque: m![2] }));
+  return tags.map((m) => ({ weak: m![1] !== undefined, opaque: m![2] ?? '' }));
 }
 
 /** The strong validator we send for a stored version. */

@@ -50,11 +50,12 @@ export function inexactNumbers(text: string, root = ''): Violation[] {
   let i = 0;
   let expectKey = false;
   while (i < text.length && violations.length < 100) {
-    const c = text[i];
+    const c = text.charAt(i);
     if (c === '"') {
       let j = i + 1;
-      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
-      if (expectKey) frames[frames.length - 1].key = JSON.parse(text.slice(i, j + 1)) as string;
+      while (text.charAt(j) !== '"') j += text.charAt(j) === '\\' ? 2 : 1;
+      const open = frames[frames.length - 1];
+      if (expectKey && open) open.key = JSON.parse(text.slice(i, j + 1)) as string;
       i = j + 1;
     } else if (c === '{' || c === '[') {
       frames.push({ path: here(), array: c === '[', index: 0, key: '' });
@@ -68,12 +69,12 @@ export function inexactNumbers(text: string, root = ''): Violation[] {
       i++;
     } else if (c === ',') {
       const top = frames[frames.length - 1];
-      if (top.array) top.index++;
+      if (top?.array) top.index++;
       else expectKey = true;
       i++;
     } else if (c === '-' || (c >= '0' && c <= '9')) {
       let j = i + 1;
-      while (j < text.length && /[0-9.eE+-]/.test(text[j])) j++;
+      while (j < text.length && /[0-9.eE+-]/.test(text.charAt(j))) j++;
       if (!isExactNumber(text.slice(i, j))) {
         violations.push({
           path: here(),

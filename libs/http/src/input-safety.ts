@@ -40,8 +40,7 @@ export function inspectJson(value: unknown, maxDepth: number, root = ''): Violat
         }
       } else {
         const entries = Object.entries(current as Record<string, unknown>);
-        for (let i = entries.length - 1; i >= 0; i--) {
-          const [key, member] = entries[i];
+        for (const [key, member] of entries.reverse()) {
           const memberPath = `${path}/${pointerSegment(key)}`;
           const problem = unstorableText(key);
           if (problem) violations.push({ path: memberPath, message: `has a member name that ${problem}` });

@@ -11,6 +11,7 @@ import {
   pointerSegment,
   queryPointer,
   setOwn,
+  last,
 } from '@oms/common';
 import { plainToInstance } from 'class-transformer';
 import { ValidationError, validateSync } from 'class-validator';
@@ -42,7 +43,7 @@ function messagesOf(error: ValidationError): string[] {
   if (error.value === undefined) return ['is required'];
   const policy = broken.filter(([name]) => name.startsWith(POLICY_RULE_PREFIX));
   // Decorators register bottom-up, so the rule declared first is reported last.
-  const chosen = policy.length > 0 ? policy : [broken[broken.length - 1]];
+  const chosen = policy.length > 0 ? policy : [last(broken)];
   return chosen.map(([, message]) => stripProperty(message, error));
 }
 

@@ -9,6 +9,7 @@ import {
   inBody,
   Violation,
   WriteContext,
+  last,
 } from '@oms/common';
 import { ReadThroughCache } from '@oms/caching';
 import { Tagged, validateBody } from '@oms/http';
@@ -215,7 +216,7 @@ export class ObjectTypesService {
       });
       page.forEach((d) => scan.add(d));
       if (page.length < SCAN_PAGE) break;
-      position = { id: page[page.length - 1].id };
+      position = { id: last(page).id };
     }
     const breaking = await scan.finish(async (ids) => {
       const found = await w.getMany('document', ids);

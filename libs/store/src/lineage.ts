@@ -30,12 +30,15 @@ export function lineageSql(by: 'id' | 'name'): string {
 }
 
 export function toLineage(rows: LineageRow[]): LineageLevel[] {
-  return rows.map((row, index) => ({
-    branchId: String(row.id),
-    // A level is seen as it was when the level below it forked.
-    limit: index === 0 ? null : String(rows[index - 1].fork_seq),
-    depth: Number(row.depth),
-  }));
+  return rows.map((row, index) => {
+    // A level is seen as it was when the level below it forked (the branch itself: all of it).
+    const below = rows[index - 1];
+    return {
+      branchId: String(row.id),
+      limit: below ? String(below.fork_seq) : null,
+      depth: Number(row.depth),
+    };
+  });
 }
 
 const INTEGER = /^\d+$/;

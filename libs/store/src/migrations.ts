@@ -105,11 +105,14 @@ export async function migrate(db: SqlClient): Promise<number[]> {
         `INSERT INTO branches (name, head_seq, head_commit, created_by) VALUES ($1, 0, '', $2) RETURNING id`,
         [MAIN_BRANCH, SYSTEM_AUTHOR],
       );
+      // No @oms/common here (one()): test set-up loads this file outside the module mapper.
+      if (!branch) throw new Error('creating main returned no row');
       const id = randomBytes(20).toString('hex');
       const [commit] = await tx.query<{ seq: string }>(
         `INSERT INTO commits (id, branch_id, parents, author, message) VALUES ($1, $2, '{}', $3, $4) RETURNING seq`,
         [id, branch.id, SYSTEM_AUTHOR, 'Initialize main'],
       );
+      if (!commit) throw new Error("main's first commit returned no row");
       await tx.query(`UPDATE branches SET head_seq = $1, head_commit = $2 WHERE id = $3`, [
         commit.seq,
         id,

@@ -1,3 +1,4 @@
+import { one } from '@oms/common';
 import { SqlExecutor } from './sql-client';
 
 /** Small values the service keeps for itself (e.g. the development signing key). */
@@ -16,7 +17,7 @@ export class SqlSettingsStore implements SettingsStore {
       key,
       make(),
     ]);
-    const [row] = await this.db.query<{ value: string }>('SELECT value FROM settings WHERE key = $1', [key]);
-    return row.value;
+    const rows = await this.db.query<{ value: string }>('SELECT value FROM settings WHERE key = $1', [key]);
+    return one(rows, 'setting').value;
   }
 }

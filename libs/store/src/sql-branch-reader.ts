@@ -1,3 +1,4 @@
+import { first, one } from '@oms/common';
 import { LineageLevel, lineageValues } from './lineage';
 import { SqlExecutor } from './sql-client';
 import { SqlParams } from './sql-params';
@@ -60,7 +61,7 @@ export class SqlBranchReader implements BranchReader {
   ) {}
 
   protected get branchId(): string {
-    return this.lineage[0].branchId;
+    return first(this.lineage, 'lineage level').branchId;
   }
 
   async get<B>(kind: EntityKind, id: string): Promise<EntityRecord<B> | null> {
@@ -136,13 +137,14 @@ export class SqlBranchReader implements BranchReader {
     let after = query.after?.id;
     for (;;) {
       const levels = await Promise.all(
-        this.lineage.map((level, depth) => this.candidates(kind, query, depth, after, batch)),
+        this.lineage.map((level, depth) => this.candidates(kind, query, level, depth, after, batch)),
       );
       // Past the last id of a level that was cut short, that level may still hold candidates: stop there.
       let horizon: string | undefined;
       for (const ids of levels) {
         const last = ids[ids.length - 1];
-        if (ids.length === batch && (horizon === undefined || before(last, horizon))) horizon = last;
+        if (last !== undefined && ids.length === batch && (horizon === undefined || before(last, horizon)))
+          horizon = last;
       }
       const window = [...new Set(levels.flat())]
         .filter((id) => horizon === undefined || !before(horizon, id))
@@ -158,11 +160,11 @@ export class SqlBranchReader implements BranchReader {
   private async candidates(
     kind: EntityKind,
     query: ListQuery,
+    level: LineageLevel,
     depth: number,
     after: string | undefined,
     batch: number,
   ): Promise<string[]> {
-    const level = this.lineage[depth];
     const [alias, table] = depth === 0 ? ['h', 'heads'] : ['v', 'versions'];
     const p = new SqlParams();
     const where = [
@@ -210,8 +212,7 @@ export class SqlBranchReader implements BranchReader {
             ...filters('h', filter, p),
           ].join(' AND ')}`
         : `${this.visibleMatches(kind, filter, p)} SELECT count(*)::int AS n FROM matches`;
-    const [row] = await this.db.query<{ n: number }>(sql, p.values);
-    return Number(row.n);
+    return Number(one(await this.db.query<{ n: number }>(sql, p.values), 'count').n);
   }
 
   private listThroughLineage(kind: EntityKind, query: ListQuery): Promise<EntityRow[]> {

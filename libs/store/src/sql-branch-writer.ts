@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { NotFound } from '@oms/common';
+import { NotFound, one } from '@oms/common';
 import { LineageLevel } from './lineage';
 import { SqlExecutor } from './sql-client';
 import { ENTITY_COLUMNS, EntityRow, SqlBranchReader, toRecord } from './sql-branch-reader';
@@ -103,7 +103,7 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
       this.info.author,
     ];
     const placeholders = '$1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11';
-    const [row] = await this.db.query<EntityRow>(
+    const inserted = await this.db.query<EntityRow>(
       `INSERT INTO versions (branch_id, kind, ${ENTITY_COLUMNS}) VALUES (${placeholders}) RETURNING ${ENTITY_COLUMNS}`,
       values,
     );
@@ -115,13 +115,13 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
          updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by`,
       values,
     );
-    return toRecord<B>(row);
+    return toRecord<B>(one(inserted, 'inserted version'));
   }
 
   private async openCommit(): Promise<OpenCommit> {
     if (this.commit) return this.commit;
     const id = randomBytes(20).toString('hex');
-    const [row] = await this.db.query<{ seq: string | number; created_at: Date }>(
+    const opened = await this.db.query<{ seq: string | number; created_at: Date }>(
       `INSERT INTO commits (id, branch_id, parents, author, message) VALUES ($1, $2, $3, $4, $5)
        RETURNING seq, created_at`,
       [
@@ -132,6 +132,7 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
         this.message,
       ],
     );
+    const row = one(opened, 'commit');
     this.commit = { seq: String(row.seq), id, createdAt: row.created_at };
     return this.commit;
   }

@@ -1,4 +1,4 @@
-import { AlreadyExists, NotFound, StateConflict } from '@oms/common';
+import { AlreadyExists, NotFound, StateConflict, one } from '@oms/common';
 import { LineageLevel, LineageRow, lineageSql, lineageValues, toLineage } from './lineage';
 import { MAIN_BRANCH } from './migrations';
 import { SqlClient, SqlExecutor } from './sql-client';
@@ -103,12 +103,12 @@ export class SqlVersionedStore implements VersionedStore {
             taken.name === name ? undefined : `(branch names are unique ignoring case)`,
           );
         }
-        const [row] = await tx.query<BranchRow>(
+        const created = await tx.query<BranchRow>(
           `INSERT INTO branches (name, parent_id, fork_seq, head_seq, head_commit, schema_seq, created_from, created_by)
            VALUES ($1, $2, $3, $3, $4, $5, $6, $7) RETURNING ${BRANCH_COLUMNS}`,
           [name, source.id, source.head_seq, source.head_commit, source.schema_seq, source.name, author],
         );
-        return toBranch(row);
+        return toBranch(one(created, 'created branch'));
       }, options);
     } catch (error) {
       // Two creators raced past the existence check: the partial unique index decides.

@@ -1,4 +1,4 @@
-import { AlreadyExists, StateConflict } from '@oms/common';
+import { AlreadyExists, StateConflict, one } from '@oms/common';
 import { ADVISORY_LOCKS } from './advisory-locks';
 import { SqlClient, SqlExecutor, TransactionOptions } from './sql-client';
 
@@ -101,7 +101,7 @@ export class SqlUserStore implements UserStore {
     return this.changingAdmins(options, async (tx) => {
       const current = await this.locked(tx, user.username);
       if (current) await this.refuseLosingLastAdmin(tx, current, user.roles, 'demoted');
-      const [row] = await tx.query<{ created: boolean }>(
+      const upserted = await tx.query<{ created: boolean }>(
         `INSERT INTO users (username, password_hash, roles, token_version)
          VALUES ($1, $2, $3, ${NEXT_TOKEN_VERSION})
          ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash, roles = EXCLUDED.roles,
@@ -109,7 +109,7 @@ export class SqlUserStore implements UserStore {
          RETURNING (xmax = 0) AS created`,
         [user.username, user.passwordHash, user.roles],
       );
-      return { created: row.created };
+      return { created: one(upserted, 'upserted user').created };
     });
   }
 
@@ -130,13 +130,13 @@ export class SqlUserStore implements UserStore {
       const roles = changes.roles ?? current.roles;
       if (changes.passwordHash === undefined && sameRoles(roles, current.roles)) return toUser(current);
       await this.refuseLosingLastAdmin(tx, current, roles, 'demoted');
-      const [row] = await tx.query<UserRow>(
+      const updated = await tx.query<UserRow>(
         `UPDATE users SET roles = $2, password_hash = COALESCE($3, password_hash),
            token_version = ${NEXT_TOKEN_VERSION}, updated_at = now()
          WHERE username = $1 RETURNING *`,
         [username, roles, changes.passwordHash ?? null],
       );
-      return toUser(row);
+      return toUser(one(updated, 'updated user'));
     });
   }
 
@@ -180,8 +180,11 @@ export class SqlUserStore implements UserStore {
     verb: 'deleted' | 'demoted',
   ): Promise<void> {
     if (!isAdmin(current.roles) || isAdmin(rolesAfter)) return;
-    const [{ admins }] = await tx.query<{ admins: number }>(
-      `SELECT count(*)::int AS admins FROM users WHERE 'admin' = ANY(roles)`,
+    const { admins } = one(
+      await tx.query<{ admins: number }>(
+        `SELECT count(*)::int AS admins FROM users WHERE 'admin' = ANY(roles)`,
+      ),
+      'admin count',
     );
     if (admins <= 1) {
       throw new StateConflict('Last admin', `'${current.username}' is the last admin and cannot be ${verb}.`);

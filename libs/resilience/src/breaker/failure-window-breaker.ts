@@ -90,7 +90,8 @@ export class FailureWindowBreaker implements IBreaker {
 
   private expire(): void {
     const oldest = this.now() - this.options.windowMs;
-    while (this.buckets.length > 0 && this.buckets[0].start + this.options.windowMs / BUCKETS <= oldest) {
+    for (let bucket = this.buckets[0]; bucket; bucket = this.buckets[0]) {
+      if (bucket.start + this.options.windowMs / BUCKETS > oldest) break;
       this.buckets.shift();
     }
   }
