@@ -107,8 +107,7 @@ export class DocumentsController {
   @Revalidate({
     resource: 'document',
     service: DocumentsService,
-    tag: (documents, req) =>
-      documents.tag(branchOf(req.query.branch as string | undefined), req.params.id as string),
+    current: (documents, ids) => documents.current(branchOf(ids.branch), ids.id!),
   })
   @ApiOperation({ summary: 'Get a document' })
   @ApiQuery(BRANCH)

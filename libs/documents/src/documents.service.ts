@@ -13,6 +13,7 @@ import {
 import { DocumentProperties, DocumentSchemaValidator } from '@oms/schemas';
 import { BranchReader, BranchWriter, CommitInfo, VERSIONED_STORE, VersionedStore } from '@oms/store';
 import { ReadThroughCache } from '@oms/caching';
+import type { Current } from '@oms/resilience';
 import { OmsConfig } from '@oms/config';
 import { validateBody } from '@oms/http';
 import {
@@ -54,14 +55,12 @@ export class DocumentsService {
     return found;
   }
 
-  /** The current entity tag (for revalidation), or null when absent; from the cache, else the version alone. */
-  async tag(branch: string, id: string): Promise<string | null> {
+  /** The current entity tag (for revalidation): with the document when cached, else from the version alone. */
+  async current(branch: string, id: string): Promise<Current<DocumentResponseDto>> {
     const cached = await this.cache.peek<DocumentResponseDto | null>(this.cache.keys.document(branch, id));
-    const version =
-      cached !== undefined
-        ? (cached?.version ?? null)
-        : await this.store.read(branch, (r) => r.version('document', id));
-    return version === null ? null : String(version);
+    if (cached !== undefined) return cached ? { tag: String(cached.version), body: cached } : { tag: null };
+    const version = await this.store.read(branch, (r) => r.version('document', id));
+    return { tag: version === null ? null : String(version) };
   }
 
   /** One commit on the branch; once it is in, the document's cached copies are dropped everywhere. */

@@ -130,18 +130,28 @@ function identifierProblem(name: string, value: unknown): string | undefined {
   return pattern.test(value) ? undefined : `must match ${pattern.source}`;
 }
 
+/** The identifiers of a request: its path parameters, and the branch from the path or `?branch=`. */
+export interface RouteIdentifiers {
+  /** Absent when the route takes a branch from neither (it then means main). */
+  branch?: string;
+  typeName?: string;
+  id?: string;
+  username?: string;
+}
+
 /**
- * Whether a request's path parameters and `?branch=` hold well-formed identifiers. For code that reads the
- * raw request before the pipes run (revalidation): when false, it leaves the request to the handler, whose
- * pipe answers 400.
+ * A request's identifiers, checked as the pipes will check them, or undefined when one is malformed. For
+ * code that runs before the pipes (revalidation): given undefined, it leaves the request to the handler,
+ * whose pipe answers 400.
  */
-export function hasValidIdentifiers(request: { params: object; query: object }): boolean {
+export function routeIdentifiers(request: { params: object; query: object }): RouteIdentifiers | undefined {
   const params = request.params as Record<string, unknown>;
   const query = request.query as Record<string, unknown>;
-  return (
-    Object.keys(params).every((name) => identifierProblem(name, params[name]) === undefined) &&
-    identifierProblem('branch', query.branch) === undefined
-  );
+  const names = Object.keys(params);
+  if (names.some((name) => identifierProblem(name, params[name]) !== undefined)) return undefined;
+  if (identifierProblem('branch', query.branch) !== undefined) return undefined;
+  const found = Object.fromEntries(names.map((name) => [name, params[name]])) as RouteIdentifiers;
+  return { ...found, branch: found.branch ?? (query.branch as string | undefined) };
 }
 
 /**

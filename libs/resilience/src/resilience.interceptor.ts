@@ -36,9 +36,13 @@ export class ResilienceInterceptor implements NestInterceptor {
       context.getClass(),
     ]);
     const handle = async () => {
-      if (options.conditional) await this.conditional.before(context);
-      const result: unknown = await lastValueFrom(next.handle(), { defaultValue: undefined });
-      return options.conditional ? this.conditional.after(context, result) : result;
+      if (!options.conditional) return lastValueFrom(next.handle(), { defaultValue: undefined });
+      // A revalidation that found the representation answers with it: one look-up per request.
+      const known = await this.conditional.before(context);
+      const result: unknown = known
+        ? known.body
+        : await lastValueFrom(next.handle(), { defaultValue: undefined });
+      return this.conditional.after(context, result);
     };
     const breaker = options.breaker ? this.breakers.get(options.breaker) : undefined;
     return defer(() => this.bulkhead.execute(() => (breaker ? breaker.execute(handle) : handle())));

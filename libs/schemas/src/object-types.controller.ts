@@ -28,7 +28,7 @@ export class ObjectTypesController {
   @Revalidate({
     resource: 'object-type-list',
     service: ObjectTypesService,
-    tag: (types, req) => types.listTag(req.params.branch as string),
+    current: (types, ids) => types.currentList(ids.branch!),
   })
   @ApiOperation({ summary: 'List the object types of a branch' })
   @ApiOkResponse({ type: ObjectTypeListResponseDto, headers: responseHeaders('ETag') })
@@ -59,7 +59,7 @@ export class ObjectTypesController {
   @Revalidate({
     resource: 'object-type',
     service: ObjectTypesService,
-    tag: (types, req) => types.tag(req.params.branch as string, req.params.typeName as string),
+    current: (types, ids) => types.current(ids.branch!, ids.typeName!),
   })
   @ApiOperation({ summary: 'Get an object type' })
   @ApiOkResponse({ type: ObjectTypeResponseDto, headers: responseHeaders('ETag') })

@@ -13,6 +13,7 @@ import {
 } from '@oms/common';
 import { ReadThroughCache } from '@oms/caching';
 import { Tagged, validateBody } from '@oms/http';
+import type { Current } from '@oms/resilience';
 import { BranchReader, BranchWriter, EntityRecord, VERSIONED_STORE, VersionedStore } from '@oms/store';
 import { BreakingChangeScan, riskyChanges } from './breaking-changes';
 import { DocumentProperties, DocumentSchemaValidator } from './document-schema';
@@ -62,22 +63,23 @@ export class ObjectTypesService {
     return found;
   }
 
-  /** The current entity tag of one type (for revalidation), or null when absent; never reads the body. */
-  async tag(branch: string, name: string): Promise<string | null> {
+  /** The current entity tag of one type (for revalidation): with the type when cached, else from its version. */
+  async current(branch: string, name: string): Promise<Current<ObjectTypeResponseDto>> {
     const cached = await this.cache.peek<ObjectTypeResponseDto | null>(
       this.cache.keys.objectType(branch, name),
     );
-    const version =
-      cached !== undefined
-        ? (cached?.version ?? null)
-        : await this.store.read(branch, (r) => r.version('type', name));
-    return version === null ? null : String(version);
+    if (cached !== undefined) return cached ? { tag: String(cached.version), body: cached } : { tag: null };
+    const version = await this.store.read(branch, (r) => r.version('type', name));
+    return { tag: version === null ? null : String(version) };
   }
 
-  /** The entity tag of the branch's type list: moves with every schema write on the branch. */
-  async listTag(branch: string): Promise<string> {
-    const cached = await this.cache.peek<{ tag: string }>(this.cache.keys.objectTypeList(branch));
-    return cached?.tag ?? this.store.schemaVersion(branch);
+  /** The entity tag of the branch's type list (moves with every schema write there), with the list when cached. */
+  async currentList(branch: string): Promise<Current<Tagged<ObjectTypeListResponseDto>>> {
+    const cached = await this.cache.peek<{ tag: string; body: ObjectTypeListResponseDto }>(
+      this.cache.keys.objectTypeList(branch),
+    );
+    if (cached) return { tag: cached.tag, body: new Tagged(cached.tag, cached.body) };
+    return { tag: await this.store.schemaVersion(branch) };
   }
 
   /** A committed schema write: the type and the branch's list are no longer what the cache holds. */

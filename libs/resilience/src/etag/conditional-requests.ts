@@ -2,10 +2,10 @@ import { ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
 import { ModuleRef, Reflector } from '@nestjs/core';
 import { PreconditionRequired } from '@oms/common';
 import { OmsConfig } from '@oms/config';
-import { Tagged, formatEtag, hasValidIdentifiers, parseTagCondition, weakMatch } from '@oms/http';
+import { Tagged, formatEtag, parseTagCondition, routeIdentifiers, weakMatch } from '@oms/http';
 import type { Request, Response } from 'express';
 import { CACHE_CONTROL, NotModified, VARY } from './not-modified';
-import { REVALIDATE, RevalidateOptions } from './revalidate.decorator';
+import { Current, REVALIDATE, RevalidateOptions } from './revalidate.decorator';
 import { NO_EVENTS, RESILIENCE_EVENTS, ResilienceEvents } from '../resilience-events';
 
 const READS = new Set(['GET', 'HEAD']);
@@ -14,7 +14,9 @@ const CONDITIONAL_WRITES = new Set(['PUT', 'PATCH', 'DELETE']);
 /**
  * Conditional requests (RFC 9110 §13), run by the resilience interceptor around a handler:
  * - GET/HEAD with If-None-Match (weak comparison, lists, `*`): 304 before the handler runs, from the
- *   version alone — also when the request says `Cache-Control: no-cache`, which asks us to revalidate.
+ *   version alone — also when the request says `Cache-Control: no-cache`, which asks us to revalidate. When
+ *   it does not match and the look-up found the representation (a cache hit), that is the answer: the
+ *   handler does not look it up a second time.
  * - REQUIRE_IF_MATCH: PUT/PATCH/DELETE without If-Match get 428 (If-None-Match: * also counts for PUT).
  * - Responses get a strong ETag from the stored version, and Cache-Control + Vary.
  * If-Match itself is evaluated inside the write's transaction (see WriteContext.precondition).
@@ -32,12 +34,17 @@ export class ConditionalRequests {
     this.events = events ?? NO_EVENTS;
   }
 
-  /** Before the handler: 428 for an unconditional write when required; 304 (NotModified) when fresh. */
-  async before(context: ExecutionContext): Promise<void> {
+  /**
+   * Before the handler: 428 for an unconditional write when required; 304 (NotModified) when fresh. Returns
+   * the representation when a revalidation that did not match already has it (the handler then need not run).
+   */
+  async before(context: ExecutionContext): Promise<{ body: unknown } | undefined> {
     const request = context.switchToHttp().getRequest<Request>();
     if (CONDITIONAL_WRITES.has(request.method) && this.config.etag.requireIfMatch)
       this.requireIfMatch(request);
-    if (this.config.etag.enabled && READS.has(request.method)) await this.revalidate(context, request);
+    if (!this.config.etag.enabled || !READS.has(request.method)) return undefined;
+    const current = await this.revalidate(context, request);
+    return current?.body === undefined ? undefined : { body: current.body };
   }
 
   /** After the handler: the ETag of what it returned, and the cache headers. */
@@ -55,18 +62,21 @@ export class ConditionalRequests {
     if (request.header('if-match') === undefined && !createOnly) throw new PreconditionRequired();
   }
 
-  private async revalidate(context: ExecutionContext, request: Request): Promise<void> {
+  private async revalidate(context: ExecutionContext, request: Request): Promise<Current | undefined> {
     const options = this.reflector.get<RevalidateOptions | undefined>(REVALIDATE, context.getHandler());
     const condition = parseTagCondition(request.header('if-none-match'), 'If-None-Match');
+    if (!options || condition === undefined) return undefined;
     // Malformed identifiers never reach the store: the handler's pipe answers them with 400.
-    if (!options || condition === undefined || !hasValidIdentifiers(request)) return;
+    const ids = routeIdentifiers(request);
+    if (!ids) return undefined;
     const service = this.moduleRef.get(options.service, { strict: false });
-    const current = await options.tag(service, request);
-    const matched = weakMatch(condition, current);
+    const current = await options.current(service, ids);
+    const matched = weakMatch(condition, current.tag);
     this.events.revalidated(options.resource, matched);
     // A signal, not an error: no stack trace is worth capturing on the 304 path.
     // eslint-disable-next-line @typescript-eslint/only-throw-error
-    if (matched) throw new NotModified(formatEtag(current!));
+    if (matched) throw new NotModified(formatEtag(current.tag!));
+    return current;
   }
 }
 

@@ -1,17 +1,24 @@
 import { SetMetadata, Type, applyDecorators } from '@nestjs/common';
-import { ApiRevalidates } from '@oms/http';
-import type { Request } from 'express';
+import { ApiRevalidates, RouteIdentifiers } from '@oms/http';
 
 export const REVALIDATE = 'oms:revalidate';
 
-/** How a GET route finds its current entity tag without loading the resource. */
+/** What a revalidating GET learns of its resource before the handler runs. */
+export interface Current<T = unknown> {
+  /** The entity tag (opaque part), or null when the resource does not exist. */
+  tag: string | null;
+  /** The representation the handler would answer with, when the look-up found it (a cache hit). */
+  body?: T;
+}
+
+/** How a GET route finds its current entity tag without running the handler. */
 export interface RevalidateOptions<S = unknown> {
   /** Label of the resource in metrics (`etag_cache_hits_total{resource}`). */
   resource: string;
   /** The provider that knows the version. */
   service: Type<S>;
-  /** The current tag (opaque part), or null when the resource does not exist. */
-  tag: (service: S, request: Request) => Promise<string | null>;
+  /** The current tag, from the request's validated identifiers; with the body when it was at hand. */
+  current: (service: S, ids: RouteIdentifiers) => Promise<Current>;
 }
 
 /** Lets If-None-Match be answered with 304 before the handler runs (and documents it). */
