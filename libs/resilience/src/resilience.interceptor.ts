@@ -36,7 +36,8 @@ export class ResilienceInterceptor implements NestInterceptor {
       context.getClass(),
     ]);
     const handle = async () => {
-      if (!options.conditional) return lastValueFrom(next.handle(), { defaultValue: undefined });
+      if (!options.conditional)
+        return lastValueFrom<unknown, undefined>(next.handle(), { defaultValue: undefined });
       // A revalidation that found the representation answers with it: one look-up per request.
       const known = await this.conditional.before(context);
       const result: unknown = known
