@@ -1,6 +1,6 @@
 import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { OmsConfig } from '@oms/config';
-import { BreakerRegistry, FaultInjector } from '@oms/resilience';
+import { DependencyGuards } from '@oms/resilience';
 import { Redis, RedisOptions } from 'ioredis';
 import { CACHE_EVENTS, CacheEvents, NO_CACHE_EVENTS } from './cache-events';
 import { CacheKeys } from './cache-keys';
@@ -22,12 +22,7 @@ function redisOptions(timeoutMs: number): RedisOptions {
   };
 }
 
-function buildTiers(
-  config: OmsConfig,
-  breakers: BreakerRegistry,
-  faults: FaultInjector,
-  events: CacheEvents,
-): CacheTiers {
+function buildTiers(config: OmsConfig, guards: DependencyGuards, events: CacheEvents): CacheTiers {
   const { cache, redis, store } = config;
   const memoryOn = cache.memoryTtlSeconds > 0 && cache.memoryMaxEntries > 0;
   const tiers: CacheTiers = {
@@ -40,14 +35,7 @@ function buildTiers(
     client.on('error', (error: Error) =>
       logger.debug({ message: 'redis connection error', error: error.message }),
     );
-    tiers.redis = new RedisTier(
-      client,
-      breakers.get('redis'),
-      faults,
-      events,
-      cache.redisTtlSeconds * 1000,
-      redis.timeoutMs,
-    );
+    tiers.redis = new RedisTier(client, guards.get('redis'), events, cache.redisTtlSeconds * 1000);
   }
   return tiers;
 }
@@ -71,13 +59,9 @@ class CacheLifecycle implements OnApplicationShutdown {
   providers: [
     {
       provide: CACHE_TIERS,
-      inject: [OmsConfig, BreakerRegistry, FaultInjector, { token: CACHE_EVENTS, optional: true }],
-      useFactory: (
-        config: OmsConfig,
-        breakers: BreakerRegistry,
-        faults: FaultInjector,
-        events?: CacheEvents,
-      ) => buildTiers(config, breakers, faults, events ?? NO_CACHE_EVENTS),
+      inject: [OmsConfig, DependencyGuards, { token: CACHE_EVENTS, optional: true }],
+      useFactory: (config: OmsConfig, guards: DependencyGuards, events?: CacheEvents) =>
+        buildTiers(config, guards, events ?? NO_CACHE_EVENTS),
     },
     {
       provide: ReadThroughCache,

@@ -1,6 +1,7 @@
 import { Cache, createCache } from 'cache-manager';
 import { Keyv } from 'keyv';
 import { LRUCache } from 'lru-cache';
+import { CacheTier } from './cache-tier';
 
 /**
  * The Map-like store Keyv needs, bounded by lru-cache (least recently used out). Keyv keeps the TTL
@@ -36,7 +37,7 @@ class LruMap<V extends object> {
 }
 
 /** L1: in process, cache-manager over Keyv, bounded to maxEntries with least-recently-used eviction. */
-export class MemoryTier {
+export class MemoryTier implements CacheTier<void> {
   private readonly store: LruMap<object>;
   private readonly cache: Cache;
 

@@ -1,35 +1,42 @@
 import { Logger } from '@nestjs/common';
-import { CircuitBreaker, DependencyTimeout, FaultInjector } from '@oms/resilience';
+import { DependencyGuard } from '@oms/resilience';
 import type { CacheManagerStore } from 'cache-manager';
 import { redisInsStore } from 'cache-manager-ioredis-yet';
-import { TaskCancelledError, TimeoutStrategy, timeout } from 'cockatiel';
 import type { Redis } from 'ioredis';
 import { CacheEvents } from './cache-events';
+import { CacheTier } from './cache-tier';
 
 /**
- * L2: Redis through cache-manager-ioredis-yet's store. Every command goes through the `redis` breaker,
- * a REDIS_TIMEOUT_MS bound and any injected fault; it fails open: an error or an open breaker is a miss
+ * L2: Redis through cache-manager-ioredis-yet's store. Every command runs through the `redis` DependencyGuard
+ * (breaker, REDIS_TIMEOUT_MS, injected faults); it fails open: an error or an open breaker is a miss
  * (counted), never a failed request, and an open breaker means no request waits on Redis.
+ *
+ * Values travel as JSON text. The store encodes with telejson, whose decoding turns strings that look like
+ * its markers into other values (an ISO date string into a Date, `_bigint_1` into a BigInt): handed a string,
+ * it gives the same string back, so the JSON a value became is exactly what comes back.
  */
-export class RedisTier {
+export class RedisTier implements CacheTier<boolean> {
   private readonly store: CacheManagerStore;
+  private readonly ttlMs: number;
   private readonly logger = new Logger('RedisTier');
 
   constructor(
     readonly client: Redis,
-    private readonly breaker: CircuitBreaker,
-    private readonly faults: FaultInjector,
+    private readonly guard: DependencyGuard,
     private readonly events: CacheEvents,
-    private readonly ttlMs: number,
-    private readonly timeoutMs: number,
+    ttlMs: number,
   ) {
-    // The store's types predate cache-manager 7 (STACK.md): it is the CacheManagerStore shape at run time.
-    this.store = redisInsStore(client, { ttl: ttlMs }) as unknown as CacheManagerStore;
+    // Redis takes whole milliseconds (PX); the store's types predate cache-manager 7 (STACK.md): it is the
+    // CacheManagerStore shape at run time.
+    this.ttlMs = Math.max(1, Math.round(ttlMs));
+    this.store = redisInsStore(client, { ttl: this.ttlMs }) as unknown as CacheManagerStore;
   }
 
   async get<T>(key: string): Promise<T | undefined> {
     try {
-      const value = (await this.call(() => this.store.get(key))) as T | undefined;
+      const text: unknown = await this.call(() => this.store.get(key));
+      // Anything but JSON text (an entry written another way) is a miss, never a value read differently.
+      const value = typeof text === 'string' ? (JSON.parse(text) as T) : undefined;
       this.events.lookup('redis', value === undefined ? 'miss' : 'hit');
       return value;
     } catch {
@@ -40,7 +47,7 @@ export class RedisTier {
 
   /** Returns whether it was stored. */
   async set<T>(key: string, value: T): Promise<boolean> {
-    return this.attempt('set', () => this.store.set(key, value, this.ttlMs));
+    return this.attempt('set', () => this.store.set(key, JSON.stringify(value), this.ttlMs));
   }
 
   /** Returns whether they are gone (false: Redis could not be reached). */
@@ -49,31 +56,22 @@ export class RedisTier {
     return this.attempt('del', () => this.store.mdel(...keys));
   }
 
-  /** Deletes every key under a prefix (SCAN, never KEYS). */
+  /** Deletes every key under a prefix (SCAN, never KEYS); the prefix is matched literally, not as a glob. */
   async deletePrefix(prefix: string): Promise<boolean> {
+    const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
     return this.attempt('purge', async () => {
       let cursor = '0';
       do {
-        const [next, keys] = await this.client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+        const [next, keys] = await this.client.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
         if (keys.length > 0) await this.client.del(...keys);
         cursor = next;
       } while (cursor !== '0');
     });
   }
 
-  /** Any Redis command, under the same breaker, timeout and faults. */
+  /** Any Redis command, through the same guard. */
   call<T>(fn: () => Promise<T>): Promise<T> {
-    return this.breaker.execute(async () => {
-      try {
-        return await timeout(this.timeoutMs, TimeoutStrategy.Aggressive).execute(async () => {
-          await this.faults.apply('redis');
-          return fn();
-        });
-      } catch (error) {
-        if (error instanceof TaskCancelledError) throw new DependencyTimeout('redis', this.timeoutMs);
-        throw error;
-      }
-    });
+    return this.guard.run(() => fn());
   }
 
   private async attempt(operation: string, fn: () => Promise<unknown>): Promise<boolean> {
