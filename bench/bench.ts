@@ -82,6 +82,7 @@ async function compare(group: { name: string; options: LoadOptions }[]): Promise
   for (const { name } of group) {
     const runs = results.get(name)!;
     const median = [...runs].sort((a, b) => a.reqPerSec - b.reqPerSec)[Math.floor(runs.length / 2)];
+    if (median === undefined) throw new Error(`${name}: no round was measured (BENCH_ROUNDS=${ROUNDS})`);
     record(name, median, { rounds: runs.map((r) => r.reqPerSec) });
     process.stderr.write(`  ${name}: ${runs.map((r) => r.reqPerSec).join(' / ')} req/s\n`);
   }

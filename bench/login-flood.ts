@@ -105,7 +105,10 @@ async function main(): Promise<void> {
       .filter((r) => r.instance === instance && r.phase === phase)
       .map((r) => r[key])
       .sort((a, b) => a - b);
-    return values[Math.floor(values.length / 2)];
+    const value = values[Math.floor(values.length / 2)];
+    if (value === undefined)
+      throw new Error(`no ${key} was measured for ${instance} ${phase} (BENCH_ROUNDS=${ROUNDS})`);
+    return value;
   };
   const ratios = Object.fromEntries(
     instances.map(([name]) => [

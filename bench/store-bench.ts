@@ -35,7 +35,9 @@ interface Result {
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+  const value = sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+  if (value === undefined) throw new Error(`no p${p}: no timings were measured`);
+  return value;
 };
 const round = (n: number) => Math.round(n * 1000) / 1000;
 const id = (i: number) => `doc-${String(i).padStart(7, '0')}`;
@@ -72,12 +74,14 @@ async function fill(client: SqlClient, from: number, to: number): Promise<void> 
       const [main] = await tx.query<{ id: string; head_commit: string }>(
         `SELECT id, head_commit FROM branches WHERE name = 'main' AND deleted_at IS NULL FOR UPDATE`,
       );
+      if (!main) throw new Error('fill: the store has no live main branch');
       const commitId = `bench-${start}`;
       const [commit] = await tx.query<{ seq: string; created_at: Date }>(
         `INSERT INTO commits (id, branch_id, parents, author, message) VALUES ($1, $2, $3, 'bench', 'bench fill')
          RETURNING seq, created_at`,
         [commitId, main.id, [main.head_commit]],
       );
+      if (!commit) throw new Error(`fill: INSERT INTO commits returned no row for ${commitId}`);
       const rows = `SELECT $1::bigint, 'document', 'doc-' || lpad(i::text, 7, '0'), $2::bigint, false, 'Person',
           jsonb_build_object('name', 'person ' || i, 'age', i % 100, 'email', 'p' || i || '@example.org'),
           $3::timestamptz, 'bench', $3::timestamptz, 'bench'

@@ -27,8 +27,12 @@ export interface LoadResult {
   goodputRps: (targetMs: number) => number;
 }
 
-const percentile = (sorted: number[], p: number) =>
-  sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const percentile = (sorted: number[], p: number): number => {
+  if (sorted.length === 0) return 0;
+  const value = sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+  if (value === undefined) throw new Error(`no p${p} among ${sorted.length} latencies`);
+  return value;
+};
 const round = (n: number) => Math.round(n * 100) / 100;
 
 /**

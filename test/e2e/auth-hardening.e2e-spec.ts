@@ -11,15 +11,21 @@ import { Client } from 'pg';
 import { createApps } from '../../apps/oms/src/create-app';
 import { loadConfig } from '@oms/config';
 import { ADMIN, TEST_JWT_SECRET, TestApp, bootTestApp, startTestApp } from '../support/app';
+import { defined, first, one } from '../support/one';
 import { StoreTarget, storeTargets } from '../support/store-targets';
 
 const PROBLEM = /^application\/problem\+json/;
 const ROOT = join(__dirname, '..', '..');
 
-const payloadOf = (token: string): Record<string, unknown> =>
-  JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
+const payloadOf = (token: string): Record<string, unknown> => {
+  const payload = defined(token.split('.')[1], `the payload segment of the token ${token}`);
+  return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+};
 const violations = (body: { errors?: { path: string; message: string }[] }) => body.errors ?? [];
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return defined(sorted[Math.floor(sorted.length / 2)], 'at least one value to take the median of');
+};
 
 /** Request helpers bound to one instance. */
 const bearerOf = (token: string) => ({ Authorization: `Bearer ${token}` });
@@ -167,9 +173,9 @@ describe.each(storeTargets())('revocable tokens on $name', (target) => {
       expect(res.headers['content-type']).toMatch(PROBLEM);
       const paths = violations(res.body).map((v) => v.path);
       expect(paths).toEqual(expect.arrayContaining(['/body/roles', '/body/password', '/body/shoeSize']));
-      expect(violations((await a.patch('viewer', { roles: [] }).expect(400)).body)[0].path).toBe(
-        '/body/roles',
-      );
+      expect(
+        first(violations((await a.patch('viewer', { roles: [] }).expect(400)).body), 'violation').path,
+      ).toBe('/body/roles');
       expect((await a.patch('viewer', ['viewer']).expect(400)).body.status).toBe(400);
       // In a merge patch null removes a member: roles and password cannot be removed.
       const nulls = await a.patch('viewer', { roles: null, password: null }).expect(400);
@@ -554,7 +560,7 @@ if (sharedStores.length > 0)
               `SELECT count(*)::int AS waiting FROM pg_stat_activity
              WHERE datname = current_database() AND wait_event_type = 'Lock'`,
             );
-            return rows[0].waiting === answers.length;
+            return one(rows, 'count row').waiting === answers.length;
             // Well under the lock_timeout the store sets (half of STORE_TIMEOUT_MS), past which a waiter
             // would get a retryable 503 instead of its turn.
           }, 1_500).catch(() => undefined); // not all waiting: let them go anyway, the outcome decides

@@ -8,6 +8,7 @@ import request from 'supertest';
 import { createApps } from '../../apps/oms/src/create-app';
 import { ADMIN, TEST_JWT_SECRET, TestApp, startTestApp } from '../support/app';
 import { given } from '../support/given';
+import { defined } from '../support/one';
 import { storeTargets } from '../support/store-targets';
 
 type Role = 'viewer' | 'editor' | 'admin';
@@ -26,7 +27,8 @@ const outcome = (res: { status: number; text: string }) =>
 const violationPaths = (body: { errors?: { path: string }[] }) => (body.errors ?? []).map((e) => e.path);
 
 /** The token version (`tv`) a token the service issued carries: a hand-signed token needs the current one. */
-const tokenVersionOf = (token: string) => decodeSegment(token.split('.')[1]).tv as number;
+const tokenVersionOf = (token: string) =>
+  decodeSegment(defined(token.split('.')[1], `the payload segment of the token ${token}`)).tv as number;
 
 /** Sends one request with optional headers and JSON (or merge-patch) body. */
 function send(t: TestApp, method: Method, path: string, headers: Record<string, string>, body?: unknown) {
@@ -64,8 +66,9 @@ describe.each(storeTargets())('auth, users and roles on $name', (target) => {
       const { accessToken, expiresIn } = (await login('editor', 'editor-password').expect(200)).body;
       const parts = (accessToken as string).split('.');
       expect(parts).toHaveLength(3);
-      expect(decodeSegment(parts[0])).toMatchObject({ alg: 'HS256', typ: 'JWT' });
-      const payload = decodeSegment(parts[1]);
+      const [header, body] = parts;
+      expect(decodeSegment(defined(header, 'a JWT header'))).toMatchObject({ alg: 'HS256', typ: 'JWT' });
+      const payload = decodeSegment(defined(body, 'a JWT payload'));
       expect(payload).toMatchObject({
         sub: 'editor',
         roles: ['editor'],

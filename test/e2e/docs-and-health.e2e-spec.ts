@@ -1,4 +1,5 @@
 import { TestApp, startTestApp } from '../support/app';
+import { defined } from '../support/one';
 import { storeTargets } from '../support/store-targets';
 
 type Operation = {
@@ -39,6 +40,14 @@ const operationsOf = (doc: OpenApi) =>
       .filter(([method]) => HTTP_METHODS.includes(method))
       .map(([method, op]) => [path, method, op] as const),
   );
+
+/** The operation the document declares for `method` on `path`: one the test relies on. */
+const operation = (doc: OpenApi, path: string, method: string): Operation =>
+  defined(doc.paths[path]?.[method], `the document to declare ${method} ${path}`);
+
+/** The schema `name` among the document's components: one the test relies on. */
+const schemaNamed = (doc: OpenApi, name: string) =>
+  defined(doc.components.schemas[name], `the document to declare the schema ${name}`);
 
 /** The routes Express really serves under /api/v1, as OpenAPI paths (`:id` → `{id}`) with their methods. */
 function servedApiRoutes(t: TestApp): Record<string, string[]> {
@@ -82,8 +91,9 @@ describe.each(storeTargets())('docs and health on $name', (target) => {
     });
 
     it.each(Object.entries(API_ROUTES))('documents %s with methods %j', (path, methods) => {
-      expect(doc.paths[path]).toBeDefined();
-      const documented = Object.keys(doc.paths[path]).filter((m) => HTTP_METHODS.includes(m));
+      const item = doc.paths[path];
+      expect(item).toBeDefined();
+      const documented = Object.keys(item ?? {}).filter((m) => HTTP_METHODS.includes(m));
       expect(documented.sort()).toEqual(methods);
     });
 
@@ -119,7 +129,7 @@ describe.each(storeTargets())('docs and health on $name', (target) => {
         .filter(([, , op]) => !(op.security ?? []).some((requirement) => bearer! in requirement))
         .map(([path, method]) => `${method} ${path}`);
       expect(unprotected).toEqual([]);
-      expect(doc.paths['/api/v1/auth/login'].post.security ?? []).toEqual([]);
+      expect(operation(doc, '/api/v1/auth/login', 'post').security ?? []).toEqual([]);
     });
 
     it('documents 401 on every protected operation and 403 on every write', () => {
@@ -146,11 +156,13 @@ describe.each(storeTargets())('docs and health on $name', (target) => {
     });
 
     it('describes the problem document with its RFC 9457 members', () => {
-      const ref = doc.paths['/api/v1/auth/login'].post.responses['401'].content?.[
-        'application/problem+json'
-      ] as { schema: { $ref: string } };
+      const unauthorized = defined(
+        operation(doc, '/api/v1/auth/login', 'post').responses['401'],
+        'a documented 401 of post /api/v1/auth/login',
+      );
+      const ref = unauthorized.content?.['application/problem+json'] as { schema: { $ref: string } };
       const name = ref.schema.$ref.split('/').pop()!;
-      expect(Object.keys(doc.components.schemas[name].properties ?? {})).toEqual(
+      expect(Object.keys(schemaNamed(doc, name).properties ?? {})).toEqual(
         expect.arrayContaining(['type', 'title', 'status', 'detail', 'instance', 'errors']),
       );
     });
@@ -173,8 +185,8 @@ describe.each(storeTargets())('docs and health on $name', (target) => {
     ])('describes %s with its properties and required ones', (name, properties, required) => {
       const schema = doc.components.schemas[name];
       expect(schema).toBeDefined();
-      expect(Object.keys(schema.properties ?? {}).sort()).toEqual([...properties].sort());
-      expect([...(schema.required ?? [])].sort()).toEqual([...required].sort());
+      expect(Object.keys(schema?.properties ?? {}).sort()).toEqual([...properties].sort());
+      expect([...(schema?.required ?? [])].sort()).toEqual([...required].sort());
     });
 
     it.each([
@@ -186,17 +198,17 @@ describe.each(storeTargets())('docs and health on $name', (target) => {
       ['/api/v1/documents/crud', 'post', 'application/json', 'CreateDocumentDto'],
       ['/api/v1/documents/crud/{id}', 'put', 'application/json', 'ReplaceDocumentDto'],
     ])('takes the %s %s body as %s %s', (path, method, mediaType, dto) => {
-      const body = doc.paths[path][method].requestBody;
+      const body = operation(doc, path, method).requestBody;
       expect(body?.content[mediaType]?.schema?.$ref).toBe(`#/components/schemas/${dto}`);
     });
 
     it('takes the PATCH body of a document as application/merge-patch+json', () => {
-      const body = doc.paths['/api/v1/documents/crud/{id}'].patch.requestBody;
+      const body = operation(doc, '/api/v1/documents/crud/{id}', 'patch').requestBody;
       expect(Object.keys(body?.content ?? {})).toEqual(['application/merge-patch+json']);
     });
 
     it('enumerates the roles a user may have', () => {
-      const roles = doc.components.schemas.CreateUserDto.properties?.roles as { items?: { enum?: string[] } };
+      const roles = schemaNamed(doc, 'CreateUserDto').properties?.roles as { items?: { enum?: string[] } };
       expect(roles.items?.enum).toEqual(['viewer', 'editor', 'admin']);
     });
   });

@@ -99,7 +99,7 @@ describe.each(storeTargets())('values stored exactly or refused on $name', (targ
         ['day', '2024-02-29'],
         ['at', '2024-02-29T12:00:00Z'],
         ['kind', 'b'],
-      ]) {
+      ] as const) {
         const res = await t.http
           .get(`${DOCS}?objectType=Measure&property.${name}=${encodeURIComponent(value)}`)
           .set(t.as('viewer'))

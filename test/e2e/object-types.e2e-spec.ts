@@ -1,9 +1,13 @@
 import { TestApp, startTestApp } from '../support/app';
 import { Property, given } from '../support/given';
+import { defined, first } from '../support/one';
 import { storeTargets } from '../support/store-targets';
 
 const PROBLEM = /^application\/problem\+json/;
 const STRONG_ETAG = /^"[^"]+"$/;
+
+/** The ETag of an answer that must carry one. */
+const etagOf = (res: { headers: Record<string, string> }) => defined(res.headers.etag, 'an ETag header');
 
 interface Violation {
   path: string;
@@ -49,7 +53,7 @@ describe.each(storeTargets())('object types on $name', (target) => {
     const listEtag = async (branch: string): Promise<string> => {
       const res = await t.http.get(typePath(branch)).set(t.as('viewer')).expect(200);
       expect(res.headers.etag).toMatch(STRONG_ETAG);
-      return res.headers.etag;
+      return etagOf(res);
     };
 
     /** A type with documents whose ids are `${name}-<i>`; returns the ids. */
@@ -459,7 +463,8 @@ describe.each(storeTargets())('object types on $name', (target) => {
         ['integer to decimal', [{ name: 'a', dataType: 'integer' }], [{ name: 'a', dataType: 'decimal' }]],
       ])('accepts %s while documents exist', async (label, before, after) => {
         const name = `Ok_${label.replace(/[^A-Za-z]+/g, '_')}`;
-        const value = before[0].dataType === 'enum' ? 'x' : before[0].dataType === 'integer' ? 4 : 'v';
+        const { dataType } = first(before, 'property');
+        const value = dataType === 'enum' ? 'x' : dataType === 'integer' ? 4 : 'v';
         await seed(name, before, [{ a: value }, { a: value }]);
         const res = await put('main', name, { name, properties: after }).expect(200);
         expect(res.body.properties.map((p: Property) => p.name)).toEqual(after.map((p) => p.name));
@@ -773,8 +778,7 @@ describe.each(storeTargets())('object types on $name', (target) => {
     describe('conditional requests', () => {
       it('answers 304 with the ETag when If-None-Match is current, 200 when stale', async () => {
         await make.type('Cached');
-        const first = await t.http.get(typePath('main', 'Cached')).set(t.as('viewer')).expect(200);
-        const etag = first.headers.etag;
+        const etag = etagOf(await t.http.get(typePath('main', 'Cached')).set(t.as('viewer')).expect(200));
         const res = await t.http
           .get(typePath('main', 'Cached'))
           .set(t.as('viewer'))
@@ -796,13 +800,12 @@ describe.each(storeTargets())('object types on $name', (target) => {
 
       it('returns 412 for a stale If-Match on PUT and DELETE, and writes with a current one', async () => {
         await make.type('Guarded');
-        const stale = (await t.http.get(typePath('main', 'Guarded')).set(t.as('viewer')).expect(200)).headers
-          .etag;
+        const stale = etagOf(await t.http.get(typePath('main', 'Guarded')).set(t.as('viewer')).expect(200));
         const updated = await put('main', 'Guarded', {
           name: 'Guarded',
           properties: [{ name: 'a', dataType: 'string' }],
         }).expect(200);
-        const current = updated.headers.etag;
+        const current = etagOf(updated);
         expect(current).not.toBe(stale);
 
         const res = await put(
@@ -829,7 +832,7 @@ describe.each(storeTargets())('object types on $name', (target) => {
         const first = await t.http.get(typePath('main', 'Revalidated')).set(t.as('viewer')).expect(200);
         expect(first.headers['cache-control']).toBe('private, no-cache, must-revalidate');
         expect(first.headers.vary).toMatch(/Authorization/);
-        const etag = first.headers.etag;
+        const etag = etagOf(first);
 
         const res = await t.http
           .get(typePath('main', 'Revalidated'))
@@ -862,8 +865,7 @@ describe.each(storeTargets())('object types on $name', (target) => {
 
       it('answers HEAD with If-None-Match with 304', async () => {
         await make.type('Headed');
-        const etag = (await t.http.get(typePath('main', 'Headed')).set(t.as('viewer')).expect(200)).headers
-          .etag;
+        const etag = etagOf(await t.http.get(typePath('main', 'Headed')).set(t.as('viewer')).expect(200));
         await t.http
           .head(typePath('main', 'Headed'))
           .set(t.as('viewer'))
@@ -959,13 +961,13 @@ describe.each(storeTargets())('object types on $name', (target) => {
       const replaced = await t.http
         .put(typePath('main', 'Strict'))
         .set(t.as('editor'))
-        .set('If-Match', unchanged.headers.etag)
+        .set('If-Match', etagOf(unchanged))
         .send(body)
         .expect(200);
       await t.http
         .delete(typePath('main', 'Strict'))
         .set(t.as('editor'))
-        .set('If-Match', replaced.headers.etag)
+        .set('If-Match', etagOf(replaced))
         .expect(204);
       await t.http.get(typePath('main', 'Strict')).set(t.as('viewer')).expect(404);
     });

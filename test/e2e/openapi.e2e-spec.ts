@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { TestApp, startTestApp } from '../support/app';
+import { defined } from '../support/one';
 import { storeTargets } from '../support/store-targets';
 
 type Schema = Record<string, unknown>;
@@ -46,6 +47,14 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 /** Response headers that belong to the API contract; transport and security headers are not checked. */
 const CONTRACT_HEADERS = ['etag', 'location', 'link', 'retry-after', 'x-request-id', 'www-authenticate'];
 const PASSWORD = 'walker-password';
+
+/** The method and the path of a walk key such as `get /api/v1/users`. */
+function methodAndPath(key: string): [method: string, path: string] {
+  const [method, path, ...rest] = key.split(' ');
+  if (method === undefined || path === undefined || rest.length > 0)
+    throw new Error(`a walk key is "<method> <path>", not "${key}"`);
+  return [method, path];
+}
 
 type Role = 'admin' | 'editor' | 'viewer';
 interface Call {
@@ -258,7 +267,9 @@ describe.each(storeTargets())('the OpenAPI document on $name', (target) => {
     const token = (role?: Role) => (role ? { Authorization: `Bearer ${t.tokens[role]}` } : {});
 
     function send(method: string, template: string, call: Call, headers: Record<string, string> = {}) {
-      const path = template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(call.path[name]));
+      const path = template.replace(/\{(\w+)\}/g, (_, name: string) =>
+        encodeURIComponent(defined(call.path[name], `a value for {${name}} of ${template}`)),
+      );
       const url = call.query ? `${path}?${call.query}` : path;
       const request = t.http[method as 'get'](url).set({ ...token(call.role), ...headers });
       if (call.body === undefined) return request;
@@ -267,13 +278,17 @@ describe.each(storeTargets())('the OpenAPI document on $name', (target) => {
         .send(typeof call.body === 'string' ? call.body : JSON.stringify(call.body));
     }
 
+    /** The operation the document declares for `method` on `path`: one the walk sends requests to. */
+    const operation = (method: string, path: string): Operation =>
+      defined(doc.paths[path]?.[method], `the document to declare ${method} ${path}`);
+
     /** What in an answer the document does not say: its status, a contract header, its content type or body. */
     function undocumented(
       key: string,
       res: { status: number; headers: Record<string, string>; text: string; body: unknown },
     ) {
-      const [method, path] = key.split(' ');
-      const documented = doc.paths[path][method].responses[String(res.status)];
+      const [method, path] = methodAndPath(key);
+      const documented = operation(method, path).responses[String(res.status)];
       if (!documented) return [`${key}: status ${res.status} (${res.text.slice(0, 120)})`];
       const faults: string[] = [];
       const names = Object.keys(documented.headers ?? {}).map((h) => h.toLowerCase());
@@ -282,7 +297,7 @@ describe.each(storeTargets())('the OpenAPI document on $name', (target) => {
           faults.push(`${key} ${res.status}: header ${header}`);
       }
       if (res.text.length > 0) {
-        const type = (res.headers['content-type'] ?? '').split(';')[0];
+        const [type = ''] = (res.headers['content-type'] ?? '').split(';');
         const media = documented.content?.[type];
         if (!media) faults.push(`${key} ${res.status}: content type ${type}`);
         else if (media.schema && !ajv.validate(media.schema, res.body)) {
@@ -310,8 +325,8 @@ describe.each(storeTargets())('the OpenAPI document on $name', (target) => {
         return res;
       };
       for (const [key, call] of HAPPY) {
-        const [method, path] = key.split(' ');
-        const op = doc.paths[path][method];
+        const [method, path] = methodAndPath(key);
+        const op = operation(method, path);
         if (op.security?.length) record(key, await send(method, path, { ...call, role: undefined }));
         if (op.responses['403']) record(key, await send(method, path, { ...call, role: 'viewer' }));
         if (path.startsWith('/api/'))

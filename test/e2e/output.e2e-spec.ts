@@ -1,4 +1,11 @@
-import { RunningService, runCreateAdmin, runServiceToExit, startService } from '../support/service-process';
+import {
+  RunningService,
+  runCreateAdmin,
+  runServiceToExit,
+  startService,
+  storeEnv,
+} from '../support/service-process';
+import { one } from '../support/one';
 import { StoreTarget, storeTargets } from '../support/store-targets';
 
 const ESC = '\x1b[';
@@ -28,8 +35,7 @@ describe.each(storeTargets())(
       const provisioned = await target.provision();
       cleanup = provisioned.cleanup;
       env = {
-        DATA_DIR: provisioned.location.dataDir,
-        ...(provisioned.location.databaseUrl ? { DATABASE_URL: provisioned.location.databaseUrl } : {}),
+        ...storeEnv(provisioned.location),
         OMS_ADMIN_USERNAME: ADMIN.username,
         OMS_ADMIN_PASSWORD: ADMIN.password,
       };
@@ -143,7 +149,7 @@ describe('a start that fails', () => {
     expect(result.status).toBe(1);
     const lines = linesOf(result.stderr);
     expect(lines).toHaveLength(1);
-    const line = JSON.parse(lines[0]) as Record<string, unknown>;
+    const line = JSON.parse(one(lines, 'line on stderr')) as Record<string, unknown>;
     expectLogLine(line);
     expect(line).toMatchObject({
       level: 'error',

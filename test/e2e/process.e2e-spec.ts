@@ -1,4 +1,11 @@
-import { RunningService, runCreateAdmin, runServiceToExit, startService } from '../support/service-process';
+import {
+  RunningService,
+  runCreateAdmin,
+  runServiceToExit,
+  startService,
+  storeEnv,
+} from '../support/service-process';
+import { first } from '../support/one';
 import { StoreTarget, storeTargets } from '../support/store-targets';
 
 const ADMIN = { username: 'root', password: 'root-password-1' };
@@ -41,8 +48,7 @@ describe.each(storeTargets())('the service process on $name', (target: StoreTarg
     const provisioned = await target.provision();
     cleanup = provisioned.cleanup;
     env = {
-      DATA_DIR: provisioned.location.dataDir,
-      ...(provisioned.location.databaseUrl ? { DATABASE_URL: provisioned.location.databaseUrl } : {}),
+      ...storeEnv(provisioned.location),
       OMS_ADMIN_USERNAME: ADMIN.username,
       OMS_ADMIN_PASSWORD: ADMIN.password,
     };
@@ -174,7 +180,7 @@ describe.each(storeTargets())('the service process on $name', (target: StoreTarg
 
 describe('the embedded store is single-process', () => {
   it('makes create-admin say clearly that the data directory is in use while the service runs', async () => {
-    const [pglite] = storeTargets();
+    const pglite = first(storeTargets(), 'store target');
     const { location, cleanup } = await pglite.provision();
     const env = { DATA_DIR: location.dataDir };
     const service = await startService(env);

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RunningService, startService } from '../support/service-process';
+import { defined } from '../support/one';
+import { RunningService, startService, storeEnv } from '../support/service-process';
 import { StoreTarget, storeTargets } from '../support/store-targets';
 
 const README = readFileSync(join(__dirname, '../../README.md'), 'utf8');
@@ -10,7 +11,7 @@ const README = readFileSync(join(__dirname, '../../README.md'), 'utf8');
 function exampleBlocks(): string[] {
   const section = README.slice(README.indexOf('## Getting a token'), README.indexOf('## Errors'));
   return [...section.matchAll(/```bash\n([\s\S]*?)```/g)]
-    .map((m) => m[1])
+    .map((m) => defined(m[1], 'the body of a bash block'))
     .filter((block) => !block.includes('create-admin'));
 }
 
@@ -31,8 +32,7 @@ describe.each(storeTargets())('the README examples on $name', (target: StoreTarg
     const provisioned = await target.provision();
     cleanup = provisioned.cleanup;
     service = await startService({
-      DATA_DIR: provisioned.location.dataDir,
-      ...(provisioned.location.databaseUrl ? { DATABASE_URL: provisioned.location.databaseUrl } : {}),
+      ...storeEnv(provisioned.location),
       OMS_ADMIN_USERNAME: 'admin',
       OMS_ADMIN_PASSWORD: 'change-me-now',
       FAULT_INJECTION_ENABLED: 'true',

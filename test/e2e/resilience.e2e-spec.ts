@@ -2,6 +2,7 @@ import { ConsoleLogger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TestApp, startTestApp } from '../support/app';
 import { given } from '../support/given';
+import { defined, first } from '../support/one';
 import { CONTRACT_METRICS, scrape, seriesValue } from '../support/metrics';
 import { StoreTarget, storeTargets } from '../support/store-targets';
 
@@ -218,7 +219,7 @@ describe.each(storeTargets())('circuit breakers on $name', (target: StoreTarget)
 describe('fault injection routes', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp(storeTargets()[0]);
+    t = await startTestApp(first(storeTargets(), 'store target'));
   });
   afterAll(() => t?.close());
 
@@ -266,7 +267,9 @@ describe('fault injection routes', () => {
   });
 
   it('are 404 when fault injection is disabled', async () => {
-    const off = await startTestApp(storeTargets()[0], { FAULT_INJECTION_ENABLED: 'false' });
+    const off = await startTestApp(first(storeTargets(), 'store target'), {
+      FAULT_INJECTION_ENABLED: 'false',
+    });
     try {
       await off.http.get('/api/v1/admin/faults').set(off.as('admin')).expect(404);
       await off.http
@@ -392,7 +395,7 @@ describe.each(storeTargets())('revalidation and metrics on $name', (target: Stor
 
   it('answers a revalidation on a memory hit with 304, touching neither Redis nor the store', async () => {
     const first = await getDoc(t, 'thing-1').expect(200); // fills the cache
-    const etag = first.headers.etag;
+    const etag = defined(first.headers.etag, 'an ETag');
     const before = await scrape(t.metrics);
     await getDoc(t, 'thing-1').set('If-None-Match', etag).expect(304);
     const after = await scrape(t.metrics);
@@ -474,7 +477,7 @@ describe.each(storeTargets())('revalidation and metrics on $name', (target: Stor
 
 describe('REQUIRE_IF_MATCH and resources without versions', () => {
   it('still lets branches be deleted without If-Match (they carry no ETag)', async () => {
-    const t = await startTestApp(storeTargets()[0], { REQUIRE_IF_MATCH: 'true' });
+    const t = await startTestApp(first(storeTargets(), 'store target'), { REQUIRE_IF_MATCH: 'true' });
     try {
       await given(t).branch('no-etag');
       const res = await t.http.get('/api/v1/branches/no-etag').set(t.as('viewer')).expect(200);

@@ -1,5 +1,6 @@
 import { AlreadyExists, NotFound, StateConflict } from '@oms/common';
 import { EntityRecord, OpenedStore, VersionedStore, openStore } from '@oms/store';
+import { defined, first, last } from '../support/one';
 import { storeTargets } from '../support/store-targets';
 
 const alice = { author: 'alice', message: 'test write' };
@@ -40,7 +41,7 @@ describe.each(storeTargets())('VersionedStore on $name', (target) => {
       expect(main).toMatchObject({ name: 'main', createdFrom: null });
       const commits = await store.listCommits('main', 10);
       expect(commits[commits.length - 1]).toMatchObject({ parents: [], author: 'system' });
-      expect(main?.head).toBe(commits[0].id);
+      expect(main?.head).toBe(first(commits, 'commit').id);
     });
 
     it('creates a branch pointing at the source head and lists it', async () => {
@@ -132,7 +133,10 @@ describe.each(storeTargets())('VersionedStore on $name', (target) => {
       const before = await store.getBranch('hist');
       await put('hist', 'h1', doc('h1'), { author: 'bob', message: 'add h1' });
       await put('hist', 'h1', doc('h1b'), { author: 'carol', message: 'rename h1' });
-      const [newest, previous, inherited] = await store.listCommits('hist', 3);
+      const commits = await store.listCommits('hist', 3);
+      const newest = defined(commits[0], 'a newest commit on hist');
+      const previous = defined(commits[1], 'a commit before the newest on hist');
+      const inherited = defined(commits[2], 'the main commit hist was made from');
       expect(newest).toMatchObject({ author: 'carol', message: 'rename h1', parents: [previous.id] });
       expect(previous).toMatchObject({ author: 'bob', message: 'add h1', parents: [before?.head] });
       expect(inherited.id).toBe(before?.head);
@@ -141,7 +145,7 @@ describe.each(storeTargets())('VersionedStore on $name', (target) => {
 
     it('pages history by sequence', async () => {
       const all = await store.listCommits('hist', 100);
-      const page2 = await store.listCommits('hist', 2, all[1].seq);
+      const page2 = await store.listCommits('hist', 2, defined(all[1], 'a second commit on hist').seq);
       expect(page2.map((c) => c.id)).toEqual(all.slice(2, 4).map((c) => c.id));
     });
 
@@ -259,7 +263,11 @@ describe.each(storeTargets())('VersionedStore on $name', (target) => {
         branch === 'lists' ? ['L-a', 'L-b', 'L-c', 'L-d', 'L-e', 'L-g'] : ['L-a', 'L-c', 'L-d', 'L-e', 'L-f'];
       expect(ids(all)).toEqual(expected);
       const page = await store.read(branch, (r) =>
-        r.list('document', { objectType: 'Item', limit: 2, after: { id: expected[1] } }),
+        r.list('document', {
+          objectType: 'Item',
+          limit: 2,
+          after: { id: defined(expected[1], 'a second id') },
+        }),
       );
       expect(ids(page)).toEqual(expected.slice(2, 4));
       const desc = await store.read(branch, (r) =>
@@ -274,7 +282,7 @@ describe.each(storeTargets())('VersionedStore on $name', (target) => {
       );
       const times = all.map((e) => e.createdAt.getTime());
       expect(times).toEqual([...times].sort((a, b) => a - b));
-      const after = all[1];
+      const after = defined(all[1], `a second Item on ${branch}`);
       const rest = await store.read(branch, (r) =>
         r.list('document', {
           objectType: 'Item',
@@ -310,7 +318,7 @@ describe.each(storeTargets())('VersionedStore on $name', (target) => {
           );
           seen.push(...ids(page));
           if (page.length < 7) break;
-          after = { id: page[page.length - 1].id };
+          after = { id: last(page, 'entity').id };
         }
         expect(seen).toEqual(sort === 'id' ? expected : [...expected].reverse());
       }

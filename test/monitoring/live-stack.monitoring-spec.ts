@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freshPgliteDir } from '../support/pglite-template';
 import { freePort } from '../support/free-port';
+import { first } from '../support/one';
 import { Daemon } from './support/daemon';
 import { OmsInstance } from './support/oms-instance';
 import { PROMETHEUS_DIR } from './support/paths';
@@ -175,8 +176,10 @@ if (tools) {
         }),
         startOms('b', {}),
       ]);
-      for (const r of replicas) if (r.status === 'rejected') throw r.reason;
-      [a, b] = replicas.map((r) => (r as PromiseFulfilledResult<OmsInstance>).value);
+      const [replicaA, replicaB] = replicas;
+      if (replicaA.status === 'rejected') throw replicaA.reason;
+      if (replicaB.status === 'rejected') throw replicaB.reason;
+      [a, b] = [replicaA.value, replicaB.value];
 
       const exporterPort = await freePort();
       exporterAddress = `127.0.0.1:${exporterPort}`;
@@ -339,7 +342,7 @@ if (tools) {
     });
 
     it('fills the dashboard variable "instance" with both replicas', async () => {
-      const { selector, label } = labelValuesQuery(dashboard.templating.list[0]);
+      const { selector, label } = labelValuesQuery(first(dashboard.templating.list, 'dashboard variable'));
       const values = (await prom.query(selector)).map((s) => s.metric[label]).sort();
       expect(values).toEqual([a.metricsAddress, b.metricsAddress].sort());
     });

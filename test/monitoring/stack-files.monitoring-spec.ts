@@ -39,6 +39,7 @@ import {
   readReadmeStackSection,
 } from './support/stack-files';
 import { requireTools, runTool } from './support/tools';
+import { defined, first } from '../support/one';
 
 const services = readComposeServices();
 const dashboard = readDashboard();
@@ -47,59 +48,64 @@ const rules = readAlertRules();
 /** "HOST:CONTAINER[:ro]" volume entries of a service, as [host, container]. */
 const volumes = (service: ComposeService) => (service.volumes ?? []).map((v) => v.split(':').slice(0, 2));
 
+/** The compose service `name`, which the test expects docker-compose.yml to declare. */
+const composeService = (name: string) => defined(services[name], `docker-compose.yml to declare ${name}`);
+
 describe('compose, Prometheus and Grafana wiring', () => {
   it('runs the services issue 5 asks for: two OMS replicas built from docker/Dockerfile, and the stack', () => {
     expect(Object.keys(services).sort()).toEqual(
       ['grafana', 'oms-1', 'oms-2', 'postgres', 'prometheus', 'redis', 'redis-exporter'].sort(),
     );
     for (const name of ['oms-1', 'oms-2']) {
-      expect(services[name].build).toEqual({ context: '..', dockerfile: 'docker/Dockerfile' });
-      expect(existsSync(join(DOCKER_DIR, '..', services[name].build!.dockerfile!))).toBe(true);
-      expect(services[name].env_file).toBe('../.env');
-      expect(services[name].environment).toMatchObject({
+      const oms = composeService(name);
+      expect(oms.build).toEqual({ context: '..', dockerfile: 'docker/Dockerfile' });
+      expect(existsSync(join(DOCKER_DIR, '..', oms.build!.dockerfile!))).toBe(true);
+      expect(oms.env_file).toBe('../.env');
+      expect(oms.environment).toMatchObject({
         REDIS_URL: 'redis://redis:6379',
         DATABASE_URL: expect.stringMatching(/^postgres:\/\/.*@postgres:5432\//),
       });
     }
-    expect(services.redis.ports).toEqual(['6381:6379']);
-    expect(services['redis-exporter'].image).toMatch(/^oliver006\/redis_exporter:/);
-    expect(services['redis-exporter'].environment?.REDIS_ADDR).toBe('redis://redis:6379');
+    expect(composeService('redis').ports).toEqual(['6381:6379']);
+    expect(composeService('redis-exporter').image).toMatch(/^oliver006\/redis_exporter:/);
+    expect(composeService('redis-exporter').environment?.REDIS_ADDR).toBe('redis://redis:6379');
   });
 
   it('scrapes every OMS replica on its METRICS_PORT, and redis_exporter, by compose service name', () => {
     const targets = scrapeTargets(readPrometheusConfig());
     const oms = targets.filter((t) => t.job === 'oms').map((t) => t.target);
-    expect(oms).toEqual(['oms-1', 'oms-2'].map((s) => `${s}:${services[s].environment!.METRICS_PORT}`));
+    expect(oms).toEqual(['oms-1', 'oms-2'].map((s) => `${s}:${composeService(s).environment!.METRICS_PORT}`));
     // Metrics bind to loopback unless told otherwise: in compose, Prometheus comes over the network.
-    for (const s of ['oms-1', 'oms-2']) expect(services[s].environment!.METRICS_HOST).toBe('0.0.0.0');
+    for (const s of ['oms-1', 'oms-2']) expect(composeService(s).environment!.METRICS_HOST).toBe('0.0.0.0');
     expect(targets.filter((t) => t.job === 'redis').map((t) => t.target)).toEqual(['redis-exporter:9121']);
     for (const { target } of targets) {
-      const host = target.split(':')[0];
+      const [host = ''] = target.split(':');
       expect([target, host === 'localhost' || host in services]).toEqual([target, true]);
     }
   });
 
   it('gives Prometheus this directory, with its config file and every rule file it loads', () => {
-    const prometheus = services.prometheus;
+    const prometheus = composeService('prometheus');
     const mount = volumes(prometheus).find(([host]) => host === './prometheus');
     expect(mount).toBeDefined();
+    const mountedAt = defined(mount![1], 'the container path ./prometheus is mounted at');
     const configInContainer = (prometheus.command as string[]).find((a) => a.startsWith('--config.file='));
-    expect(configInContainer).toBe(`--config.file=${posix.join(mount![1], 'prometheus.yml')}`);
+    expect(configInContainer).toBe(`--config.file=${posix.join(mountedAt, 'prometheus.yml')}`);
     const ruleFiles = readPrometheusConfig().rule_files ?? [];
     expect(ruleFiles).toEqual(['alerts.yml']);
     for (const file of ruleFiles) expect(existsSync(join(dirname(PROMETHEUS_CONFIG), file))).toBe(true);
   });
 
   it('provisions Grafana with the Prometheus service as datasource and the dashboard directory', () => {
-    const grafana = volumes(services.grafana);
+    const grafana = volumes(composeService('grafana'));
     expect(grafana).toContainEqual(['./grafana/provisioning', '/etc/grafana/provisioning']);
     const dashboardsMount = grafana.find(([host]) => host === './grafana/dashboards');
     expect(dashboardsMount).toBeDefined();
     expect(readDashboardProviders().map((p) => p.options.path)).toEqual([dashboardsMount![1]]);
-    const [datasource] = readDatasources();
+    const datasource = first(readDatasources(), 'Grafana datasource');
     expect(datasource.type).toBe('prometheus');
     expect(new URL(datasource.url).hostname in services).toBe(true);
-    expect(services.grafana.environment).toMatchObject({
+    expect(composeService('grafana').environment).toMatchObject({
       GF_SECURITY_ADMIN_USER: '${GRAFANA_ADMIN_USER:-admin}',
       GF_SECURITY_ADMIN_PASSWORD: '${GRAFANA_ADMIN_PASSWORD:-admin}',
     });
@@ -113,7 +119,7 @@ describe('the OMS Resilience Dashboard', () => {
 
   it('is titled as the seed names it and queries the provisioned datasource from every panel', () => {
     expect(dashboard.title).toBe('OMS Resilience Dashboard');
-    const uid = readDatasources()[0].uid;
+    const uid = first(readDatasources(), 'Grafana datasource').uid;
     for (const panel of panels) {
       expect([panel.title, panel.datasource?.uid, (panel.targets ?? []).length > 0]).toEqual([
         panel.title,
@@ -154,7 +160,7 @@ describe('the OMS Resilience Dashboard', () => {
 
   it('uses only its own variables (with an "All" value) and Grafana built-ins', () => {
     expect(allValues(dashboard)).toEqual({ instance: '.*' });
-    expect(labelValuesQuery(dashboard.templating.list[0])).toEqual({
+    expect(labelValuesQuery(first(dashboard.templating.list, 'dashboard variable'))).toEqual({
       selector: 'up{job="oms"}',
       label: 'instance',
     });
@@ -174,7 +180,7 @@ describe('the alert rules', () => {
       ['OmsCacheHitRatioCollapse', 'cache_requests_total'],
       ['OmsRedisDown', 'redis_up'],
       ['OmsStoreNotReady', 'store_up == 0'],
-    ]) {
+    ] as const) {
       expect([alert, rules.find((r) => r.alert === alert)?.expr.includes(metric)]).toEqual([alert, true]);
     }
     expect(rules.find((r) => r.alert === 'OmsCircuitBreakerOpen')!.for).toBe('1m');
@@ -188,7 +194,8 @@ describe('the alert rules', () => {
       expect(['warning', 'critical']).toContain(rule.labels?.severity);
       expect(rule.annotations?.summary).toBeTruthy();
       expect(rule.annotations?.description).toBeTruthy();
-      const [file, anchor] = rule.annotations!.runbook.split('#');
+      const runbook = defined(rule.annotations?.runbook, `a runbook annotation on ${rule.alert}`);
+      const [file = '', anchor] = runbook.split('#');
       expect(existsSync(join(ROOT, file))).toBe(true);
       if (anchor) expect(markdownAnchors(join(ROOT, file))).toContain(anchor);
     },
@@ -275,10 +282,10 @@ if (compose) {
     const quickStart = (lines: string[]) => {
       let resolved: string | undefined;
       for (const line of lines) {
-        const up = /^docker compose -f (\S+) up -d$/.exec(line);
-        if (up) {
-          expect(existsSync(join(dir, up[1]))).toBe(true);
-          const run = runTool(compose.dockerCompose, ['-f', up[1], 'config'], { cwd: dir });
+        const [, composeFile] = /^docker compose -f (\S+) up -d$/.exec(line) ?? [];
+        if (composeFile !== undefined) {
+          expect(existsSync(join(dir, composeFile))).toBe(true);
+          const run = runTool(compose.dockerCompose, ['-f', composeFile, 'config'], { cwd: dir });
           expect([line, run.status, run.stderr]).toEqual([line, 0, expect.any(String)]);
           resolved = run.stdout;
         } else {
@@ -292,17 +299,21 @@ if (compose) {
       };
     };
 
+    /** The service `name` of a resolved configuration, which the quick start must have produced. */
+    const resolvedService = (config: ReturnType<typeof quickStart>, name: string) =>
+      defined(config.services[name], `the resolved configuration to have the service ${name}`);
+
     it('validates with config/.env.production and a JWT_SECRET shared by both replicas', () => {
       const config = quickStart(readReadmeStackSection().quickStart);
       expect(Object.keys(config.services).sort()).toEqual(Object.keys(services).sort());
-      const [one, two] = [config.services['oms-1'], config.services['oms-2']];
+      const [one, two] = [resolvedService(config, 'oms-1'), resolvedService(config, 'oms-2')];
       expect(one.environment.OMS_ENV).toBe('production');
       expect(one.environment.JWT_SECRET).toMatch(/^[0-9a-f]{64}$/);
       expect(two.environment.JWT_SECRET).toBe(one.environment.JWT_SECRET);
       expect(one.environment.DATABASE_URL).toBe('postgres://oms:oms@postgres:5432/oms');
       expect(one.build).toEqual({ context: dir, dockerfile: 'docker/Dockerfile' });
-      expect(config.services.redis.ports).toEqual([{ published: 6381, target: 6379 }]);
-      expect(volumes(config.services.prometheus)).toContainEqual([
+      expect(resolvedService(config, 'redis').ports).toEqual([{ published: 6381, target: 6379 }]);
+      expect(volumes(resolvedService(config, 'prometheus'))).toContainEqual([
         join(dir, 'docker/prometheus'),
         '/etc/prometheus',
       ]);
@@ -313,7 +324,7 @@ if (compose) {
         l.replace('config/.env.production', 'config/.env.development'),
       );
       const config = quickStart(lines);
-      expect(config.services['oms-2'].environment.OMS_ENV).toBe('development');
+      expect(resolvedService(config, 'oms-2').environment.OMS_ENV).toBe('development');
     });
 
     it('refuses a compose file that is not valid (the check is real)', () => {

@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CONTRACT_METRICS, seriesValue } from '../support/metrics';
-import { RunningService, startService } from '../support/service-process';
+import { RunningService, startService, storeEnv } from '../support/service-process';
 import { storeTargets } from '../support/store-targets';
 
 const ADMIN = { username: 'verifier', password: 'verifier-password' };
@@ -53,8 +53,7 @@ describe.each(storeTargets())('resilience of the running service on $name', (tar
     const provisioned = await target.provision();
     cleanup = provisioned.cleanup;
     service = await startService({
-      DATA_DIR: provisioned.location.dataDir,
-      ...(provisioned.location.databaseUrl ? { DATABASE_URL: provisioned.location.databaseUrl } : {}),
+      ...storeEnv(provisioned.location),
       OMS_ADMIN_USERNAME: ADMIN.username,
       OMS_ADMIN_PASSWORD: ADMIN.password,
       FAULT_INJECTION_ENABLED: 'true',

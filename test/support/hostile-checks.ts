@@ -21,7 +21,10 @@ export function percentEncode(s: string): string {
       out += encodeURIComponent(s.slice(i, i + 2));
       i++;
     } else if (code >= 0xd800 && code <= 0xdfff) out += surrogateBytes(code);
-    else out += /[A-Za-z0-9\-._~]/.test(s[i]) ? s[i] : encodeURIComponent(s[i]);
+    else {
+      const char = s.charAt(i);
+      out += /[A-Za-z0-9\-._~]/.test(char) ? char : encodeURIComponent(char);
+    }
   }
   return out;
 }

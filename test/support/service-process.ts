@@ -1,8 +1,17 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { StoreLocation } from '@oms/store';
 
 const ROOT = join(__dirname, '../..');
+
+/** The variables that point the built service at a provisioned store. */
+export function storeEnv(location: StoreLocation): Record<string, string> {
+  return {
+    DATA_DIR: location.dataDir,
+    ...(location.databaseUrl ? { DATABASE_URL: location.databaseUrl } : {}),
+  };
+}
 export const MAIN = join(ROOT, 'dist/apps/oms/src/main.js');
 export const CREATE_ADMIN = join(ROOT, 'dist/apps/oms/src/cli/create-admin.js');
 

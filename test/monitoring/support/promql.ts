@@ -55,7 +55,7 @@ function topLevelKeyword(masked: string, keyword: string): number[] {
     if (c === '(' || c === '[') depth++;
     else if (c === ')' || c === ']') depth--;
     else if (depth === 0 && masked.startsWith(keyword, i)) {
-      const before = i === 0 ? ' ' : masked[i - 1];
+      const before = i === 0 ? ' ' : masked.charAt(i - 1);
       const after = masked[i + keyword.length] ?? ' ';
       if (/[\s)]/.test(before) && /[\s(]/.test(after)) found.push(i);
     }
@@ -87,10 +87,10 @@ export function alertSignals(expr: string): string[] {
     const part = masked.slice(start, cut);
     const condition =
       /^([\s\S]*?)(==|!=|>=|<=|>|<)\s*(?:bool\s+)?[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?\s*$/i.exec(part);
-    if (!condition || depthAt(part, condition[1].length) !== 0) {
+    const signalMasked = condition?.[1];
+    if (signalMasked === undefined || depthAt(part, signalMasked.length) !== 0) {
       throw new Error(`alert condition is not "SIGNAL OP NUMBER": ${expr.slice(start, cut).trim()}`);
     }
-    const signalMasked = condition[1];
     if (COMPARISON.test(signalMasked)) {
       throw new Error(`alert signal holds a comparison of its own: ${expr.slice(start, cut).trim()}`);
     }
@@ -192,8 +192,8 @@ export function dashboardQueries(dashboard: GrafanaDashboard): PanelQuery[] {
 /** `label_values(SELECTOR, LABEL)` of a query variable, as the PromQL selector and the label it reads. */
 export function labelValuesQuery(variable: GrafanaVariable): { selector: string; label: string } {
   const text = typeof variable.query === 'string' ? variable.query : (variable.query?.query ?? '');
-  const match = /^label_values\((.+),\s*(\w+)\s*\)$/.exec(text.trim());
-  if (!match)
+  const [, selector, label] = /^label_values\((.+),\s*(\w+)\s*\)$/.exec(text.trim()) ?? [];
+  if (selector === undefined || label === undefined)
     throw new Error(`variable ${variable.name}: not a label_values(selector, label) query: ${text}`);
-  return { selector: match[1].trim(), label: match[2] };
+  return { selector: selector.trim(), label };
 }

@@ -105,18 +105,18 @@ export function readReadmeStackSection(): ReadmeStackSection {
   const rest = readme.slice(start + 1);
   const end = rest.indexOf('\n## ', README_STACK_HEADING.length);
   const text = end < 0 ? rest : rest.slice(0, end);
-  const block = /```bash\n([\s\S]*?)```/.exec(text);
-  if (!block) throw new Error('the README stack section has no ```bash block');
-  const quickStart = block[1]
+  const [, block] = /```bash\n([\s\S]*?)```/.exec(text) ?? [];
+  if (block === undefined) throw new Error('the README stack section has no ```bash block');
+  const quickStart = block
     .split('\n')
     .map(withoutComment)
     .filter((l) => l.length > 0);
   const services: Record<string, string[]> = {};
   for (const line of text.split('\n')) {
-    const row = /^\|\s*`([a-z0-9-]+)`\s*\|\s*([^|]+?)\s*\|/.exec(line);
-    if (!row) continue;
-    services[row[1]] =
-      row[2] === '—' ? [] : row[2].split(/,\s*/).map((p) => p.replace(/\s*→\s*/, ':').trim());
+    const [, service, hostPorts] = /^\|\s*`([a-z0-9-]+)`\s*\|\s*([^|]+?)\s*\|/.exec(line) ?? [];
+    if (service === undefined || hostPorts === undefined) continue;
+    services[service] =
+      hostPorts === '—' ? [] : hostPorts.split(/,\s*/).map((p) => p.replace(/\s*→\s*/, ':').trim());
   }
   return { text, quickStart, services };
 }

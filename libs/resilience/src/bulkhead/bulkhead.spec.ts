@@ -25,7 +25,7 @@ describe('Bulkhead', () => {
     await Promise.resolve();
     expect(started).toEqual([0, 1]);
     expect([bulkhead.active, bulkhead.queued]).toEqual([2, 2]);
-    gates[1].resolve();
+    gates[1]!.resolve();
     await runs[1];
     await Promise.resolve();
     expect(started).toEqual([0, 1, 2]);
