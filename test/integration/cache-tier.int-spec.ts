@@ -4,8 +4,8 @@ import {
   CacheEvents,
   CacheKeys,
   CacheResult,
+  CacheTierName,
   CacheTier,
-  CacheTierContract,
   MemoryTier,
   RedisTier,
 } from '@oms/caching';
@@ -30,7 +30,7 @@ if (!redisUrl)
 
 /** One instance of a deployment, its tier built as caching.module.ts's buildTiers builds it. */
 interface Instance {
-  tier: CacheTierContract<boolean | void>;
+  tier: CacheTier<boolean | void>;
   keys: CacheKeys;
   /** MemoryTier only: RedisTier has no clear (its store's would be FLUSHDB). */
   clear?: () => Promise<void>;
@@ -65,8 +65,8 @@ function configFor(prefix: string, ttlSeconds?: number, url?: string): OmsConfig
 }
 
 class RecordedLookups implements CacheEvents {
-  readonly results: `${CacheTier}:${CacheResult}`[] = [];
-  lookup(tier: CacheTier, result: CacheResult): void {
+  readonly results: `${CacheTierName}:${CacheResult}`[] = [];
+  lookup(tier: CacheTierName, result: CacheResult): void {
     this.results.push(`${tier}:${result}`);
   }
   invalidated(): void {}
@@ -262,7 +262,7 @@ async function goneAfter(read: () => Promise<unknown>, since: number, withinMs: 
 describe.each(subjects)('the $name cache tier', (subject) => {
   const base = `oms-test-${randomUUID()}`;
   let instance: Instance;
-  let tier: CacheTierContract<boolean | void>;
+  let tier: CacheTier<boolean | void>;
   let keys: CacheKeys;
   const opened: Instance[] = [];
 

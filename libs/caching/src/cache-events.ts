@@ -1,9 +1,9 @@
-export type CacheTier = 'memory' | 'redis';
+export type CacheTierName = 'memory' | 'redis';
 export type CacheResult = 'hit' | 'miss' | 'error';
 
 /** What the cache reports (the metrics module turns it into cache_* series). */
 export interface CacheEvents {
-  lookup(tier: CacheTier, result: CacheResult): void;
+  lookup(tier: CacheTierName, result: CacheResult): void;
   invalidated(source: 'local' | 'remote'): void;
 }
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import { BREAKER_STATE_VALUE, BreakerState, ResilienceEvents, ShedReason } from '@oms/resilience';
 import { StoreObserver } from '@oms/store';
-import { CacheEvents, CacheResult, CacheTier } from '@oms/caching';
+import { CacheEvents, CacheResult, CacheTierName } from '@oms/caching';
 import { Counter, Gauge } from 'prom-client';
 import { METRICS } from './metric-names';
 
@@ -67,7 +67,7 @@ export class PrometheusEvents implements ResilienceEvents, StoreObserver, CacheE
     (notModified ? this.etagHits : this.etagMisses).labels(resource).inc();
   }
 
-  lookup(tier: CacheTier, result: CacheResult): void {
+  lookup(tier: CacheTierName, result: CacheResult): void {
     this.cacheRequests.labels(tier, result).inc();
   }
 
