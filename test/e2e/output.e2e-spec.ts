@@ -3,7 +3,7 @@ import {
   runCreateAdmin,
   runServiceToExit,
   startService,
-  storeEnv,
+  processSuite,
 } from '../support/service-process';
 import { one } from '../support/one';
 import { StoreTarget, storeTargets } from '../support/store-targets';
@@ -27,29 +27,14 @@ function expectLogLine(line: Record<string, unknown>): void {
 describe.each(storeTargets())(
   'what the built service and create-admin print on $name',
   (target: StoreTarget) => {
-    let env: Record<string, string>;
-    let cleanup: () => Promise<void>;
+    const suite = processSuite(target, {
+      OMS_ADMIN_USERNAME: ADMIN.username,
+      OMS_ADMIN_PASSWORD: ADMIN.password,
+    });
     let service: RunningService | undefined;
 
-    beforeAll(async () => {
-      const provisioned = await target.provision();
-      cleanup = provisioned.cleanup;
-      env = {
-        ...storeEnv(provisioned.location),
-        OMS_ADMIN_USERNAME: ADMIN.username,
-        OMS_ADMIN_PASSWORD: ADMIN.password,
-      };
-    });
-
-    afterEach(async () => {
-      if (service && service.process.exitCode === null) await service.stop('SIGKILL');
-      service = undefined;
-    });
-
-    afterAll(() => cleanup?.());
-
     it('create-admin prints plain lines, never colour, and its warnings on stderr', () => {
-      const result = runCreateAdmin(['--username', 'ops', '--password', 'first-password'], env);
+      const result = runCreateAdmin(['--username', 'ops', '--password', 'first-password'], suite.env);
       expect(result.status).toBe(0);
       expect(result.stdout).not.toContain(ESC);
       expect(result.stderr).not.toContain(ESC);
@@ -65,7 +50,10 @@ describe.each(storeTargets())(
     });
 
     it('create-admin --json prints exactly one JSON object on stdout, and its token works', async () => {
-      const result = runCreateAdmin(['--username', 'ops', '--password', 'second-password', '--json'], env);
+      const result = runCreateAdmin(
+        ['--username', 'ops', '--password', 'second-password', '--json'],
+        suite.env,
+      );
       expect(result.status).toBe(0);
       expect(result.stdout).not.toContain(ESC);
       expect(result.stderr).not.toContain(ESC);
@@ -80,7 +68,7 @@ describe.each(storeTargets())(
         expiresIn: expect.any(Number),
       });
 
-      service = await startService(env);
+      service = await startService(suite.env);
       const me = await fetch(`${service.url}/api/v1/auth/me`, {
         headers: { authorization: `Bearer ${printed.accessToken as string}` },
       });
@@ -89,14 +77,14 @@ describe.each(storeTargets())(
     });
 
     it('create-admin --json says what is wrong on stderr, with nothing on stdout and exit code 1', () => {
-      const result = runCreateAdmin(['--username', 'ops', '--json'], env);
+      const result = runCreateAdmin(['--username', 'ops', '--json'], suite.env);
       expect(result.status).toBe(1);
       expect(result.stdout).toBe('');
       expect(result.stderr).toContain('usage: npm run create-admin');
     });
 
     it('the service logs one JSON line per event: level error, warn, info or debug, message a string', async () => {
-      service = await startService(env);
+      service = await startService(suite.env);
       const login = await fetch(`${service.url}/api/v1/auth/login`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

@@ -3,7 +3,7 @@ import {
   runCreateAdmin,
   runServiceToExit,
   startService,
-  storeEnv,
+  processSuite,
 } from '../support/service-process';
 import { first } from '../support/one';
 import { StoreTarget, storeTargets } from '../support/store-targets';
@@ -40,29 +40,14 @@ async function login(
 }
 
 describe.each(storeTargets())('the service process on $name', (target: StoreTarget) => {
-  let env: Record<string, string>;
-  let cleanup: () => Promise<void>;
+  const suite = processSuite(target, {
+    OMS_ADMIN_USERNAME: ADMIN.username,
+    OMS_ADMIN_PASSWORD: ADMIN.password,
+  });
   let service: RunningService | undefined;
 
-  beforeAll(async () => {
-    const provisioned = await target.provision();
-    cleanup = provisioned.cleanup;
-    env = {
-      ...storeEnv(provisioned.location),
-      OMS_ADMIN_USERNAME: ADMIN.username,
-      OMS_ADMIN_PASSWORD: ADMIN.password,
-    };
-  });
-
-  afterEach(async () => {
-    if (service && service.process.exitCode === null) await service.stop('SIGKILL');
-    service = undefined;
-  });
-
-  afterAll(() => cleanup?.());
-
   it('keeps every acknowledged write across kill -9 and restarts with no manual step', async () => {
-    service = await startService(env);
+    service = await startService(suite.env);
     const token = await login(service);
     expect(
       (
@@ -84,7 +69,7 @@ describe.each(storeTargets())('the service process on $name', (target: StoreTarg
     }
     expect(await service.stop('SIGKILL')).toBe('SIGKILL');
 
-    service = await startService(env);
+    service = await startService(suite.env);
     const list = await call(
       service,
       'GET',
@@ -95,18 +80,18 @@ describe.each(storeTargets())('the service process on $name', (target: StoreTarg
   });
 
   it('exits 0 on SIGTERM, and its data is there after a restart', async () => {
-    service = await startService(env);
+    service = await startService(suite.env);
     const token = await login(service);
     expect((await call(service, 'POST', '/api/v1/branches', token, { name: 'survivor' })).status).toBe(201);
     expect(await service.stop('SIGTERM')).toBe(0);
     expect(service.logs.some((l) => l.message === 'store closed')).toBe(true);
 
-    service = await startService(env);
+    service = await startService(suite.env);
     expect((await call(service, 'GET', '/api/v1/branches/survivor', await login(service))).status).toBe(200);
   });
 
   it('logs one JSON line per request with method, route template, status, duration and request id', async () => {
-    service = await startService(env);
+    service = await startService(suite.env);
     const token = await login(service);
     const res = await fetch(`${service.url}/api/v1/documents/crud/missing-doc?branch=main`, {
       headers: { authorization: `Bearer ${token}`, 'x-request-id': 'trace-me-42' },
@@ -120,7 +105,7 @@ describe.each(storeTargets())('the service process on $name', (target: StoreTarg
   });
 
   it('stops within SHUTDOWN_TIMEOUT_MS when the npm process that `npm start` runs is sent SIGTERM', async () => {
-    service = await startService({ ...env, SHUTDOWN_TIMEOUT_MS: '3000' }, 30_000, 'npm');
+    service = await startService({ ...suite.env, SHUTDOWN_TIMEOUT_MS: '3000' }, 30_000, 'npm');
     const token = await login(service);
     const started = Date.now();
     const code = await service.stop('SIGTERM');
@@ -128,13 +113,13 @@ describe.each(storeTargets())('the service process on $name', (target: StoreTarg
     expect(Date.now() - started).toBeLessThan(3000 + 2000);
     // Nothing is left serving, and the data directory is free again: a new start takes it.
     await expect(fetch(`${service.url}/health/live`)).rejects.toThrow();
-    service = await startService(env);
+    service = await startService(suite.env);
     expect((await call(service, 'GET', '/api/v1/auth/me', await login(service))).status).toBe(200);
     expect(token).toEqual(expect.any(String));
   });
 
   it('serves metrics on loopback only unless METRICS_HOST says otherwise', async () => {
-    service = await startService(env);
+    service = await startService(suite.env);
     const listening = service.logs.find((l) => l.message === 'OMS listening');
     expect(listening).toMatchObject({ metricsHost: '127.0.0.1' });
     const metrics = await fetch(`http://127.0.0.1:${listening!.metricsPort as number}/metrics`);
@@ -142,15 +127,15 @@ describe.each(storeTargets())('the service process on $name', (target: StoreTarg
   });
 
   it('lets create-admin create or reset an admin and prints a token that the service accepts', async () => {
-    const first = runCreateAdmin(['--username', 'ops', '--password', 'first-password'], env);
+    const first = runCreateAdmin(['--username', 'ops', '--password', 'first-password'], suite.env);
     expect(first.status).toBe(0);
     expect(first.stdout).toContain("Created admin 'ops'");
-    const again = runCreateAdmin(['--username', 'ops', '--password', 'second-password'], env);
+    const again = runCreateAdmin(['--username', 'ops', '--password', 'second-password'], suite.env);
     expect(again.status).toBe(0);
     expect(again.stdout).toContain("Reset admin 'ops'");
     const token = again.stdout.trim().split('\n').pop()!;
 
-    service = await startService(env);
+    service = await startService(suite.env);
     const me = await call(service, 'GET', '/api/v1/auth/me', token);
     expect(me.body).toEqual({ username: 'ops', roles: ['admin'] });
     expect(
@@ -165,7 +150,7 @@ describe.each(storeTargets())('the service process on $name', (target: StoreTarg
   });
 
   it('never resets an existing admin from OMS_ADMIN_PASSWORD', async () => {
-    service = await startService({ ...env, OMS_ADMIN_PASSWORD: 'another-password' });
+    service = await startService({ ...suite.env, OMS_ADMIN_PASSWORD: 'another-password' });
     await login(service); // the original password still works
     expect(
       (

@@ -12,6 +12,38 @@ export function storeEnv(location: StoreLocation): Record<string, string> {
     ...(location.databaseUrl ? { DATABASE_URL: location.databaseUrl } : {}),
   };
 }
+
+/**
+ * For a suite of process tests on one store target: provisions a store once, and hands out the variables
+ * that point a service at it (`extra` beside them); a service a test leaves running is killed after it.
+ */
+export function processSuite(
+  target: { provision(): Promise<{ location: StoreLocation; cleanup: () => Promise<void> }> },
+  extra: Record<string, string>,
+): { readonly env: Record<string, string> } {
+  const suite = { env: {} as Record<string, string> };
+  let cleanup: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const provisioned = await target.provision();
+    cleanup = provisioned.cleanup;
+    suite.env = { ...storeEnv(provisioned.location), ...extra };
+  });
+  afterEach(stopStartedServices);
+  afterAll(() => cleanup?.());
+  return suite;
+}
+
+/** Every service started and not yet seen to exit, so that a suite can stop what a test left running. */
+const running = new Set<ChildProcess>();
+
+/** For `afterEach`: kills (SIGKILL) every service a test started and left running. */
+export async function stopStartedServices(): Promise<void> {
+  const left = [...running].filter((child) => child.exitCode === null && child.signalCode === null);
+  running.clear();
+  await Promise.all(
+    left.map((child) => new Promise<void>((resolve) => child.once('exit', () => resolve()).kill('SIGKILL'))),
+  );
+}
 export const MAIN = join(ROOT, 'dist/apps/oms/src/main.js');
 export const CREATE_ADMIN = join(ROOT, 'dist/apps/oms/src/cli/create-admin.js');
 
@@ -59,6 +91,8 @@ export function startService(
           env: { ...BASE_ENV, HOME: process.env.HOME ?? ROOT, ...env },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   const logs: Record<string, unknown>[] = [];
   const stderr: string[] = [];
   const exited = new Promise<number | string>((resolve) =>

@@ -1,5 +1,6 @@
 import { ValidationFailed, Violation } from '@oms/common';
 import { DocumentSchemaValidator, ObjectTypeDefinition, PropertyDefinition } from '@oms/schemas';
+import { prop } from '../../../test/support/schema-fixtures';
 import { PropertyFilter, nextCursor, parseListQuery, toContainment } from './list-query';
 
 /** The violations a call refuses with (it must refuse with ValidationFailed). */
@@ -172,18 +173,6 @@ describe('toContainment', () => {
   const validator = new DocumentSchemaValidator();
   const valueProblem = (property: PropertyDefinition, value: unknown) =>
     validator.valueProblem(property, value);
-  const prop = (
-    name: string,
-    dataType: PropertyDefinition['dataType'],
-    rest: Partial<PropertyDefinition> = {},
-  ) => ({
-    name,
-    dataType,
-    required: false,
-    array: false,
-    unique: false,
-    ...rest,
-  });
   const PERSON: ObjectTypeDefinition = {
     name: 'Person',
     properties: [

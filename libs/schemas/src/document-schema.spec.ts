@@ -1,19 +1,7 @@
 import { StateConflict } from '@oms/common';
+import { prop } from '../../../test/support/schema-fixtures';
 import { DocumentSchemaValidator, referenceValues, toJsonSchema, withoutNulls } from './document-schema';
-import { DataType, ObjectTypeDefinition, PropertyDefinition } from './object-type.model';
-
-const prop = (
-  name: string,
-  dataType: DataType,
-  rest: Partial<PropertyDefinition> = {},
-): PropertyDefinition => ({
-  name,
-  dataType,
-  required: false,
-  array: false,
-  unique: false,
-  ...rest,
-});
+import { DataType, ObjectTypeDefinition } from './object-type.model';
 
 const PERSON: ObjectTypeDefinition = {
   name: 'Person',
@@ -77,17 +65,16 @@ describe('DocumentSchemaValidator', () => {
   });
 
   it('reports every violation at once, each at its property', () => {
-    expect(
-      validate({
-        name: 7,
-        age: 1.5,
-        height: '1.65',
-        active: 'yes',
-        tags: 'one',
-        friends: ['p-2', 3],
-        nickname: 'x',
-      }),
-    ).toEqual(
+    const violations = validate({
+      name: 7,
+      age: 1.5,
+      height: '1.65',
+      active: 'yes',
+      tags: 'one',
+      friends: ['p-2', 3],
+      nickname: 'x',
+    });
+    expect(violations).toEqual(
       expect.arrayContaining([
         { path: '/properties/code', message: 'is required' },
         { path: '/properties/name', message: 'must be a string' },
@@ -99,17 +86,7 @@ describe('DocumentSchemaValidator', () => {
         { path: '/properties/nickname', message: 'is not a property of Person' },
       ]),
     );
-    expect(
-      validate({
-        name: 7,
-        age: 1.5,
-        height: '1.65',
-        active: 'yes',
-        tags: 'one',
-        friends: ['p-2', 3],
-        nickname: 'x',
-      }),
-    ).toHaveLength(8);
+    expect(violations).toHaveLength(8);
   });
 
   it('says which values an enum allows, and what a date and a date-time look like', () => {
