@@ -1,6 +1,7 @@
 import { ExecutionContext, createParamDecorator } from '@nestjs/common';
 import { WriteContext } from '@oms/common';
-import { commitMessageOf, writePrecondition } from '@oms/http';
+import { commitMessageOf } from '@oms/http';
+import { writePrecondition } from '@oms/resilience';
 import type { Request } from 'express';
 import { actorOf } from './auth.decorators';
 

@@ -5,8 +5,6 @@ export * from './request-context';
 export * from './validation';
 export * from './api-prefix';
 export * from './cursor';
-export * from './tagged';
-export * from './conditional';
 export * from './input-safety';
 export * from './exact-numbers';
 export * from './allowed-methods';

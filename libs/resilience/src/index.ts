@@ -11,3 +11,5 @@ export * from './resilience-events';
 export * from './resilience.module';
 export * from './resilience.interceptor';
 export * from './resilient.decorator';
+export * from './etag/entity-tags';
+export * from './etag/tagged';

@@ -10,8 +10,8 @@ import {
 } from '@nestjs/swagger';
 import { RequireRole, Write } from '@oms/auth';
 import { WriteContext } from '@oms/common';
-import { ApiCommitMessage, ApiIfMatch, ApiProblems, Tagged, apiPath, responseHeaders } from '@oms/http';
-import { Resilient, Revalidate } from '@oms/resilience';
+import { ApiCommitMessage, ApiIfMatch, ApiProblems, apiPath, responseHeaders } from '@oms/http';
+import { Resilient, Revalidate, Tagged } from '@oms/resilience';
 import type { Response } from 'express';
 import { ObjectTypeDto, ObjectTypeListResponseDto, ObjectTypeResponseDto } from './object-type.dto';
 import { ObjectTypesService } from './object-types.service';

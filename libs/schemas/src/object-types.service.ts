@@ -1,3 +1,4 @@
+import { Tagged } from '@oms/resilience';
 import { isDeepStrictEqual } from 'node:util';
 import { Inject, Injectable } from '@nestjs/common';
 import {
@@ -12,7 +13,7 @@ import {
   last,
 } from '@oms/common';
 import { ReadThroughCache } from '@oms/caching';
-import { Tagged, validateBody } from '@oms/http';
+import { validateBody } from '@oms/http';
 import type { Current } from '@oms/resilience';
 import { BranchReader, BranchWriter, EntityRecord, VERSIONED_STORE, VersionedStore } from '@oms/store';
 import { BreakingChangeScan, riskyChanges } from './breaking-changes';
