@@ -1,4 +1,4 @@
-import { AlreadyExists, NotFound, StateConflict } from '@oms/common';
+import { AlreadyExists, NotFound, PreconditionFailed, StateConflict } from '@oms/common';
 import { EntityRecord, OpenedStore, VersionedStore, openStore } from '@oms/store';
 import { defined, first, last } from '../support/one';
 import { storeTargets } from '../support/store-targets';
@@ -209,6 +209,38 @@ describe.each(storeTargets())('VersionedStore on $name', (target) => {
         ),
       ).rejects.toBeInstanceOf(AlreadyExists);
       expect((await get('main', 'chk'))?.body.name).toBe('c');
+    });
+
+    it("checks a write's precondition on its target's version under the lock, before the write runs", async () => {
+      const written = await put('main', 'pre', doc('p1'));
+      const seen: (number | null)[] = [];
+      let ran = false;
+      const refuse = (version: number | null) => {
+        seen.push(version);
+        throw new PreconditionFailed('stale', version ?? undefined);
+      };
+      await expect(
+        store.write(
+          'main',
+          alice,
+          async (w) => {
+            ran = true;
+            return w.put('document', 'pre', doc('p2'));
+          },
+          { precondition: { kind: 'document', id: 'pre', check: refuse } },
+        ),
+      ).rejects.toBeInstanceOf(PreconditionFailed);
+      expect(ran).toBe(false);
+      expect((await get('main', 'pre'))?.body.name).toBe('p1');
+      const accept = (version: number | null) => void seen.push(version);
+      await store.write('main', alice, (w) => w.put('document', 'pre', doc('p3')), {
+        precondition: { kind: 'document', id: 'pre', check: accept },
+      });
+      await store.write('main', alice, (w) => w.put('document', 'pre-new', doc('n')), {
+        precondition: { kind: 'document', id: 'pre-new', check: accept },
+      });
+      expect(seen).toEqual([written.version, written.version, null]);
+      expect((await get('main', 'pre'))?.body.name).toBe('p3');
     });
 
     it('serialises racing writers so no check can be raced', async () => {

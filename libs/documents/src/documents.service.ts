@@ -9,6 +9,7 @@ import {
   WriteContext,
   queryPointer,
   last,
+  VersionCheck,
 } from '@oms/common';
 import { DocumentProperties, DocumentSchemaValidator } from '@oms/schemas';
 import { BranchReader, BranchWriter, CommitInfo, VERSIONED_STORE, VersionedStore } from '@oms/store';
@@ -69,10 +70,13 @@ export class DocumentsService {
     id: string,
     commit: CommitInfo,
     fn: (w: BranchWriter) => Promise<T>,
+    precondition?: VersionCheck,
   ): Promise<T> {
     return this.cache.afterWrite(
       [this.cache.keys.document(branch, id)],
-      this.store.write(branch, commit, fn),
+      this.store.write(branch, commit, fn, {
+        precondition: precondition && { kind: 'document', id, check: precondition },
+      }),
     );
   }
 
@@ -110,22 +114,27 @@ export class DocumentsService {
     const { value: dto, violations } = validateBody(CreateDocumentDto, body, LITERAL);
     const id = typeof dto.id === 'string' ? dto.id : randomUUID();
     const message = ctx.message ?? `Create ${String(dto.objectType)} ${id}`;
-    return this.write(branch, id, { author: ctx.author, message }, async (w) => {
-      const found = await this.integrity.findType(w, branch, dto.objectType, violations);
-      const { type, properties } = await this.integrity.validated(
-        w,
-        branch,
-        found,
-        dto.properties,
-        violations,
-      );
-      await this.integrity.checkUnique(w, type, id, properties);
-      const record = await w.put('document', id, { objectType: type.id, body: properties }, (current) => {
-        ctx.precondition?.(current?.version ?? null);
-        if (current) throw new AlreadyExists('Document', id, `on branch '${branch}'`);
-      });
-      return toDocumentResponse(record);
-    });
+    return this.write(
+      branch,
+      id,
+      { author: ctx.author, message },
+      async (w) => {
+        const found = await this.integrity.findType(w, branch, dto.objectType, violations);
+        const { type, properties } = await this.integrity.validated(
+          w,
+          branch,
+          found,
+          dto.properties,
+          violations,
+        );
+        await this.integrity.checkUnique(w, type, id, properties);
+        const record = await w.put('document', id, { objectType: type.id, body: properties }, (current) => {
+          if (current) throw new AlreadyExists('Document', id, `on branch '${branch}'`);
+        });
+        return toDocumentResponse(record);
+      },
+      ctx.precondition,
+    );
   }
 
   /** PUT: replaces the properties, or creates the document when absent (then objectType is required). */
@@ -136,40 +145,45 @@ export class DocumentsService {
     ctx: WriteContext,
   ): Promise<WriteResult<DocumentResponseDto>> {
     const { value: dto, violations } = validateBody(ReplaceDocumentDto, body, LITERAL);
-    return this.write(branch, id, { author: ctx.author, message: ctx.message ?? '' }, async (w) => {
-      const current = await w.get<DocumentProperties>('document', id);
-      ctx.precondition?.(current?.version ?? null);
-      w.describe(ctx.message ?? `${current ? 'Replace' : 'Create'} document ${id}`);
-      if (current && dto.objectType !== undefined && dto.objectType !== current.objectType) {
-        violations.push({
-          path: '/objectType',
-          message: `must match the document's type (${current.objectType})`,
-        });
-      }
-      if (!current && dto.objectType === undefined) {
-        violations.push({ path: '/objectType', message: 'is required to create a document with PUT' });
-      }
-      const found = await this.integrity.findType(
-        w,
-        branch,
-        current?.objectType ?? dto.objectType,
-        violations,
-      );
-      const { type, properties } = await this.integrity.validated(
-        w,
-        branch,
-        found,
-        dto.properties,
-        violations,
-      );
-      // The same properties again: nothing to write, no commit, the current version.
-      if (current && isDeepStrictEqual(current.body, properties)) {
-        return { created: false, value: toDocumentResponse(current) };
-      }
-      await this.integrity.checkUnique(w, type, id, properties);
-      const record = await w.put('document', id, { objectType: type.id, body: properties });
-      return { created: !current, value: toDocumentResponse(record) };
-    });
+    return this.write(
+      branch,
+      id,
+      { author: ctx.author, message: ctx.message ?? '' },
+      async (w) => {
+        const current = await w.get<DocumentProperties>('document', id);
+        w.describe(ctx.message ?? `${current ? 'Replace' : 'Create'} document ${id}`);
+        if (current && dto.objectType !== undefined && dto.objectType !== current.objectType) {
+          violations.push({
+            path: '/objectType',
+            message: `must match the document's type (${current.objectType})`,
+          });
+        }
+        if (!current && dto.objectType === undefined) {
+          violations.push({ path: '/objectType', message: 'is required to create a document with PUT' });
+        }
+        const found = await this.integrity.findType(
+          w,
+          branch,
+          current?.objectType ?? dto.objectType,
+          violations,
+        );
+        const { type, properties } = await this.integrity.validated(
+          w,
+          branch,
+          found,
+          dto.properties,
+          violations,
+        );
+        // The same properties again: nothing to write, no commit, the current version.
+        if (current && isDeepStrictEqual(current.body, properties)) {
+          return { created: false, value: toDocumentResponse(current) };
+        }
+        await this.integrity.checkUnique(w, type, id, properties);
+        const record = await w.put('document', id, { objectType: type.id, body: properties });
+        return { created: !current, value: toDocumentResponse(record) };
+      },
+      ctx.precondition,
+    );
   }
 
   /** PATCH: an RFC 7396 merge patch of the representation; only `properties` may change. */
@@ -181,7 +195,6 @@ export class DocumentsService {
       { author: ctx.author, message: ctx.message ?? `Patch document ${id}` },
       async (w) => {
         const current = await this.require(w, branch, id);
-        ctx.precondition?.(current.version);
         const found = await this.integrity.findType(w, branch, current.objectType, []);
         const merged = applyMergePatch(current.body, changes);
         const { type, properties } = await this.integrity.validated(w, branch, found, merged, []);
@@ -190,6 +203,7 @@ export class DocumentsService {
         await this.integrity.checkUnique(w, type, id, properties);
         return toDocumentResponse(await w.put('document', id, { objectType: type.id, body: properties }));
       },
+      ctx.precondition,
     );
   }
 
@@ -200,10 +214,10 @@ export class DocumentsService {
       { author: ctx.author, message: ctx.message ?? `Delete document ${id}` },
       async (w) => {
         const current = await this.require(w, branch, id);
-        ctx.precondition?.(current.version);
         await this.integrity.checkUnreferenced(w, current);
         await w.remove('document', id);
       },
+      ctx.precondition,
     );
   }
 

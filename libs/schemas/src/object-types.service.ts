@@ -11,11 +11,19 @@ import {
   Violation,
   WriteContext,
   last,
+  VersionCheck,
 } from '@oms/common';
 import { ReadThroughCache } from '@oms/caching';
 import { validateBody } from '@oms/http';
 import type { Current } from '@oms/resilience';
-import { BranchReader, BranchWriter, EntityRecord, VERSIONED_STORE, VersionedStore } from '@oms/store';
+import {
+  BranchReader,
+  BranchWriter,
+  EntityRecord,
+  VERSIONED_STORE,
+  VersionedStore,
+  CommitInfo,
+} from '@oms/store';
 import { BreakingChangeScan, riskyChanges } from './breaking-changes';
 import { DocumentProperties, DocumentSchemaValidator } from './document-schema';
 import { ObjectTypeDefinition, TYPE_NAME_PATTERN, referencesTo } from './object-type.model';
@@ -83,25 +91,36 @@ export class ObjectTypesService {
     return { tag: await this.store.schemaVersion(branch) };
   }
 
-  /** A committed schema write: the type and the branch's list are no longer what the cache holds. */
-  private changed<T>(branch: string, name: string, write: Promise<T>): Promise<T> {
+  /**
+   * One commit on the branch, with the request's precondition on the type checked first, under the lock;
+   * once it is in, the type and the branch's list are no longer what the cache holds.
+   */
+  private write<T>(
+    branch: string,
+    name: string,
+    commit: CommitInfo,
+    precondition: VersionCheck | undefined,
+    fn: (w: BranchWriter) => Promise<T>,
+  ): Promise<T> {
     const { keys } = this.cache;
+    const write = this.store.write(branch, commit, fn, {
+      precondition: precondition && { kind: 'type', id: name, check: precondition },
+    });
     return this.cache.afterWrite([keys.objectType(branch, name), keys.objectTypeList(branch)], write);
   }
 
   create(branch: string, body: unknown, ctx: WriteContext): Promise<ObjectTypeResponseDto> {
     const { value: dto, violations } = validateBody(ObjectTypeDto, body);
     const message = ctx.message ?? `Create object type ${String(dto.name)}`;
-    const write = this.store.write(branch, { author: ctx.author, message }, async (w) => {
+    const name = String(dto.name);
+    return this.write(branch, name, { author: ctx.author, message }, ctx.precondition, async (w) => {
       const definition = await this.validDefinition(w, branch, dto, violations);
       const check = (current: { version: number } | null) => {
-        ctx.precondition?.(current?.version ?? null);
         if (current) throw new AlreadyExists('Object type', definition.name, `on branch '${branch}'`);
       };
       const record = await w.put('type', definition.name, { objectType: null, body: definition }, check);
       return toObjectTypeResponse(record);
     });
-    return this.changed(branch, String(dto.name), write);
   }
 
   /** PUT: replaces the definition (refusing breaking changes), or creates it when absent. */
@@ -115,9 +134,9 @@ export class ObjectTypesService {
     if (typeof dto.name === 'string' && dto.name !== name) {
       violations.push({ path: '/name', message: `must equal the name in the path ('${name}')` });
     }
-    const write = this.store.write(branch, { author: ctx.author, message: ctx.message ?? '' }, async (w) => {
+    const commit = { author: ctx.author, message: ctx.message ?? '' };
+    return this.write(branch, name, commit, ctx.precondition, async (w) => {
       const current = await w.get<ObjectTypeDefinition>('type', name);
-      ctx.precondition?.(current?.version ?? null);
       w.describe(ctx.message ?? `${current ? 'Replace' : 'Create'} object type ${name}`);
       const definition = await this.validDefinition(w, branch, dto, violations);
       // The same definition again: nothing to write, no commit, the current version.
@@ -128,39 +147,33 @@ export class ObjectTypesService {
       const record = await w.put('type', name, { objectType: null, body: definition });
       return { created: !current, value: toObjectTypeResponse(record) };
     });
-    return this.changed(branch, name, write);
   }
 
   delete(branch: string, name: string, ctx: WriteContext): Promise<void> {
-    const write = this.store.write(
-      branch,
-      { author: ctx.author, message: ctx.message ?? `Delete object type ${name}` },
-      async (w) => {
-        const current = await this.require(w, branch, name);
-        ctx.precondition?.(current.version);
-        const documents = await w.count('document', { objectType: name });
-        if (documents > 0) {
-          const sample = await w.list('document', { objectType: name, limit: 10 });
-          throw new StateConflict(
-            'Object type in use',
-            `${documents} document(s) of type '${name}' exist on branch '${branch}'.`,
-            { documents: { total: documents, sample: sample.map((d) => d.id) } },
-          );
-        }
-        const referencing = (await w.list<ObjectTypeDefinition>('type', { limit: MAX_TYPES }))
-          .filter((t) => t.id !== name && referencesTo(t.body, name).length > 0)
-          .map((t) => t.id);
-        if (referencing.length > 0) {
-          throw new StateConflict(
-            'Object type in use',
-            `Object types reference '${name}' on branch '${branch}': ${referencing.join(', ')}.`,
-            { referencingTypes: { total: referencing.length, sample: referencing.slice(0, 20) } },
-          );
-        }
-        await w.remove('type', name);
-      },
-    );
-    return this.changed(branch, name, write);
+    const commit = { author: ctx.author, message: ctx.message ?? `Delete object type ${name}` };
+    return this.write(branch, name, commit, ctx.precondition, async (w) => {
+      await this.require(w, branch, name);
+      const documents = await w.count('document', { objectType: name });
+      if (documents > 0) {
+        const sample = await w.list('document', { objectType: name, limit: 10 });
+        throw new StateConflict(
+          'Object type in use',
+          `${documents} document(s) of type '${name}' exist on branch '${branch}'.`,
+          { documents: { total: documents, sample: sample.map((d) => d.id) } },
+        );
+      }
+      const referencing = (await w.list<ObjectTypeDefinition>('type', { limit: MAX_TYPES }))
+        .filter((t) => t.id !== name && referencesTo(t.body, name).length > 0)
+        .map((t) => t.id);
+      if (referencing.length > 0) {
+        throw new StateConflict(
+          'Object type in use',
+          `Object types reference '${name}' on branch '${branch}': ${referencing.join(', ')}.`,
+          { referencingTypes: { total: referencing.length, sample: referencing.slice(0, 20) } },
+        );
+      }
+      await w.remove('type', name);
+    });
   }
 
   private async require(

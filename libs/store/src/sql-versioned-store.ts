@@ -186,6 +186,8 @@ export class SqlVersionedStore implements VersionedStore {
         commit,
         this.observer,
       );
+      const { precondition } = options;
+      if (precondition) precondition.check(await writer.version(precondition.kind, precondition.id));
       const result = await fn(writer);
       await writer.finish();
       return result;

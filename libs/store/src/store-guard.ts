@@ -94,6 +94,7 @@ export class GuardedVersionedStore implements VersionedStore {
       'write',
       (call) =>
         this.inner.write(branch, commit, fn, {
+          precondition: options?.precondition,
           signal: options?.signal ?? call.signal,
           lockTimeoutMs: call.lockTimeoutMs,
           onCommit: () => {

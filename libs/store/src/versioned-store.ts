@@ -53,6 +53,11 @@ export interface ListQuery extends ListFilter {
 }
 
 export interface WriteOptions {
+  /**
+   * The write's target and a check on its version (If-Match / If-None-Match), run under the branch lock
+   * before anything else in the write: what it throws aborts the write with nothing changed.
+   */
+  precondition?: { kind: EntityKind; id: string; check: (version: number | null) => void };
   /** Aborted: the write rolls back instead of committing (its caller has given up on it). */
   signal?: AbortSignal;
   /** Called as the commit is sent: from then on a lost answer leaves the outcome unknown. */
