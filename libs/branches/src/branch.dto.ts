@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { Branch, Commit } from '@oms/store';
+import { Branch, Commit, MAIN_BRANCH } from '@oms/store';
 
 export { BRANCH_NAME_PATTERN } from '@oms/common';
 import { BRANCH_NAME_PATTERN } from '@oms/common';
@@ -11,7 +11,7 @@ export class CreateBranchDto {
   @Matches(BRANCH_NAME_PATTERN, { message: `must match ${BRANCH_NAME_PATTERN.source}` })
   name: string;
 
-  @ApiPropertyOptional({ default: 'main', description: 'The branch to start from' })
+  @ApiPropertyOptional({ default: MAIN_BRANCH, description: 'The branch to start from' })
   @IsOptional()
   @Matches(BRANCH_NAME_PATTERN, { message: `must match ${BRANCH_NAME_PATTERN.source}` })
   from?: string;

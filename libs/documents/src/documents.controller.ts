@@ -1,3 +1,4 @@
+import { MAIN_BRANCH } from '@oms/store';
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import {
   ApiBearerAuth,
@@ -29,9 +30,9 @@ const BRANCH = {
   name: 'branch',
   required: false,
   description: 'Branch (default main)',
-  schema: { type: 'string', pattern: BRANCH_NAME_PATTERN.source, default: 'main' },
+  schema: { type: 'string', pattern: BRANCH_NAME_PATTERN.source, default: MAIN_BRANCH },
 } as const;
-const branchOf = (branch?: string) => branch ?? 'main';
+const branchOf = (branch?: string) => branch ?? MAIN_BRANCH;
 
 @ApiTags('documents')
 @ApiBearerAuth()

@@ -8,7 +8,7 @@ import {
   unstorableJson,
 } from '@oms/http';
 import { ObjectTypeDefinition, PropertyDefinition } from '@oms/schemas';
-import { ListPosition, SortOrder } from '@oms/store';
+import { ListPosition, SortOrder, MAIN_BRANCH } from '@oms/store';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { ListDocumentsQueryDto, SORT_ORDERS } from './document.dto';
@@ -98,7 +98,7 @@ export function parseListQuery(raw: Record<string, unknown>): ParsedListQuery {
     after = { id: cursor.id, createdAt: cursor.createdAt ? new Date(cursor.createdAt) : undefined };
   }
   return {
-    branch: dto.branch ?? 'main',
+    branch: dto.branch ?? MAIN_BRANCH,
     objectType: dto.objectType,
     limit: dto.limit ?? 50,
     sort,
