@@ -14,7 +14,7 @@ import {
 import { DocumentProperties, DocumentSchemaValidator } from '@oms/schemas';
 import { BranchReader, BranchWriter, CommitInfo, VERSIONED_STORE, VersionedStore } from '@oms/store';
 import { ReadThroughCache } from '@oms/caching';
-import type { Current } from '@oms/resilience';
+import { Current, versionedCurrent } from '@oms/resilience';
 import { OmsConfig } from '@oms/config';
 import { validateBody } from '@oms/http';
 import {
@@ -58,10 +58,10 @@ export class DocumentsService {
 
   /** The current entity tag (for revalidation): with the document when cached, else from the version alone. */
   async current(branch: string, id: string): Promise<Current<DocumentResponseDto>> {
-    const cached = await this.cache.peek<DocumentResponseDto | null>(this.cache.keys.document(branch, id));
-    if (cached !== undefined) return cached ? { tag: String(cached.version), body: cached } : { tag: null };
-    const version = await this.store.read(branch, (r) => r.version('document', id));
-    return { tag: version === null ? null : String(version) };
+    return versionedCurrent(
+      await this.cache.peek<DocumentResponseDto | null>(this.cache.keys.document(branch, id)),
+      () => this.store.read(branch, (r) => r.version('document', id)),
+    );
   }
 
   /** One commit on the branch; once it is in, the document's cached copies are dropped everywhere. */

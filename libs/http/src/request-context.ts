@@ -18,14 +18,21 @@ export function requestIdOf(request: Request): string {
  * the one its path belongs to; `unmatched` when no route serves the path.
  */
 export function routeOf(request: Request): string {
-  const route: unknown = (request as { route?: { path?: unknown } }).route?.path;
-  if (typeof route === 'string') return route;
-  return (request.app && routeTemplate(request.app, request.method, request.path)) ?? 'unmatched';
+  return (
+    matchedRoute(request) ??
+    (request.app && routeTemplate(request.app, request.method, request.path)) ??
+    'unmatched'
+  );
 }
 
 /** Whether the router matched a route for this request (and its method). */
-export const routed = (request: Request): boolean =>
-  typeof (request as { route?: { path?: unknown } }).route?.path === 'string';
+export const routed = (request: Request): boolean => matchedRoute(request) !== undefined;
+
+/** The template of the route the router matched, if it did. */
+function matchedRoute(request: Request): string | undefined {
+  const route: unknown = (request as { route?: { path?: unknown } }).route?.path;
+  return typeof route === 'string' ? route : undefined;
+}
 
 const logger = new Logger('HTTP');
 

@@ -1,4 +1,3 @@
-import { Tagged } from '@oms/resilience';
 import { isDeepStrictEqual } from 'node:util';
 import { Inject, Injectable } from '@nestjs/common';
 import {
@@ -15,7 +14,7 @@ import {
 } from '@oms/common';
 import { ReadThroughCache } from '@oms/caching';
 import { validateBody } from '@oms/http';
-import type { Current } from '@oms/resilience';
+import { Current, Tagged, versionedCurrent } from '@oms/resilience';
 import {
   BranchReader,
   BranchWriter,
@@ -74,12 +73,10 @@ export class ObjectTypesService {
 
   /** The current entity tag of one type (for revalidation): with the type when cached, else from its version. */
   async current(branch: string, name: string): Promise<Current<ObjectTypeResponseDto>> {
-    const cached = await this.cache.peek<ObjectTypeResponseDto | null>(
-      this.cache.keys.objectType(branch, name),
+    return versionedCurrent(
+      await this.cache.peek<ObjectTypeResponseDto | null>(this.cache.keys.objectType(branch, name)),
+      () => this.store.read(branch, (r) => r.version('type', name)),
     );
-    if (cached !== undefined) return cached ? { tag: String(cached.version), body: cached } : { tag: null };
-    const version = await this.store.read(branch, (r) => r.version('type', name));
-    return { tag: version === null ? null : String(version) };
   }
 
   /** The entity tag of the branch's type list (moves with every schema write there), with the list when cached. */

@@ -11,6 +11,19 @@ export interface Current<T = unknown> {
   body?: T;
 }
 
+/**
+ * The Current of a versioned entity: its cached representation when the cache holds it (absent: cached
+ * null), else the version alone, read by `version` (null: it does not exist).
+ */
+export async function versionedCurrent<T extends { version: number }>(
+  cached: T | null | undefined,
+  version: () => Promise<number | null>,
+): Promise<Current<T>> {
+  if (cached !== undefined) return cached ? { tag: String(cached.version), body: cached } : { tag: null };
+  const stored = await version();
+  return { tag: stored === null ? null : String(stored) };
+}
+
 /** How a GET route finds its current entity tag without running the handler. */
 export interface RevalidateOptions<S = unknown> {
   /** Label of the resource in metrics (`etag_cache_hits_total{resource}`). */
