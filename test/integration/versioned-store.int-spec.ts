@@ -1,5 +1,6 @@
 import { AlreadyExists, NotFound, PreconditionFailed, StateConflict } from '@oms/common';
-import { EntityRecord, OpenedStore, VersionedStore, openStore } from '@oms/store';
+import { isDeepStrictEqual } from 'node:util';
+import { EntityChange, EntityRecord, MergeWriter, OpenedStore, VersionedStore, openStore } from '@oms/store';
 import { defined, first, last } from '../support/one';
 import { storeTargets } from '../support/store-targets';
 
@@ -395,6 +396,169 @@ describe.each(storeTargets())('VersionedStore on $name', (target) => {
       );
       expect([...found.keys()].sort()).toEqual(['L-a', 'L-f']);
       expect((found.get('L-a')?.body as { name: string }).name).toBe('a2');
+    });
+  });
+
+  describe('version control', () => {
+    /** A merge that takes the source's value wherever the source changed something (no conflicts here). */
+    const takeTheirs = async (w: MergeWriter) => {
+      if (w.relation === 'fast-forward') await w.fastForward();
+      if (w.relation !== 'diverged') return w.relation;
+      for (const { kind, id } of w.states.candidates) {
+        const [base, theirs] = [await w.states.base.get(kind, id), await w.states.theirs.get(kind, id)];
+        if (isDeepStrictEqual(base?.body, theirs?.body)) continue;
+        // What the merged view shows already needs no row of its own.
+        if (isDeepStrictEqual((await w.get(kind, id))?.body, theirs?.body)) continue;
+        if (theirs) await w.put(kind, id, { objectType: theirs.objectType, body: theirs.body });
+        else if (await w.get(kind, id)) await w.remove(kind, id);
+      }
+      return w.relation;
+    };
+    const merge = (target: string, source: string, fn = takeTheirs) =>
+      store.merge(target, source, { author: 'alice', message: `Merge ${source}` }, fn);
+    const headOf = async (branch: string) =>
+      defined((await store.getBranch(branch))?.head, `branch ${branch}`);
+    const ids = (changes: EntityChange[]) => changes.map((c) => `${c.kind}:${c.id}`);
+
+    it('compares from the merge base (three dots) or directly (two dots), leaving out what changed back', async () => {
+      await put('main', 'cmp-kept', doc('kept'));
+      await put('main', 'cmp-back', doc('original'));
+      await store.createBranch('cmp', 'main', 'alice');
+      const fork = await headOf('cmp');
+      await put('cmp', 'cmp-new', doc('new'));
+      await put('cmp', 'cmp-back', doc('changed'));
+      await put('cmp', 'cmp-back', doc('original'));
+      await store.write('cmp', alice, (w) => w.remove('document', 'cmp-kept'));
+      await put('main', 'cmp-main-only', doc('main'));
+
+      const three = await store.compare('main', 'cmp', 'three-dot');
+      expect(three.mergeBase.id).toBe(fork);
+      expect(ids(three.changes)).toEqual(['document:cmp-kept', 'document:cmp-new']);
+      expect(three.changes[0]?.after).toBeNull();
+      expect(three.changes[1]?.before).toBeNull();
+      const two = await store.compare('main', 'cmp', 'two-dot');
+      expect(ids(two.changes)).toEqual(['document:cmp-kept', 'document:cmp-main-only', 'document:cmp-new']);
+      // A commit id names a state too: the fork against itself changes nothing.
+      expect((await store.compare(fork, fork, 'two-dot')).changes).toEqual([]);
+    });
+
+    it('merges: each side keeps what only it changed, the commit has both heads as parents, history has both', async () => {
+      await put('main', 'mg-a', doc('a0'));
+      await put('main', 'mg-b', doc('b0'));
+      await store.createBranch('mg', 'main', 'alice');
+      await put('mg', 'mg-a', doc('a-feature'));
+      await put('mg', 'mg-c', doc('c-feature'));
+      await put('main', 'mg-b', doc('b-main'));
+      const [targetHead, sourceHead] = [await headOf('main'), await headOf('mg')];
+
+      expect(
+        await merge('main', 'mg', async (w) => {
+          expect(w.states.candidates.map((c) => c.id).sort()).toEqual(['mg-a', 'mg-b', 'mg-c']);
+          return takeTheirs(w);
+        }),
+      ).toBe('diverged');
+      const head = first(await store.listCommits('main', 50), 'commit');
+      expect(head.parents).toEqual([targetHead, sourceHead]);
+      expect((await get('main', 'mg-a'))?.body.name).toBe('a-feature');
+      expect((await get('main', 'mg-b'))?.body.name).toBe('b-main');
+      expect((await get('main', 'mg-c'))?.body.name).toBe('c-feature');
+      expect((await store.listCommits('main', 50)).map((c) => c.id)).toContain(sourceHead);
+      // The branch itself is untouched.
+      expect((await get('mg', 'mg-b'))?.body.name).toBe('b0');
+
+      // Merging again later starts from the new base: only what was written since.
+      await put('mg', 'mg-d', doc('d'));
+      await put('main', 'mg-e', doc('e'));
+      await merge('main', 'mg', async (w) => {
+        expect(w.mergeBase).toBe(sourceHead);
+        expect((await w.states.base.get('document', 'mg-a'))?.body).toEqual({ name: 'a-feature' });
+        expect(w.states.candidates.map((c) => c.id)).toEqual(expect.arrayContaining(['mg-d', 'mg-e']));
+        return takeTheirs(w);
+      });
+      expect((await get('main', 'mg-d'))?.body.name).toBe('d');
+      // Merging main into the branch works the same way (here: the branch has not moved since).
+      expect(await merge('mg', 'main')).toBe('fast-forward');
+      expect((await get('mg', 'mg-e'))?.body.name).toBe('e');
+      expect((await get('mg', 'mg-b'))?.body.name).toBe('b-main');
+    });
+
+    it('fast-forwards a target that has not moved, and knows when it is up to date', async () => {
+      await store.createBranch('ff-base', 'main', 'alice');
+      await store.createBranch('ff', 'ff-base', 'alice');
+      await put('ff', 'ff-1', doc('one'));
+      await store.write('ff', alice, (w) => w.remove('document', 'ff-1'));
+      await put('ff', 'ff-2', doc('two'));
+      const sourceHead = await headOf('ff');
+
+      expect(
+        await merge('ff-base', 'ff', async (w) => {
+          await w.fastForward();
+          return w.relation;
+        }),
+      ).toBe('fast-forward');
+      expect(await headOf('ff-base')).toBe(sourceHead);
+      expect(await get('ff-base', 'ff-1')).toBeNull();
+      expect((await get('ff-base', 'ff-2'))?.body.name).toBe('two');
+      expect(await merge('ff-base', 'ff')).toBe('up-to-date');
+      // Each goes on on its own.
+      await put('ff-base', 'ff-2', doc('two-on-base'));
+      expect((await get('ff', 'ff-2'))?.body.name).toBe('two');
+      const listed = await store.read('ff-base', (r) => r.list('document', { limit: 1000 }));
+      expect(listed.filter((d) => d.id.startsWith('ff-')).map((d) => d.body)).toEqual([
+        { name: 'two-on-base' },
+      ]);
+    });
+
+    it('reads a branch as of a commit or tag in its history, and refuses one that is not', async () => {
+      await store.createBranch('at', 'main', 'alice');
+      await put('at', 'at-1', doc('v1'));
+      const v1 = await headOf('at');
+      await put('at', 'at-1', doc('v2'));
+      await store.createTag('at-v1', v1, 'alice', 'first');
+
+      const read = (ref: string) =>
+        store.readAt('at', ref, (r) => r.get<{ name: string }>('document', 'at-1'));
+      expect((await read(v1))?.body.name).toBe('v1');
+      expect((await read('at-v1'))?.body.name).toBe('v1');
+      expect((await get('at', 'at-1'))?.body.name).toBe('v2');
+      await expect(store.readAt('main', v1, async () => 1)).rejects.toBeInstanceOf(NotFound);
+      await expect(store.readAt('at', 'no-such-tag', async () => 1)).rejects.toBeInstanceOf(NotFound);
+      await expect(store.createTag('at-v1', v1, 'alice', '')).rejects.toBeInstanceOf(AlreadyExists);
+      expect((await store.listTags()).map((t) => t.name)).toContain('at-v1');
+    });
+
+    it("lists an entity's versions newest first, through merges, and one commit's changes", async () => {
+      await put('main', 'hist', doc('h1'));
+      await store.createBranch('hist-b', 'main', 'alice');
+      await put('hist-b', 'hist', doc('h2'));
+      const changed = await headOf('hist-b');
+      await put('main', 'hist-other', doc('x'));
+      await merge('main', 'hist-b');
+      await store.write('main', alice, (w) => w.remove('document', 'hist'));
+
+      const history = await store.history('main', 'document', 'hist', 10);
+      expect(history.map((h) => (h.record?.body as { name: string } | undefined)?.name ?? null)).toEqual([
+        null,
+        'h2',
+        'h1',
+      ]);
+      expect(history[1]?.commit.id).toBe(changed);
+      expect((await store.history('main', 'document', 'hist', 1, history[0]?.commit.seq)).length).toBe(1);
+      expect(ids(await store.commitChanges(changed))).toEqual(['document:hist']);
+    });
+
+    it('reverts through three states: the commit, its parent, and the head', async () => {
+      await store.createBranch('rv', 'main', 'alice');
+      await put('rv', 'rv-1', doc('before'));
+      await put('rv', 'rv-1', doc('reverted'));
+      const reverted = await headOf('rv');
+      await put('rv', 'rv-2', doc('later'));
+      await store.revert('rv', reverted, { author: 'alice', message: 'Revert' }, takeTheirs);
+      expect((await get('rv', 'rv-1'))?.body.name).toBe('before');
+      expect((await get('rv', 'rv-2'))?.body.name).toBe('later');
+      await expect(store.revert('main', reverted, alice, async () => undefined)).rejects.toBeInstanceOf(
+        NotFound,
+      );
     });
   });
 

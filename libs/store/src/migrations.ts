@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ADVISORY_LOCKS } from './advisory-locks';
 import { SqlClient } from './sql-client';
+import { NO_LIMIT } from './view';
 
 /** The first commit's author and the name of the branch that always exists. */
 export const SYSTEM_AUTHOR = 'system';
@@ -77,6 +78,37 @@ const MIGRATIONS: { version: number; statements: string[] }[] = [
       `CREATE SEQUENCE user_token_versions AS integer START 2`,
     ],
   },
+  {
+    version: 3,
+    statements: [
+      // What each branch sees: rows of a source branch up to a limit, from a sequence number on (see view.ts).
+      `CREATE TABLE branch_views (
+        branch_id bigint NOT NULL REFERENCES branches(id),
+        source_id bigint NOT NULL REFERENCES branches(id),
+        lim bigint NOT NULL,
+        since bigint NOT NULL,
+        PRIMARY KEY (branch_id, source_id, since)
+      )`,
+      // Existing branches see their chain of ancestors, each up to the fork of the level below.
+      `INSERT INTO branch_views (branch_id, source_id, lim, since)
+       WITH RECURSIVE chain AS (
+         SELECT id AS branch_id, id AS source_id, parent_id, fork_seq, ${NO_LIMIT}::bigint AS lim FROM branches
+         UNION ALL
+         SELECT chain.branch_id, p.id, p.parent_id, p.fork_seq, chain.fork_seq
+           FROM branches p JOIN chain ON p.id = chain.parent_id
+       )
+       SELECT branch_id, source_id, lim, 0 FROM chain`,
+      // Rows written after a point, per branch: what compare and merge read (in proportion to the changes).
+      `CREATE INDEX versions_by_seq ON versions (branch_id, seq)`,
+      `CREATE TABLE tags (
+        name text PRIMARY KEY,
+        commit_id text NOT NULL REFERENCES commits(id),
+        message text NOT NULL,
+        created_by text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT date_trunc('milliseconds', clock_timestamp())
+      )`,
+    ],
+  },
 ];
 
 /** Applies pending migrations and creates `main`; idempotent, and safe when instances start together. */
@@ -118,6 +150,10 @@ export async function migrate(db: SqlClient): Promise<number[]> {
         id,
         branch.id,
       ]);
+      await tx.query(
+        `INSERT INTO branch_views (branch_id, source_id, lim, since) VALUES ($1, $1, ${NO_LIMIT}, 0)`,
+        [branch.id],
+      );
     }
     return applied;
   });

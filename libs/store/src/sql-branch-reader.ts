@@ -1,5 +1,5 @@
-import { first, one } from '@oms/common';
-import { LineageLevel, lineageValues } from './lineage';
+import { one } from '@oms/common';
+import { ViewSegment, viewValues } from './view';
 import { SqlExecutor } from './sql-client';
 import { SqlParams } from './sql-params';
 import {
@@ -49,19 +49,25 @@ const ORDER: Record<SortOrder, { columns: string[]; direction: 'ASC' | 'DESC' }>
 };
 
 /**
- * Reads one branch through its lineage. The branch's own level reads `heads`; an ancestor level reads
- * `versions` up to the fork, so later writes on the ancestor stay invisible. The nearest level wins and
- * a tombstone hides what lies below it.
+ * Reads one branch (or one commit) through its view. The branch's own live segment reads `heads`; every
+ * other segment reads `versions` up to its limit, so later writes there stay invisible. The newest row
+ * wins, and a tombstone hides the older ones.
  */
 export class SqlBranchReader implements BranchReader {
   constructor(
     protected readonly db: SqlExecutor,
-    protected readonly lineage: LineageLevel[],
+    protected view: ViewSegment[],
     protected readonly observer: StoreObserver = NO_OBSERVER,
   ) {}
 
-  protected get branchId(): string {
-    return first(this.lineage, 'lineage level').branchId;
+  /** The branch's own segment, when this reads a branch's head (not a past commit). */
+  private get live(): ViewSegment | undefined {
+    return this.view.find((s) => s.limit === null);
+  }
+
+  /** A branch that sees only its own rows: its heads are everything. */
+  private get ownOnly(): string | undefined {
+    return this.view.length === 1 ? this.live?.branchId : undefined;
   }
 
   async get<B>(kind: EntityKind, id: string): Promise<EntityRecord<B> | null> {
@@ -88,11 +94,11 @@ export class SqlBranchReader implements BranchReader {
     return row && !row.deleted ? Number(row.seq) : null;
   }
 
-  /** The visible row of each id: the newest under each level's limit, from the nearest level. */
+  /** The visible row of each id: the newest row any segment of the view shows. */
   private visible<R>(kind: EntityKind, ids: string[], columns: string): Promise<R[]> {
     if (ids.length === 0) return Promise.resolve([]);
     return this.db.query<R>(
-      `WITH l(branch_id, lim, depth) AS (VALUES ${lineageValues(this.lineage)})
+      `WITH l(branch_id, lim, live) AS (VALUES ${viewValues(this.view)})
        SELECT r.* FROM unnest($2::text[]) AS ids(id)
        CROSS JOIN LATERAL (${visibleRow('$1', 'ids.id', columns)}) r`,
       [kind, [...new Set(ids)]],
@@ -102,19 +108,20 @@ export class SqlBranchReader implements BranchReader {
   async list<B>(kind: EntityKind, query: ListQuery): Promise<EntityRecord<B>[]> {
     this.observer.read('list');
     const byId = (query.sort ?? 'id') === 'id' || query.sort === '-id';
+    const own = this.ownOnly;
     const rows =
-      this.lineage.length === 1
-        ? await this.listOwn(kind, query)
+      own !== undefined
+        ? await this.listOwn(own, kind, query)
         : byId
-          ? await this.listThroughLineageInIdOrder(kind, query)
-          : await this.listThroughLineage(kind, query);
+          ? await this.listThroughViewInIdOrder(kind, query)
+          : await this.listThroughView(kind, query);
     return rows.map((row) => toRecord<B>(row));
   }
 
-  /** A branch without ancestors: its heads are everything, and the indexes serve the order directly. */
-  private listOwn(kind: EntityKind, query: ListQuery): Promise<EntityRow[]> {
+  /** A branch that sees only its own rows: its heads are everything, and the indexes serve the order directly. */
+  private listOwn(branchId: string, kind: EntityKind, query: ListQuery): Promise<EntityRow[]> {
     const p = new SqlParams();
-    const where = [`h.branch_id = ${p.add(this.branchId)}`, `h.kind = ${p.add(kind)}`, 'NOT h.deleted'];
+    const where = [`h.branch_id = ${p.add(branchId)}`, `h.kind = ${p.add(kind)}`, 'NOT h.deleted'];
     where.push(...filters('h', query, p), ...keyset('h', query, p));
     return this.db.query<EntityRow>(
       `SELECT ${ENTITY_COLUMNS} FROM heads h WHERE ${where.join(' AND ')}
@@ -129,7 +136,7 @@ export class SqlBranchReader implements BranchReader {
    * covered are resolved to their visible rows and filtered, and this repeats until the page is full.
    * A page thus costs about the same whatever the number of documents.
    */
-  private async listThroughLineageInIdOrder(kind: EntityKind, query: ListQuery): Promise<EntityRow[]> {
+  private async listThroughViewInIdOrder(kind: EntityKind, query: ListQuery): Promise<EntityRow[]> {
     const descending = query.sort === '-id';
     const before = (a: string, b: string) => (descending ? a > b : a < b);
     const batch = Math.max(2 * query.limit, 20);
@@ -137,7 +144,7 @@ export class SqlBranchReader implements BranchReader {
     let after = query.after?.id;
     for (;;) {
       const levels = await Promise.all(
-        this.lineage.map((level, depth) => this.candidates(kind, query, level, depth, after, batch)),
+        this.view.map((segment) => this.candidates(kind, query, segment, after, batch)),
       );
       // Past the last id of a level that was cut short, that level may still hold candidates: stop there.
       let horizon: string | undefined;
@@ -160,19 +167,18 @@ export class SqlBranchReader implements BranchReader {
   private async candidates(
     kind: EntityKind,
     query: ListQuery,
-    level: LineageLevel,
-    depth: number,
+    segment: ViewSegment,
     after: string | undefined,
     batch: number,
   ): Promise<string[]> {
-    const [alias, table] = depth === 0 ? ['h', 'heads'] : ['v', 'versions'];
+    const [alias, table] = segment.limit === null ? ['h', 'heads'] : ['v', 'versions'];
     const p = new SqlParams();
     const where = [
-      `${alias}.branch_id = ${p.add(level.branchId)}`,
+      `${alias}.branch_id = ${p.add(segment.branchId)}`,
       `${alias}.kind = ${p.add(kind)}`,
       `NOT ${alias}.deleted`,
     ];
-    if (depth > 0) where.push(`${alias}.seq <= ${p.add(level.limit)}::bigint`);
+    if (segment.limit !== null) where.push(`${alias}.seq <= ${p.add(segment.limit)}::bigint`);
     where.push(
       ...filters(alias, query, p),
       ...keyset(alias, { ...query, after: after ? { id: after } : undefined }, p),
@@ -191,7 +197,7 @@ export class SqlBranchReader implements BranchReader {
     const k = p.add(kind);
     const visible = ['NOT r.deleted', ...filters('r', query, p)];
     return this.db.query<EntityRow>(
-      `WITH l(branch_id, lim, depth) AS (VALUES ${lineageValues(this.lineage)})
+      `WITH l(branch_id, lim, live) AS (VALUES ${viewValues(this.view)})
        SELECT r.* FROM unnest(${p.add(ids)}::text[]) WITH ORDINALITY AS c(entity_id, n)
        CROSS JOIN LATERAL (${visibleRow(k, 'c.entity_id')}) r
         WHERE ${visible.join(' AND ')}
@@ -203,10 +209,11 @@ export class SqlBranchReader implements BranchReader {
   async count(kind: EntityKind, filter: ListFilter): Promise<number> {
     this.observer.read('list');
     const p = new SqlParams();
+    const own = this.ownOnly;
     const sql =
-      this.lineage.length === 1
+      own !== undefined
         ? `SELECT count(*)::int AS n FROM heads h WHERE ${[
-            `h.branch_id = ${p.add(this.branchId)}`,
+            `h.branch_id = ${p.add(own)}`,
             `h.kind = ${p.add(kind)}`,
             'NOT h.deleted',
             ...filters('h', filter, p),
@@ -215,7 +222,7 @@ export class SqlBranchReader implements BranchReader {
     return Number(one(await this.db.query<{ n: number }>(sql, p.values), 'count').n);
   }
 
-  private listThroughLineage(kind: EntityKind, query: ListQuery): Promise<EntityRow[]> {
+  private listThroughView(kind: EntityKind, query: ListQuery): Promise<EntityRow[]> {
     const p = new SqlParams();
     return this.db.query<EntityRow>(
       `${this.visibleMatches(kind, query, p)}
@@ -235,12 +242,13 @@ export class SqlBranchReader implements BranchReader {
     p: SqlParams,
   ) {
     const k = p.add(kind);
-    const own = [`h.branch_id = ${p.add(this.branchId)}`, `h.kind = ${k}`, 'NOT h.deleted'];
+    // The live segment (if any) reads heads; `l.branch_id = h.branch_id` is false when there is none.
+    const own = [`h.branch_id = ${p.add(this.live?.branchId ?? '0')}`, `h.kind = ${k}`, 'NOT h.deleted'];
     own.push(...filters('h', query, p), ...keyset('h', query, p));
-    const inherited = [`l.depth > 0`, `v.kind = ${k}`, 'NOT v.deleted'];
+    const inherited = [`NOT l.live`, `v.kind = ${k}`, 'NOT v.deleted'];
     inherited.push(...filters('v', query, p), ...keyset('v', query, p));
     const visible = ['NOT r.deleted', ...filters('r', query, p), ...keyset('r', query, p)];
-    return `WITH l(branch_id, lim, depth) AS (VALUES ${lineageValues(this.lineage)}),
+    return `WITH l(branch_id, lim, live) AS (VALUES ${viewValues(this.view)}),
        cand AS (
          SELECT h.entity_id FROM heads h WHERE ${own.join(' AND ')}
          UNION
@@ -255,15 +263,15 @@ export class SqlBranchReader implements BranchReader {
 }
 
 /**
- * The visible row of one entity (`entity`: an SQL expression) through the lineage `l` in scope: the newest
- * row under each level's limit, from the nearest level (a tombstone included; callers drop it).
+ * The visible row of one entity (`entity`: an SQL expression) through the view `l` in scope: the newest
+ * row under any segment's limit (a tombstone included; callers drop it).
  */
 function visibleRow(kind: string, entity: string, columns = ENTITY_COLUMNS): string {
   return `SELECT x.* FROM l CROSS JOIN LATERAL (
       SELECT ${columns} FROM versions v
        WHERE v.branch_id = l.branch_id AND v.kind = ${kind} AND v.entity_id = ${entity} AND v.seq <= l.lim
        ORDER BY v.seq DESC LIMIT 1) x
-    ORDER BY l.depth LIMIT 1`;
+    ORDER BY x.seq DESC LIMIT 1`;
 }
 
 function filters(alias: string, query: ListFilter, p: SqlParams): string[] {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { NotFound, one } from '@oms/common';
-import { LineageLevel } from './lineage';
+import { NO_LIMIT, ViewSegment, unionView } from './view';
 import { SqlExecutor } from './sql-client';
 import { ENTITY_COLUMNS, EntityRow, SqlBranchReader, toRecord } from './sql-branch-reader';
 import {
@@ -15,6 +15,13 @@ import {
 export interface LockedBranch {
   id: string;
   headCommit: string;
+}
+
+/** What a merge commit adds to a plain one: a second parent, and the source's segments for the view. */
+export interface MergeParent {
+  commit: string;
+  /** Each capped at the source head; added to the branch's view from the merge commit on. */
+  segments: ViewSegment[];
 }
 
 interface OpenCommit {
@@ -36,13 +43,19 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
 
   constructor(
     db: SqlExecutor,
-    lineage: LineageLevel[],
-    private readonly branch: LockedBranch,
+    view: ViewSegment[],
+    protected readonly branch: LockedBranch,
     private readonly info: CommitInfo,
     observer: StoreObserver,
+    private readonly merged?: MergeParent,
   ) {
-    super(db, lineage, observer);
+    super(db, merged ? unionView(view, merged.segments) : view, observer);
     this.message = info.message;
+  }
+
+  /** The commit this write made (null: none yet). */
+  get commitId(): string | null {
+    return this.commit?.id ?? null;
   }
 
   describe(message: string): void {
@@ -69,8 +82,9 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
     return current;
   }
 
-  /** Moves the branch head to the commit, if this write made one. */
+  /** Moves the branch head to the commit, if this write made one (a merge always makes one). */
   async finish(): Promise<void> {
+    if (this.merged) await this.openCommit();
     if (!this.commit) return;
     await this.db.query(
       `UPDATE branches SET head_seq = $1, head_commit = $2 ${this.schemaTouched ? ', schema_seq = $1' : ''}
@@ -121,19 +135,36 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
   private async openCommit(): Promise<OpenCommit> {
     if (this.commit) return this.commit;
     const id = randomBytes(20).toString('hex');
+    const parents = this.branch.headCommit ? [this.branch.headCommit] : [];
+    if (this.merged) parents.push(this.merged.commit);
     const opened = await this.db.query<{ seq: string | number; created_at: Date }>(
       `INSERT INTO commits (id, branch_id, parents, author, message) VALUES ($1, $2, $3, $4, $5)
        RETURNING seq, created_at`,
-      [
-        id,
-        this.branch.id,
-        this.branch.headCommit ? [this.branch.headCommit] : [],
-        this.info.author,
-        this.message,
-      ],
+      [id, this.branch.id, parents, this.info.author, this.message],
     );
     const row = one(opened, 'commit');
     this.commit = { seq: String(row.seq), id, createdAt: row.created_at };
+    if (this.merged) {
+      await addSegments(this.db, this.branch.id, this.merged.segments, this.commit.seq);
+      // The source may have changed object types: schema ETags move on.
+      this.schemaTouched = true;
+    }
     return this.commit;
+  }
+}
+
+/** Adds segments to a branch's view from sequence number `since` on (a segment seen before keeps the higher limit). */
+export async function addSegments(
+  db: SqlExecutor,
+  branchId: string,
+  segments: ViewSegment[],
+  since: string,
+): Promise<void> {
+  for (const segment of segments) {
+    await db.query(
+      `INSERT INTO branch_views (branch_id, source_id, lim, since) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (branch_id, source_id, since) DO UPDATE SET lim = GREATEST(branch_views.lim, EXCLUDED.lim)`,
+      [branchId, segment.branchId, segment.limit ?? NO_LIMIT, since],
+    );
   }
 }

@@ -1,22 +1,44 @@
+import { isDeepStrictEqual } from 'node:util';
 import { AlreadyExists, NotFound, StateConflict, one } from '@oms/common';
-import { LineageLevel, LineageRow, lineageSql, lineageValues, toLineage } from './lineage';
+import {
+  HEAD_VIEW_SQL,
+  NO_LIMIT,
+  VIEW_AT_SQL,
+  ViewRow,
+  ViewSegment,
+  capView,
+  commonView,
+  rangesBeyond,
+  toView,
+  viewIncludes,
+  viewValues,
+} from './view';
 import { MAIN_BRANCH } from './migrations';
 import { SqlClient, SqlExecutor } from './sql-client';
 import { TransactionAbandoned } from './store-errors';
 import { ADVISORY_LOCKS } from './advisory-locks';
 import { SqlBranchReader } from './sql-branch-reader';
-import { SqlBranchWriter } from './sql-branch-writer';
+import { SqlBranchWriter, addSegments } from './sql-branch-writer';
 import {
   Branch,
   BranchReader,
   BranchWriter,
   Commit,
   CommitInfo,
+  Comparison,
+  EntityChange,
+  EntityKind,
+  HistoryEntry,
+  MergeWriter,
   NO_OBSERVER,
   StoreObserver,
+  Tag,
+  ThreeWayStates,
   VersionedStore,
   WriteOptions,
 } from './versioned-store';
+import { ENTITY_COLUMNS, EntityRow, toRecord } from './sql-branch-reader';
+import { SqlMergeWriter } from './sql-merge-writer';
 
 interface BranchRow {
   id: string | number;
@@ -32,14 +54,53 @@ interface BranchRow {
 interface CommitRow {
   seq: string | number;
   id: string;
+  branch_id: string | number;
   parents: string[];
   author: string;
   message: string;
   created_at: Date;
 }
 
+interface TagRow {
+  name: string;
+  commit_id: string;
+  message: string;
+  created_by: string;
+  created_at: Date;
+}
+
+/** A state: a commit, and the view that reads the data as of it (a branch head's view is live). */
+interface Snapshot {
+  commit: CommitRow;
+  view: ViewSegment[];
+}
+
+const COMMIT_COLUMNS = 'c.seq, c.id, c.branch_id, c.parents, c.author, c.message, c.created_at';
+const COMMIT_ID = /^[0-9a-f]{40}$/;
+
 const BRANCH_COLUMNS = 'id, name, head_commit, head_seq, schema_seq, created_from, created_at, created_by';
 const UNIQUE_VIOLATION = '23505';
+
+function toCommit(r: CommitRow): Commit {
+  return {
+    seq: Number(r.seq),
+    id: r.id,
+    parents: r.parents,
+    author: r.author,
+    message: r.message,
+    createdAt: r.created_at,
+  };
+}
+
+function toTag(r: TagRow): Tag {
+  return {
+    name: r.name,
+    commit: r.commit_id,
+    message: r.message,
+    createdBy: r.created_by,
+    createdAt: r.created_at,
+  };
+}
 
 function toBranch(row: BranchRow): Branch {
   return {
@@ -108,7 +169,16 @@ export class SqlVersionedStore implements VersionedStore {
            VALUES ($1, $2, $3, $3, $4, $5, $6, $7) RETURNING ${BRANCH_COLUMNS}`,
           [name, source.id, source.head_seq, source.head_commit, source.schema_seq, source.name, author],
         );
-        return toBranch(one(created, 'created branch'));
+        const branch = one(created, 'created branch');
+        // The view of the source as of the fork, and the branch's own rows: a few rows, whatever the data.
+        await tx.query(
+          `INSERT INTO branch_views (branch_id, source_id, lim, since)
+           SELECT $1::bigint, source_id, LEAST(lim, $2::bigint), since FROM branch_views
+            WHERE branch_id = $3::bigint
+           UNION ALL SELECT $1::bigint, $1::bigint, ${NO_LIMIT}, 0`,
+          [branch.id, source.head_seq, source.id],
+        );
+        return toBranch(branch);
       }, options);
     } catch (error) {
       // Two creators raced past the existence check: the partial unique index decides.
@@ -134,25 +204,209 @@ export class SqlVersionedStore implements VersionedStore {
   }
 
   async listCommits(branch: string, limit: number, beforeSeq?: number): Promise<Commit[]> {
-    const lineage = await this.lineage(this.db, branch);
+    const view = await this.view(this.db, branch);
     const params: unknown[] = [limit];
     const before = beforeSeq === undefined ? '' : `AND c.seq < $${params.push(beforeSeq)}`;
     const rows = await this.db.query<CommitRow>(
-      `SELECT c.seq, c.id, c.parents, c.author, c.message, c.created_at
-         FROM commits c JOIN (VALUES ${lineageValues(lineage)}) AS l(branch_id, lim, depth)
+      `SELECT ${COMMIT_COLUMNS}
+         FROM commits c JOIN (VALUES ${viewValues(view)}) AS l(branch_id, lim, live)
            ON c.branch_id = l.branch_id AND c.seq <= l.lim
         WHERE TRUE ${before}
         ORDER BY c.seq DESC LIMIT $1`,
       params,
     );
+    return rows.map(toCommit);
+  }
+
+  async getCommit(id: string): Promise<Commit | null> {
+    const row = await this.findCommit(this.db, id);
+    return row ? toCommit(row) : null;
+  }
+
+  async commitInHistory(branch: string, ref: string): Promise<Commit> {
+    return toCommit((await this.pastSnapshot(this.db, branch, ref)).commit);
+  }
+
+  async readAt<T>(branch: string, ref: string, fn: (reader: BranchReader) => Promise<T>): Promise<T> {
+    const { view } = await this.pastSnapshot(this.db, branch, ref);
+    return fn(new SqlBranchReader(this.db, view, this.observer));
+  }
+
+  async compare(base: string, head: string, mode: 'three-dot' | 'two-dot'): Promise<Comparison> {
+    const [from, to] = [await this.snapshot(this.db, base), await this.snapshot(this.db, head)];
+    const common = commonView(from.view, to.view);
+    const mergeBase = await this.newestCommit(this.db, common);
+    const before = mode === 'three-dot' ? common : from.view;
+    const candidates = await this.writtenBeyond(
+      this.db,
+      common,
+      mode === 'three-dot' ? [to.view] : [from.view, to.view],
+    );
+    return {
+      base: toCommit(from.commit),
+      head: toCommit(to.commit),
+      mergeBase: toCommit(mergeBase),
+      changes: await this.differences(this.db, candidates, before, to.view),
+    };
+  }
+
+  async commitChanges(id: string): Promise<EntityChange[]> {
+    const commit = await this.findCommit(this.db, id);
+    if (!commit) throw new NotFound('Commit', id);
+    const after = await this.viewAt(this.db, commit);
+    const parent = commit.parents[0] ? await this.findCommit(this.db, commit.parents[0]) : null;
+    const before = parent ? await this.viewAt(this.db, parent) : [];
+    const common = commonView(before, after);
+    const candidates = await this.writtenBeyond(this.db, common, [before, after]);
+    return this.differences(this.db, candidates, before, after);
+  }
+
+  async history(
+    branch: string,
+    kind: EntityKind,
+    id: string,
+    limit: number,
+    beforeSeq?: number,
+  ): Promise<HistoryEntry[]> {
+    const view = await this.view(this.db, branch);
+    const params: unknown[] = [kind, id, limit];
+    const before = beforeSeq === undefined ? '' : `AND v.seq < $${params.push(beforeSeq)}`;
+    const rows = await this.db.query<EntityRow & CommitRow & { commit_id: string; committed_at: Date }>(
+      `SELECT ${ENTITY_COLUMNS.split(', ')
+        .map((c) => `v.${c}`)
+        .join(', ')}, c.id AS commit_id, c.branch_id, c.parents, c.author, c.message,
+              c.created_at AS committed_at
+         FROM (VALUES ${viewValues(view)}) AS l(branch_id, lim, live)
+         JOIN versions v ON v.branch_id = l.branch_id AND v.seq <= l.lim AND v.kind = $1 AND v.entity_id = $2
+         JOIN commits c ON c.seq = v.seq
+        WHERE TRUE ${before}
+        ORDER BY v.seq DESC LIMIT $3`,
+      params,
+    );
     return rows.map((r) => ({
-      seq: Number(r.seq),
-      id: r.id,
-      parents: r.parents,
-      author: r.author,
-      message: r.message,
-      createdAt: r.created_at,
+      commit: toCommit({ ...r, id: r.commit_id, created_at: r.committed_at }),
+      record: r.deleted ? null : toRecord(r),
+      objectType: r.object_type,
     }));
+  }
+
+  merge<T>(
+    target: string,
+    source: string,
+    commit: CommitInfo,
+    fn: (writer: MergeWriter) => Promise<T>,
+    options: WriteOptions = {},
+  ): Promise<T> {
+    return this.locked<SqlMergeWriter, T>(
+      target,
+      options,
+      async (tx, row, ours) => {
+        const theirs = await this.snapshot(tx, source);
+        const head = await this.findCommit(tx, row.head_commit);
+        if (!head) throw new Error(`branch '${target}' has no head commit`);
+        const theirsSeq = String(theirs.commit.seq);
+        const relation = viewIncludes(ours, String(theirs.commit.branch_id), theirsSeq)
+          ? 'up-to-date'
+          : viewIncludes(theirs.view, String(head.branch_id), String(head.seq))
+            ? 'fast-forward'
+            : 'diverged';
+        const common = commonView(ours, theirs.view);
+        const mergeBase = await this.newestCommit(tx, common);
+        const states = await this.threeWay(tx, common, ours, theirs.view, [ours, theirs.view]);
+        const segments = capView(theirs.view, theirsSeq);
+        return new SqlMergeWriter(
+          tx,
+          ours,
+          { id: String(row.id), headCommit: row.head_commit },
+          commit,
+          this.observer,
+          relation === 'diverged' ? { commit: theirs.commit.id, segments } : undefined,
+          {
+            relation,
+            targetHead: row.head_commit,
+            sourceHead: theirs.commit.id,
+            mergeBase: mergeBase.id,
+            states,
+            fastForward: async () => {
+              await addSegments(tx, String(row.id), segments, theirsSeq);
+              await tx.query(
+                `UPDATE branches SET head_seq = $1, head_commit = $2, schema_seq = $1 WHERE id = $3`,
+                [theirsSeq, theirs.commit.id, row.id],
+              );
+            },
+          },
+        );
+      },
+      fn,
+    );
+  }
+
+  revert<T>(
+    branch: string,
+    commitId: string,
+    commit: CommitInfo,
+    fn: (writer: MergeWriter) => Promise<T>,
+    options: WriteOptions = {},
+  ): Promise<T> {
+    return this.locked<SqlMergeWriter, T>(
+      branch,
+      options,
+      async (tx, row, ours) => {
+        const reverted = await this.findCommit(tx, commitId);
+        if (!reverted || !viewIncludes(ours, String(reverted.branch_id), String(reverted.seq)))
+          throw new NotFound('Commit', commitId, `in the history of branch '${branch}'`);
+        const parentId = reverted.parents[0];
+        const parent = parentId ? await this.findCommit(tx, parentId) : null;
+        if (!parent)
+          throw new StateConflict('Commit cannot be reverted', `Commit '${commitId}' has no parent.`);
+        const [base, theirs] = [await this.viewAt(tx, reverted), await this.viewAt(tx, parent)];
+        const common = commonView(base, theirs);
+        const states = await this.threeWay(tx, base, ours, theirs, [base, theirs], common);
+        return new SqlMergeWriter(
+          tx,
+          ours,
+          { id: String(row.id), headCommit: row.head_commit },
+          commit,
+          this.observer,
+          undefined,
+          {
+            relation: 'diverged',
+            targetHead: row.head_commit,
+            sourceHead: parent.id,
+            mergeBase: reverted.id,
+            states,
+            fastForward: () => Promise.reject(new Error('a revert cannot fast-forward')),
+          },
+        );
+      },
+      fn,
+    );
+  }
+
+  async createTag(name: string, commitId: string, author: string, message: string): Promise<Tag> {
+    try {
+      return await this.db.transaction(async (tx) => {
+        if (!(await this.findCommit(tx, commitId))) throw new NotFound('Commit', commitId);
+        const [taken] = await tx.query<TagRow>('SELECT name FROM tags WHERE name = $1', [name]);
+        if (taken) throw new AlreadyExists('Tag', name);
+        const rows = await tx.query<TagRow>(
+          `INSERT INTO tags (name, commit_id, message, created_by) VALUES ($1, $2, $3, $4)
+           RETURNING name, commit_id, message, created_by, created_at`,
+          [name, commitId, message, author],
+        );
+        return toTag(one(rows, 'created tag'));
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code === UNIQUE_VIOLATION) throw new AlreadyExists('Tag', name);
+      throw error;
+    }
+  }
+
+  async listTags(): Promise<Tag[]> {
+    const rows = await this.db.query<TagRow>(
+      'SELECT name, commit_id, message, created_by, created_at FROM tags ORDER BY name',
+    );
+    return rows.map(toTag);
   }
 
   async schemaVersion(branch: string): Promise<string> {
@@ -162,7 +416,7 @@ export class SqlVersionedStore implements VersionedStore {
   }
 
   async read<T>(branch: string, fn: (reader: BranchReader) => Promise<T>): Promise<T> {
-    return fn(new SqlBranchReader(this.db, await this.lineage(this.db, branch), this.observer));
+    return fn(new SqlBranchReader(this.db, await this.view(this.db, branch), this.observer));
   }
 
   write<T>(
@@ -171,21 +425,37 @@ export class SqlVersionedStore implements VersionedStore {
     fn: (writer: BranchWriter) => Promise<T>,
     options: WriteOptions = {},
   ): Promise<T> {
+    return this.locked(
+      branch,
+      options,
+      async (tx, row, view) =>
+        new SqlBranchWriter(
+          tx,
+          view,
+          { id: String(row.id), headCommit: row.head_commit },
+          commit,
+          this.observer,
+        ),
+      fn,
+    );
+  }
+
+  /**
+   * One transaction with the branch locked: the row lock serialises commits on one branch, so seq order is
+   * commit order and checks made inside fn (versions, unique values) cannot be raced by another writer.
+   */
+  private locked<W extends SqlBranchWriter, T>(
+    branch: string,
+    options: WriteOptions,
+    open: (tx: SqlExecutor, row: BranchRow, view: ViewSegment[]) => Promise<W>,
+    fn: (writer: W) => Promise<T>,
+  ): Promise<T> {
     return this.db.transaction(async (tx) => {
-      // The row lock serialises commits on one branch: seq order is commit order, and checks made
-      // inside fn (versions, unique values) cannot be raced by another writer.
       const row = await this.findBranch(tx, branch, 'FOR UPDATE');
       if (!row) throw new NotFound('Branch', branch);
       // The lock may have been a long wait: a caller that gave up meanwhile gets no work done for it.
       if (options.signal?.aborted) throw new TransactionAbandoned();
-      const lineage = toLineage(await tx.query<LineageRow>(lineageSql('id'), [row.id]));
-      const writer = new SqlBranchWriter(
-        tx,
-        lineage,
-        { id: String(row.id), headCommit: row.head_commit },
-        commit,
-        this.observer,
-      );
+      const writer = await open(tx, row, toView(await tx.query<ViewRow>(HEAD_VIEW_SQL, [row.id])));
       const { precondition } = options;
       if (precondition) precondition.check(await writer.version(precondition.kind, precondition.id));
       const result = await fn(writer);
@@ -196,6 +466,130 @@ export class SqlVersionedStore implements VersionedStore {
     }, options);
   }
 
+  /**
+   * The three states of a merge, and the entities written since `common` in any of `sides` (for a merge: ours
+   * and theirs since the merge base; for a revert: the reverted commit and its parent).
+   */
+  private async threeWay(
+    tx: SqlExecutor,
+    base: ViewSegment[],
+    ours: ViewSegment[],
+    theirs: ViewSegment[],
+    sides: ViewSegment[][],
+    common: ViewSegment[] = base,
+  ): Promise<ThreeWayStates> {
+    const reader = (view: ViewSegment[]) => new SqlBranchReader(tx, view, this.observer);
+    return {
+      base: reader(base),
+      ours: reader(ours),
+      theirs: reader(theirs),
+      candidates: await this.writtenBeyond(tx, common, sides),
+    };
+  }
+
+  /** Entities with a row in any of `views` that `base` does not see: one index range per segment. */
+  private async writtenBeyond(
+    db: SqlExecutor,
+    base: ViewSegment[],
+    views: ViewSegment[][],
+  ): Promise<{ kind: EntityKind; id: string }[]> {
+    const seen = new Map<string, { kind: EntityKind; id: string }>();
+    for (const view of views) {
+      const rows = await db.query<{ kind: EntityKind; entity_id: string }>(
+        `SELECT DISTINCT v.kind, v.entity_id FROM (VALUES ${rangesBeyond(base, view)}) AS d(branch_id, lo, hi)
+           JOIN versions v ON v.branch_id = d.branch_id AND v.seq > d.lo AND v.seq <= d.hi`,
+      );
+      for (const r of rows) seen.set(`${r.kind}\u0000${r.entity_id}`, { kind: r.kind, id: r.entity_id });
+    }
+    return [...seen.values()].sort(
+      (a, b) =>
+        (a.kind === b.kind ? 0 : a.kind === 'type' ? -1 : 1) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+    );
+  }
+
+  /** The candidates whose visible values differ between the two views, in the candidates' order. */
+  private async differences(
+    db: SqlExecutor,
+    candidates: { kind: EntityKind; id: string }[],
+    before: ViewSegment[],
+    after: ViewSegment[],
+  ): Promise<EntityChange[]> {
+    const [from, to] = [
+      new SqlBranchReader(db, before, this.observer),
+      new SqlBranchReader(db, after, this.observer),
+    ];
+    const ids = (kind: EntityKind) => candidates.filter((c) => c.kind === kind).map((c) => c.id);
+    const found = new Map<EntityKind, [Map<string, unknown>, Map<string, unknown>]>();
+    for (const kind of ['type', 'document'] as const) {
+      found.set(kind, [await from.getMany(kind, ids(kind)), await to.getMany(kind, ids(kind))]);
+    }
+    const changes: EntityChange[] = [];
+    for (const { kind, id } of candidates) {
+      const [a, b] = found.get(kind)!;
+      const change = {
+        kind,
+        id,
+        before: (a.get(id) ?? null) as EntityChange['before'],
+        after: (b.get(id) ?? null) as EntityChange['after'],
+      };
+      if (!sameValue(change.before, change.after)) changes.push(change);
+    }
+    return changes;
+  }
+
+  /** The state `ref` names: a branch's head (live), or a tag's or commit's (as of that commit). */
+  private async snapshot(db: SqlExecutor, ref: string): Promise<Snapshot> {
+    const branch = await this.findBranch(db, ref);
+    if (branch) {
+      const commit = await this.findCommit(db, branch.head_commit);
+      if (!commit) throw new Error(`branch '${ref}' has no head commit`);
+      return { commit, view: toView(await db.query<ViewRow>(HEAD_VIEW_SQL, [branch.id])) };
+    }
+    const commit = await this.findRef(db, ref);
+    if (!commit) throw new NotFound('Branch, tag or commit', ref);
+    return { commit, view: await this.viewAt(db, commit) };
+  }
+
+  /** A commit (or tag) in the branch's history, and the view as of it. */
+  private async pastSnapshot(db: SqlExecutor, branch: string, ref: string): Promise<Snapshot> {
+    const view = await this.view(db, branch);
+    const commit = await this.findRef(db, ref);
+    if (!commit || !viewIncludes(view, String(commit.branch_id), String(commit.seq)))
+      throw new NotFound('Commit', ref, `in the history of branch '${branch}'`);
+    return { commit, view: await this.viewAt(db, commit) };
+  }
+
+  private async viewAt(db: SqlExecutor, commit: CommitRow): Promise<ViewSegment[]> {
+    return toView(await db.query<ViewRow>(VIEW_AT_SQL, [commit.branch_id, commit.seq]));
+  }
+
+  /** A commit id, or a tag's commit. */
+  private async findRef(db: SqlExecutor, ref: string): Promise<CommitRow | null> {
+    if (COMMIT_ID.test(ref)) return this.findCommit(db, ref);
+    const [row] = await db.query<CommitRow>(
+      `SELECT ${COMMIT_COLUMNS} FROM tags t JOIN commits c ON c.id = t.commit_id WHERE t.name = $1`,
+      [ref],
+    );
+    return row ?? null;
+  }
+
+  private async findCommit(db: SqlExecutor, id: string): Promise<CommitRow | null> {
+    const [row] = await db.query<CommitRow>(`SELECT ${COMMIT_COLUMNS} FROM commits c WHERE c.id = $1`, [id]);
+    return row ?? null;
+  }
+
+  /** The newest commit a view shows: the merge base's commit when the view is what two states share. */
+  private async newestCommit(db: SqlExecutor, view: ViewSegment[]): Promise<CommitRow> {
+    const rows = await db.query<CommitRow>(
+      `SELECT ${COMMIT_COLUMNS} FROM (VALUES ${viewValues(view)}) AS l(branch_id, lim, live)
+         CROSS JOIN LATERAL (
+           SELECT * FROM commits c WHERE c.branch_id = l.branch_id AND c.seq <= l.lim ORDER BY c.seq DESC LIMIT 1
+         ) c
+        ORDER BY c.seq DESC LIMIT 1`,
+    );
+    return one(rows, 'merge base commit');
+  }
+
   private async findBranch(db: SqlExecutor, name: string, lock = ''): Promise<BranchRow | null> {
     const [row] = await db.query<BranchRow>(
       `SELECT ${BRANCH_COLUMNS} FROM branches WHERE name = $1 AND deleted_at IS NULL ${lock}`,
@@ -204,9 +598,19 @@ export class SqlVersionedStore implements VersionedStore {
     return row ?? null;
   }
 
-  private async lineage(db: SqlExecutor, branch: string): Promise<LineageLevel[]> {
-    const rows = await db.query<LineageRow>(lineageSql('name'), [branch]);
+  private async view(db: SqlExecutor, branch: string): Promise<ViewSegment[]> {
+    const rows = await db.query<ViewRow>(
+      `SELECT v.source_id, max(v.lim) AS lim FROM branch_views v JOIN branches b ON b.id = v.branch_id
+        WHERE b.name = $1 AND b.deleted_at IS NULL GROUP BY v.source_id`,
+      [branch],
+    );
     if (rows.length === 0) throw new NotFound('Branch', branch);
-    return toLineage(rows);
+    return toView(rows);
   }
+}
+
+/** Both absent, or both present with the same type and body (versions aside: changed back is unchanged). */
+function sameValue(a: EntityChange['before'], b: EntityChange['after']): boolean {
+  if (a === null || b === null) return a === b;
+  return a.objectType === b.objectType && isDeepStrictEqual(a.body, b.body);
 }

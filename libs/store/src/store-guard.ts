@@ -5,6 +5,12 @@ import {
   BranchWriter,
   Commit,
   CommitInfo,
+  Comparison,
+  EntityChange,
+  EntityKind,
+  HistoryEntry,
+  MergeWriter,
+  Tag,
   VersionedStore,
   WriteOptions,
 } from './versioned-store';
@@ -82,18 +88,87 @@ export class GuardedVersionedStore implements VersionedStore {
     return this.guard.run('read', () => this.inner.read(branch, fn));
   }
 
+  getCommit(id: string): Promise<Commit | null> {
+    return this.guard.run('getCommit', () => this.inner.getCommit(id));
+  }
+
+  commitInHistory(branch: string, ref: string): Promise<Commit> {
+    return this.guard.run('commitInHistory', () => this.inner.commitInHistory(branch, ref));
+  }
+
+  readAt<T>(branch: string, ref: string, fn: (reader: BranchReader) => Promise<T>): Promise<T> {
+    return this.guard.run('readAt', () => this.inner.readAt(branch, ref, fn));
+  }
+
+  compare(base: string, head: string, mode: 'three-dot' | 'two-dot'): Promise<Comparison> {
+    return this.guard.run('compare', () => this.inner.compare(base, head, mode));
+  }
+
+  commitChanges(id: string): Promise<EntityChange[]> {
+    return this.guard.run('commitChanges', () => this.inner.commitChanges(id));
+  }
+
+  history(
+    branch: string,
+    kind: EntityKind,
+    id: string,
+    limit: number,
+    beforeSeq?: number,
+  ): Promise<HistoryEntry[]> {
+    return this.guard.run('history', () => this.inner.history(branch, kind, id, limit, beforeSeq));
+  }
+
+  merge<T>(
+    target: string,
+    source: string,
+    commit: CommitInfo,
+    fn: (writer: MergeWriter) => Promise<T>,
+    options?: WriteOptions,
+  ): Promise<T> {
+    return this.locked('merge', target, options, (o) => this.inner.merge(target, source, commit, fn, o));
+  }
+
+  revert<T>(
+    branch: string,
+    commitId: string,
+    commit: CommitInfo,
+    fn: (writer: MergeWriter) => Promise<T>,
+    options?: WriteOptions,
+  ): Promise<T> {
+    return this.locked('revert', branch, options, (o) => this.inner.revert(branch, commitId, commit, fn, o));
+  }
+
+  createTag(name: string, commitId: string, author: string, message: string): Promise<Tag> {
+    return this.guard.run('createTag', () => this.inner.createTag(name, commitId, author, message));
+  }
+
+  listTags(): Promise<Tag[]> {
+    return this.guard.run('listTags', () => this.inner.listTags());
+  }
+
   write<T>(
     branch: string,
     commit: CommitInfo,
     fn: (writer: BranchWriter) => Promise<T>,
     options?: WriteOptions,
   ): Promise<T> {
-    // A branch's writes queue on its row lock anyway: queued here, one per instance, they hold no pooled
-    // connection while they wait and their wait is not mistaken for the store being slow.
+    return this.locked('write', branch, options, (o) => this.inner.write(branch, commit, fn, o));
+  }
+
+  /**
+   * A branch's writes queue on its row lock anyway: queued here, one per instance, they hold no pooled
+   * connection while they wait and their wait is not mistaken for the store being slow.
+   */
+  private locked<T>(
+    operation: string,
+    branch: string,
+    options: WriteOptions | undefined,
+    fn: (options: WriteOptions) => Promise<T>,
+  ): Promise<T> {
     return this.guard.run(
-      'write',
+      operation,
       (call) =>
-        this.inner.write(branch, commit, fn, {
+        fn({
           precondition: options?.precondition,
           signal: options?.signal ?? call.signal,
           lockTimeoutMs: call.lockTimeoutMs,

@@ -105,6 +105,66 @@ export interface BranchWriter extends BranchReader {
   remove(kind: EntityKind, id: string, check?: WriteCheck): Promise<EntityRecord>;
 }
 
+/** One entity that differs between two states (absent on one side: null). */
+export interface EntityChange {
+  kind: EntityKind;
+  id: string;
+  before: EntityRecord | null;
+  after: EntityRecord | null;
+}
+
+/** How two states relate, and what differs between them. */
+export interface Comparison {
+  base: Commit;
+  head: Commit;
+  /** The newest commit both have in their history. */
+  mergeBase: Commit;
+  /** Only entities whose value differs (changed and changed back: absent); schema first, then by id. */
+  changes: EntityChange[];
+}
+
+/** One version of an entity in a branch's history, newest first; a deletion has no record. */
+export interface HistoryEntry {
+  commit: Commit;
+  record: EntityRecord | null;
+  objectType: string | null;
+}
+
+export interface Tag {
+  name: string;
+  commit: string;
+  message: string;
+  createdBy: string;
+  createdAt: Date;
+}
+
+/** The three states a merge or a revert combines, and the entities that may differ among them. */
+export interface ThreeWayStates {
+  base: BranchReader;
+  ours: BranchReader;
+  theirs: BranchReader;
+  /** Every entity written on either side since the base (a superset of those whose values differ). */
+  candidates: { kind: EntityKind; id: string }[];
+}
+
+/**
+ * A merge (or revert) in progress on the locked target. Its writer reads the merged view (the target's, plus
+ * what the source brings); puts and removes become the merge commit, which has the source head as its
+ * second parent even when it writes nothing.
+ */
+export interface MergeWriter extends BranchWriter {
+  /** up-to-date: the source is already in the target's history; fast-forward: the target is in the source's. */
+  readonly relation: 'up-to-date' | 'fast-forward' | 'diverged';
+  readonly targetHead: string;
+  readonly sourceHead: string;
+  readonly mergeBase: string;
+  readonly states: ThreeWayStates;
+  /** Moves the target to the source head, copying nothing (only for relation fast-forward). */
+  fastForward(): Promise<void>;
+  /** The commit this merge made, once finished (null: none). */
+  readonly commitId: string | null;
+}
+
 /** The versioned store: git-like branches over an append-only history. */
 export interface VersionedStore {
   ping(): Promise<void>;
@@ -118,6 +178,47 @@ export interface VersionedStore {
   deleteBranch(name: string, options?: WriteOptions): Promise<void>;
   /** Newest first, including the history the branch inherited up to its fork; pages cut by `beforeSeq`. */
   listCommits(branch: string, limit: number, beforeSeq?: number): Promise<Commit[]>;
+  /** A commit by id, wherever it was made; null when there is none. */
+  getCommit(id: string): Promise<Commit | null>;
+  /** The commit `ref` names in `branch`'s history (a commit id or a tag); NotFound when it is not there. */
+  commitInHistory(branch: string, ref: string): Promise<Commit>;
+  /** Reads `branch` as it was at `ref` (a commit id or tag in its history; NotFound otherwise). */
+  readAt<T>(branch: string, ref: string, fn: (reader: BranchReader) => Promise<T>): Promise<T>;
+  /**
+   * What differs from `base` to `head` (each a branch, commit id or tag): from their merge base
+   * (`three-dot`) or from base itself (`two-dot`). Costs in proportion to the writes since the merge base.
+   */
+  compare(base: string, head: string, mode: 'three-dot' | 'two-dot'): Promise<Comparison>;
+  /** What one commit changed, against its first parent. */
+  commitChanges(id: string): Promise<EntityChange[]>;
+  /** Versions of one entity in the branch's history (both sides of merges), newest first. */
+  history(
+    branch: string,
+    kind: EntityKind,
+    id: string,
+    limit: number,
+    beforeSeq?: number,
+  ): Promise<HistoryEntry[]>;
+  /** Merges `source` (branch, commit id or tag) into `target` under the target's lock. */
+  merge<T>(
+    target: string,
+    source: string,
+    commit: CommitInfo,
+    fn: (writer: MergeWriter) => Promise<T>,
+    options?: WriteOptions,
+  ): Promise<T>;
+  /** Undoes a commit of the branch's history: a three-way merge of its parent onto the head, based on it. */
+  revert<T>(
+    branch: string,
+    commitId: string,
+    commit: CommitInfo,
+    fn: (writer: MergeWriter) => Promise<T>,
+    options?: WriteOptions,
+  ): Promise<T>;
+  /** Immutable names for commits. Throws AlreadyExists, or NotFound for an unknown commit. */
+  createTag(name: string, commitId: string, author: string, message: string): Promise<Tag>;
+  listTags(): Promise<Tag[]>;
+
   /** Changes whenever an object type is written on the branch (or the branch is recreated). */
   schemaVersion(branch: string): Promise<string>;
 

@@ -1,0 +1,116 @@
+/** The largest bigint: "no limit", for a branch's own live segment. */
+export const NO_LIMIT = '9223372036854775807';
+
+/**
+ * What a branch (or a commit) sees: rows of each source branch up to a sequence number. A branch sees its
+ * own rows with no limit, its parent's up to the fork, and, after a merge, the source's up to the merged
+ * head. Where segments hold several rows of one entity, the highest `seq` wins: sequence numbers are global
+ * and increase, so on a plain chain of forks this is the nearest level, and after a merge it is the newest
+ * write of either side (a merge writes its own row wherever that would not be the merged value).
+ */
+export interface ViewSegment {
+  branchId: string;
+  /** null: the branch's own rows, all of them (read from `heads`). */
+  limit: string | null;
+}
+
+export interface ViewRow {
+  source_id: string | number;
+  lim: string | number;
+}
+
+/** The current view of a branch (by id): each source once, at its highest limit. */
+export const HEAD_VIEW_SQL = `
+  SELECT source_id, max(lim) AS lim FROM branch_views WHERE branch_id = $1 GROUP BY source_id`;
+
+/** The view of a branch as of sequence number $2: segments added since are left out, all capped at $2. */
+export const VIEW_AT_SQL = `
+  SELECT source_id, LEAST(max(lim), $2::bigint) AS lim FROM branch_views
+   WHERE branch_id = $1 AND since <= $2::bigint GROUP BY source_id`;
+
+export function toView(rows: ViewRow[]): ViewSegment[] {
+  return rows
+    .map((row) => ({
+      branchId: String(row.source_id),
+      limit: String(row.lim) === NO_LIMIT ? null : String(row.lim),
+    }))
+    .sort((a, b) => Number(a.branchId) - Number(b.branchId));
+}
+
+/** Per source, the lower limit of the two views: what both have seen (a source only one has is left out). */
+export function commonView(a: ViewSegment[], b: ViewSegment[]): ViewSegment[] {
+  const other = new Map(b.map((s) => [s.branchId, s.limit]));
+  const out: ViewSegment[] = [];
+  for (const s of a) {
+    if (!other.has(s.branchId)) continue;
+    const limit = lower(s.limit, other.get(s.branchId) ?? null);
+    out.push({ branchId: s.branchId, limit });
+  }
+  return out;
+}
+
+/** Both views at once: per source, the higher limit (a live segment stays live). */
+export function unionView(a: ViewSegment[], b: ViewSegment[]): ViewSegment[] {
+  const limits = new Map<string, string | null>();
+  for (const s of [...a, ...b]) {
+    const seen = limits.get(s.branchId);
+    limits.set(s.branchId, seen === undefined ? s.limit : higher(seen, s.limit));
+  }
+  return [...limits].map(([branchId, limit]) => ({ branchId, limit }));
+}
+
+/** Whether the view shows rows of `branchId` at `seq`. */
+export function viewIncludes(view: ViewSegment[], branchId: string, seq: number | string): boolean {
+  return view.some((s) => s.branchId === branchId && (s.limit === null || BigInt(s.limit) >= BigInt(seq)));
+}
+
+/** The view with every segment capped at `seq` (a live segment becomes a limited one). */
+export function capView(view: ViewSegment[], seq: string): ViewSegment[] {
+  return view.map((s) => ({ branchId: s.branchId, limit: lower(s.limit, seq) }));
+}
+
+function higher(a: string | null, b: string | null): string | null {
+  if (a === null || b === null) return null;
+  return BigInt(a) >= BigInt(b) ? a : b;
+}
+
+function lower(a: string | null, b: string | null): string | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return BigInt(a) <= BigInt(b) ? a : b;
+}
+
+const INTEGER = /^\d+$/;
+
+/**
+ * `(VALUES (branch, limit, live), ...)` for joining as `l(branch_id, lim, live)`; the values are integers
+ * read from the database.
+ */
+export function viewValues(view: ViewSegment[]): string {
+  if (view.length === 0) return `(NULL::bigint, 0::bigint, false)`;
+  return view
+    .map(({ branchId, limit }) => {
+      const lim = limit ?? NO_LIMIT;
+      if (!INTEGER.test(branchId) || !INTEGER.test(lim)) throw new Error('corrupt view');
+      return `(${branchId}::bigint, ${lim}::bigint, ${limit === null})`;
+    })
+    .join(', ');
+}
+
+/**
+ * `(VALUES (branch, from, to), ...)` as `d(branch_id, lo, hi)`: the rows `head` sees that `base` does not,
+ * as sequence ranges per source (`lo` exclusive).
+ */
+export function rangesBeyond(base: ViewSegment[], head: ViewSegment[]): string {
+  const floor = new Map(base.map((s) => [s.branchId, s.limit ?? NO_LIMIT]));
+  const ranges = head
+    .map((s) => ({ branchId: s.branchId, lo: floor.get(s.branchId) ?? '0', hi: s.limit ?? NO_LIMIT }))
+    .filter((r) => BigInt(r.hi) > BigInt(r.lo));
+  if (ranges.length === 0) return `(NULL::bigint, 0::bigint, 0::bigint)`;
+  return ranges
+    .map(({ branchId, lo, hi }) => {
+      if (![branchId, lo, hi].every((v) => INTEGER.test(v))) throw new Error('corrupt view');
+      return `(${branchId}::bigint, ${lo}::bigint, ${hi}::bigint)`;
+    })
+    .join(', ');
+}
