@@ -428,7 +428,7 @@ export class SqlVersionedStore implements VersionedStore {
     return this.locked(
       branch,
       options,
-      async (tx, row, view) =>
+      (tx, row, view) =>
         new SqlBranchWriter(
           tx,
           view,
@@ -447,7 +447,7 @@ export class SqlVersionedStore implements VersionedStore {
   private locked<W extends SqlBranchWriter, T>(
     branch: string,
     options: WriteOptions,
-    open: (tx: SqlExecutor, row: BranchRow, view: ViewSegment[]) => Promise<W>,
+    open: (tx: SqlExecutor, row: BranchRow, view: ViewSegment[]) => W | Promise<W>,
     fn: (writer: W) => Promise<T>,
   ): Promise<T> {
     return this.db.transaction(async (tx) => {
