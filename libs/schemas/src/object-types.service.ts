@@ -211,7 +211,8 @@ export class ObjectTypesService {
     return toDefinition(dto);
   }
 
-  private async refuseBreakingChanges(
+  /** Throws SchemaBreakingChange when documents of the type on the writer's branch would break under `after`. */
+  async refuseBreakingChanges(
     w: BranchWriter,
     before: ObjectTypeDefinition,
     after: ObjectTypeDefinition,
