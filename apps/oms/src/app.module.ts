@@ -10,6 +10,7 @@ import { MetricsModule } from '@oms/metrics';
 import { ResilienceModule } from '@oms/resilience';
 import { SchemasModule } from '@oms/schemas';
 import { StoreModule } from '@oms/store';
+import { VersioningModule } from '@oms/versioning';
 
 /** The OMS process: one module per capability, wired by dependency injection. */
 @Module({})
@@ -28,6 +29,7 @@ export class AppModule {
         BranchesModule,
         SchemasModule,
         DocumentsModule,
+        VersioningModule,
         AdminModule.forConfig(config),
       ],
     };

@@ -8,5 +8,6 @@ import { DocumentsService } from './documents.service';
   imports: [SchemasModule],
   controllers: [DocumentsController],
   providers: [DocumentsService, DocumentIntegrity],
+  exports: [DocumentIntegrity],
 })
 export class DocumentsModule {}

@@ -41,6 +41,27 @@ export class IdSampleDto {
   @ApiProperty({ type: [String], description: 'The first few' }) sample: string[];
 }
 
+export class MergeConflictDto {
+  @ApiProperty({ description: 'Stable: the same conflict has the same id on every attempt' }) id: string;
+  @ApiProperty({ enum: ['field', 'add-add', 'delete-modify', 'schema'] }) kind: string;
+  @ApiProperty({ type: String, nullable: true }) objectType: string | null;
+  @ApiProperty({ description: 'The document (or, for schema conflicts, the object type)' })
+  documentId: string;
+  @ApiProperty({ description: "JSON Pointer into the entity's body; empty for the whole entity" })
+  path: string;
+  @ApiProperty({ description: 'The value at the merge base (null: absent)', nullable: true }) base: unknown;
+  @ApiProperty({ description: "The target's value", nullable: true }) ours: unknown;
+  @ApiProperty({ description: "The source's value", nullable: true }) theirs: unknown;
+}
+
+export class MergeViolationDto {
+  @ApiProperty({ enum: ['unique', 'required', 'reference', 'enum', 'type', 'breaking-schema'] }) kind: string;
+  @ApiProperty({ type: String, nullable: true }) objectType: string | null;
+  @ApiProperty({ type: String, nullable: true }) documentId: string | null;
+  @ApiProperty({ description: 'JSON Pointer into the document' }) path: string;
+  @ApiProperty() detail: string;
+}
+
 /** RFC 9457 problem details, with every extension member a problem of this service may carry. */
 export class ProblemDto {
   @ApiProperty({ example: 'urn:oms:problem:validation' }) type: string;
@@ -68,6 +89,13 @@ export class ProblemDto {
   breaker?: string;
   @ApiPropertyOptional({ enum: ['queue_full', 'queue_timeout'], description: 'unavailable: why it was shed' })
   reason?: string;
+  @ApiPropertyOptional({ type: [MergeConflictDto], description: 'merge conflict: every conflict left open' })
+  conflicts?: MergeConflictDto[];
+  @ApiPropertyOptional({
+    type: [MergeViolationDto],
+    description: 'merge conflict: every rule the merged state would break',
+  })
+  violations?: MergeViolationDto[];
   @ApiPropertyOptional({
     type: 'object',
     additionalProperties: { type: 'object', additionalProperties: true },

@@ -53,11 +53,6 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
     this.message = info.message;
   }
 
-  /** The commit this write made (null: none yet). */
-  get commitId(): string | null {
-    return this.commit?.id ?? null;
-  }
-
   describe(message: string): void {
     if (this.commit) throw new Error('describe() after the commit was opened');
     this.message = message;
@@ -132,7 +127,7 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
     return toRecord<B>(one(inserted, 'inserted version'));
   }
 
-  private async openCommit(): Promise<OpenCommit> {
+  protected async openCommit(): Promise<OpenCommit> {
     if (this.commit) return this.commit;
     const id = randomBytes(20).toString('hex');
     const parents = this.branch.headCommit ? [this.branch.headCommit] : [];

@@ -39,6 +39,10 @@ export class SqlMergeWriter extends SqlBranchWriter implements MergeWriter {
     this.moveHead = facts.fastForward;
   }
 
+  async open(): Promise<string> {
+    return (await this.openCommit()).id;
+  }
+
   async fastForward(): Promise<void> {
     if (this.relation !== 'fast-forward') throw new Error(`cannot fast-forward a ${this.relation} merge`);
     await this.moveHead();

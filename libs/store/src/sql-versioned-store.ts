@@ -450,7 +450,7 @@ export class SqlVersionedStore implements VersionedStore {
     open: (tx: SqlExecutor, row: BranchRow, view: ViewSegment[]) => W | Promise<W>,
     fn: (writer: W) => Promise<T>,
   ): Promise<T> {
-    return this.db.transaction(async (tx) => {
+    const run = this.db.transaction(async (tx) => {
       const row = await this.findBranch(tx, branch, 'FOR UPDATE');
       if (!row) throw new NotFound('Branch', branch);
       // The lock may have been a long wait: a caller that gave up meanwhile gets no work done for it.
@@ -460,10 +460,12 @@ export class SqlVersionedStore implements VersionedStore {
       if (precondition) precondition.check(await writer.version(precondition.kind, precondition.id));
       const result = await fn(writer);
       await writer.finish();
+      if (options.dryRun) throw new RolledBack(result);
       return result;
       // A caller that gave up (timeout) was told the write failed: the transaction checks its signal
       // just before COMMIT and rolls back instead.
     }, options);
+    return options.dryRun ? run.catch((error: unknown) => RolledBack.unwrap<T>(error)) : run;
   }
 
   /**
@@ -606,6 +608,18 @@ export class SqlVersionedStore implements VersionedStore {
     );
     if (rows.length === 0) throw new NotFound('Branch', branch);
     return toView(rows);
+  }
+}
+
+/** Carries a dry run's result out of its transaction, which it rolls back on the way. */
+class RolledBack extends Error {
+  constructor(readonly result: unknown) {
+    super('dry run rolled back');
+  }
+
+  static unwrap<T>(error: unknown): T {
+    if (error instanceof RolledBack) return error.result as T;
+    throw error;
   }
 }
 

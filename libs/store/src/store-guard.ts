@@ -170,6 +170,7 @@ export class GuardedVersionedStore implements VersionedStore {
       (call) =>
         fn({
           precondition: options?.precondition,
+          dryRun: options?.dryRun,
           signal: options?.signal ?? call.signal,
           lockTimeoutMs: call.lockTimeoutMs,
           onCommit: () => {

@@ -64,6 +64,8 @@ export interface WriteOptions {
   onCommit?: () => void;
   /** The longest wait for another transaction's lock. */
   lockTimeoutMs?: number;
+  /** Runs the write and rolls it back: what it would do, with nothing changed. */
+  dryRun?: boolean;
 }
 
 export interface CommitInfo {
@@ -161,8 +163,8 @@ export interface MergeWriter extends BranchWriter {
   readonly states: ThreeWayStates;
   /** Moves the target to the source head, copying nothing (only for relation fast-forward). */
   fastForward(): Promise<void>;
-  /** The commit this merge made, once finished (null: none). */
-  readonly commitId: string | null;
+  /** Opens the merge commit now (it is made even when nothing is written) and returns its id. */
+  open(): Promise<string>;
 }
 
 /** The versioned store: git-like branches over an append-only history. */

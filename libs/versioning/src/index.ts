@@ -1,0 +1,3 @@
+export * from './versioning.module';
+export * from './versioning.dto';
+export * from './three-way';
