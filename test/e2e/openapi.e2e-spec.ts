@@ -137,6 +137,24 @@ const HAPPY: [string, Call][] = [
       type: 'application/merge-patch+json',
     },
   ],
+  // Version control: tag the patch, look at it, revert it; fast-forward the branch made before all this.
+  ['post /api/v1/tags', { path: {}, role: 'editor', body: { name: 'walked', commit: 'main' } }],
+  ['get /api/v1/tags', { path: {}, role: 'viewer' }],
+  ['get /api/v1/branches/{branch}/commits/{id}', { path: { branch: 'main', id: 'walked' }, role: 'viewer' }],
+  [
+    'get /api/v1/branches/{branch}/commits/{id}/changes',
+    { path: { branch: 'main', id: 'walked' }, role: 'viewer' },
+  ],
+  [
+    'post /api/v1/branches/{branch}/reverts',
+    { path: { branch: 'main' }, role: 'editor', body: { commit: 'walked' } },
+  ],
+  ['get /api/v1/documents/crud/{id}/history', { path: { id: 'w1' }, query: 'limit=2', role: 'viewer' }],
+  ['get /api/v1/compare/{range}', { path: { range: 'walk...main' }, query: 'limit=1', role: 'viewer' }],
+  [
+    'post /api/v1/branches/{branch}/merges',
+    { path: { branch: 'walk' }, role: 'editor', body: { source: 'main' } },
+  ],
   ['delete /api/v1/documents/crud/{id}', { path: { id: 'w1' }, role: 'editor' }],
   [
     'delete /api/v1/schemas/{branch}/object-types/{typeName}',

@@ -522,7 +522,9 @@ describe.each(storeTargets())('VersionedStore on $name', (target) => {
       expect((await read('at-v1'))?.body.name).toBe('v1');
       expect((await get('at', 'at-1'))?.body.name).toBe('v2');
       await expect(store.readAt('main', v1, () => Promise.resolve(1))).rejects.toBeInstanceOf(NotFound);
-      await expect(store.readAt('at', 'no-such-tag', () => Promise.resolve(1))).rejects.toBeInstanceOf(NotFound);
+      await expect(store.readAt('at', 'no-such-tag', () => Promise.resolve(1))).rejects.toBeInstanceOf(
+        NotFound,
+      );
       await expect(store.createTag('at-v1', v1, 'alice', '')).rejects.toBeInstanceOf(AlreadyExists);
       expect((await store.listTags()).map((t) => t.name)).toContain('at-v1');
     });
@@ -556,9 +558,9 @@ describe.each(storeTargets())('VersionedStore on $name', (target) => {
       await store.revert('rv', reverted, { author: 'alice', message: 'Revert' }, takeTheirs);
       expect((await get('rv', 'rv-1'))?.body.name).toBe('before');
       expect((await get('rv', 'rv-2'))?.body.name).toBe('later');
-      await expect(store.revert('main', reverted, alice, () => Promise.resolve(undefined))).rejects.toBeInstanceOf(
-        NotFound,
-      );
+      await expect(
+        store.revert('main', reverted, alice, () => Promise.resolve(undefined)),
+      ).rejects.toBeInstanceOf(NotFound);
     });
   });
 

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { COMMIT_REF_PATTERN } from '@oms/http';
 import { TYPE_NAME_PATTERN } from '@oms/schemas';
 import { EntityRecord, SortOrder } from '@oms/store';
 
@@ -68,6 +69,10 @@ export class ListDocumentsQueryDto {
   @IsOptional()
   @Matches(BRANCH_NAME_PATTERN, { message: `must match ${BRANCH_NAME_PATTERN.source}` })
   branch?: string;
+
+  @IsOptional()
+  @Matches(COMMIT_REF_PATTERN, { message: `must match ${COMMIT_REF_PATTERN.source}` })
+  at?: string;
 
   @IsOptional()
   @Matches(TYPE_NAME_PATTERN, { message: `must match ${TYPE_NAME_PATTERN.source}` })

@@ -13,7 +13,14 @@ import {
 } from '@nestjs/swagger';
 import { RequireRole, Write } from '@oms/auth';
 import { BRANCH_NAME_PATTERN, TYPE_NAME_PATTERN, WriteContext } from '@oms/common';
-import { ApiCommitMessage, ApiIfMatch, ApiProblems, apiPath, responseHeaders } from '@oms/http';
+import {
+  ApiCommitMessage,
+  ApiIfMatch,
+  ApiProblems,
+  COMMIT_REF_PATTERN,
+  apiPath,
+  responseHeaders,
+} from '@oms/http';
 import { Resilient, Revalidate } from '@oms/resilience';
 import type { Response } from 'express';
 import {
@@ -32,6 +39,14 @@ const BRANCH = {
   description: 'Branch (default main)',
   schema: { type: 'string', pattern: BRANCH_NAME_PATTERN.source, default: MAIN_BRANCH },
 } as const;
+const AT = {
+  name: 'at',
+  required: false,
+  description:
+    "A commit id or tag of the branch's history: the state as of that commit (immutable; 404 when the " +
+    'commit is not in the history)',
+  schema: { type: 'string', pattern: COMMIT_REF_PATTERN.source },
+} as const;
 const branchOf = (branch?: string) => branch ?? MAIN_BRANCH;
 
 @ApiTags('documents')
@@ -45,6 +60,7 @@ export class DocumentsController {
   @Get()
   @ApiOperation({ summary: 'List documents, filtered and paged by cursor' })
   @ApiQuery(BRANCH)
+  @ApiQuery(AT)
   @ApiQuery({
     name: 'objectType',
     required: false,
@@ -108,14 +124,19 @@ export class DocumentsController {
   @Revalidate({
     resource: 'document',
     service: DocumentsService,
-    current: (documents, ids) => documents.current(branchOf(ids.branch), ids.id!),
+    current: (documents, ids) => documents.current(branchOf(ids.branch), ids.id!, ids.at),
   })
   @ApiOperation({ summary: 'Get a document' })
   @ApiQuery(BRANCH)
+  @ApiQuery(AT)
   @ApiOkResponse({ type: DocumentResponseDto, headers: responseHeaders('ETag') })
   @ApiProblems(404)
-  get(@Param('id') id: string, @Query('branch') branch?: string): Promise<DocumentResponseDto> {
-    return this.documents.get(branchOf(branch), id);
+  get(
+    @Param('id') id: string,
+    @Query('branch') branch?: string,
+    @Query('at') at?: string,
+  ): Promise<DocumentResponseDto> {
+    return this.documents.get(branchOf(branch), id, at);
   }
 
   @Put(':id')

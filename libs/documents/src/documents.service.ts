@@ -47,21 +47,32 @@ export class DocumentsService {
     private readonly config: OmsConfig,
   ) {}
 
-  async get(branch: string, id: string): Promise<DocumentResponseDto> {
-    const found = await this.cache.read(this.cache.keys.document(branch, id), async () => {
-      const record = await this.store.read(branch, (r) => r.get<DocumentProperties>('document', id));
+  /** The document on the branch's head, or `at` a commit or tag of its history (immutable: not cached). */
+  async get(branch: string, id: string, at?: string): Promise<DocumentResponseDto> {
+    const load = async () => {
+      const record = await this.read(branch, at, (r) => r.get<DocumentProperties>('document', id));
       return record ? toDocumentResponse(record) : null;
-    });
-    if (!found) throw new NotFound('Document', id, `on branch '${branch}'`);
+    };
+    const found =
+      at === undefined ? await this.cache.read(this.cache.keys.document(branch, id), load) : await load();
+    if (!found)
+      throw new NotFound('Document', id, `on branch '${branch}'${at === undefined ? '' : ` at '${at}'`}`);
     return found;
   }
 
   /** The current entity tag (for revalidation): with the document when cached, else from the version alone. */
-  async current(branch: string, id: string): Promise<Current<DocumentResponseDto>> {
+  async current(branch: string, id: string, at?: string): Promise<Current<DocumentResponseDto>> {
     return versionedCurrent(
-      await this.cache.peek<DocumentResponseDto | null>(this.cache.keys.document(branch, id)),
-      () => this.store.read(branch, (r) => r.version('document', id)),
+      at === undefined
+        ? await this.cache.peek<DocumentResponseDto | null>(this.cache.keys.document(branch, id))
+        : undefined,
+      () => this.read(branch, at, (r) => r.version('document', id)),
     );
+  }
+
+  /** Reads the branch's head, or the branch as it was at a commit or tag of its history. */
+  private read<T>(branch: string, at: string | undefined, fn: (r: BranchReader) => Promise<T>): Promise<T> {
+    return at === undefined ? this.store.read(branch, fn) : this.store.readAt(branch, at, fn);
   }
 
   /** One commit on the branch; once it is in, the document's cached copies are dropped everywhere. */
@@ -81,7 +92,7 @@ export class DocumentsService {
   }
 
   async list(query: ParsedListQuery): Promise<DocumentListResponseDto> {
-    return this.store.read(query.branch, async (r) => {
+    return this.read(query.branch, query.at, async (r) => {
       let contains: Record<string, unknown> | undefined;
       if (query.objectType && query.filters.length > 0) {
         const violations: Violation[] = [];

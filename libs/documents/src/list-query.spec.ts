@@ -35,6 +35,23 @@ describe('parseListQuery', () => {
     expect(parseListQuery({ limit: '1' }).limit).toBe(1);
   });
 
+  it('reads at (a commit id or a tag) beside the other parameters', () => {
+    const commit = 'a'.repeat(40);
+    expect(parseListQuery({ at: commit, objectType: 'Person', limit: '2' })).toMatchObject({
+      at: commit,
+      objectType: 'Person',
+      limit: 2,
+    });
+    expect(parseListQuery({ at: 'v1.0-rc_1' }).at).toBe('v1.0-rc_1');
+    expect(parseListQuery({ at: `t${'x'.repeat(199)}` }).at).toHaveLength(200);
+  });
+
+  it.each([[''], ['-v1'], ['v 1'], ['v1/2'], [`t${'x'.repeat(200)}`]])('refuses at=%j', (at) => {
+    expect(refused(() => parseListQuery({ at }))).toEqual([
+      { path: '/query/at', message: expect.stringMatching(/^must match /) },
+    ]);
+  });
+
   it('reads property.<name> and property[<name>] filters, keeping the parameter as sent', () => {
     const parsed = parseListQuery({
       objectType: 'Person',
@@ -69,7 +86,7 @@ describe('parseListQuery', () => {
   });
 
   it('refuses a repeated fixed parameter', () => {
-    for (const key of ['branch', 'objectType', 'limit', 'sort', 'cursor']) {
+    for (const key of ['branch', 'at', 'objectType', 'limit', 'sort', 'cursor']) {
       const violations = refused(() => parseListQuery({ [key]: ['1', '2'] }));
       expect(violations.map((v) => v.path)).toEqual([`/query/${key}`]);
     }

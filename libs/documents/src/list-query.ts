@@ -25,6 +25,8 @@ export interface PropertyFilter {
 
 export interface ParsedListQuery {
   branch: string;
+  /** A commit id or tag of the branch's history: the list as it was then. */
+  at?: string;
   objectType?: string;
   limit: number;
   sort: SortOrder;
@@ -99,6 +101,7 @@ export function parseListQuery(raw: Record<string, unknown>): ParsedListQuery {
   }
   return {
     branch: dto.branch ?? MAIN_BRANCH,
+    at: dto.at,
     objectType: dto.objectType,
     limit: dto.limit ?? 50,
     sort,

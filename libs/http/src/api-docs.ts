@@ -4,6 +4,7 @@ import {
   ApiHeader,
   ApiProperty,
   ApiPropertyOptional,
+  ApiPropertyOptions,
   ApiResponse,
   getSchemaPath,
 } from '@nestjs/swagger';
@@ -41,6 +42,17 @@ export class IdSampleDto {
   @ApiProperty({ type: [String], description: 'The first few' }) sample: string[];
 }
 
+/** Any JSON value (null included): a document's field before and after, a conflicting value. */
+export const ANY_JSON: ApiPropertyOptions = {
+  anyOf: [
+    { type: 'string' },
+    { type: 'number' },
+    { type: 'boolean' },
+    { type: 'array', items: {} },
+    { type: 'object', additionalProperties: true, nullable: true },
+  ],
+};
+
 export class MergeConflictDto {
   @ApiProperty({ description: 'Stable: the same conflict has the same id on every attempt' }) id: string;
   @ApiProperty({ enum: ['field', 'add-add', 'delete-modify', 'schema'] }) kind: string;
@@ -49,9 +61,9 @@ export class MergeConflictDto {
   documentId: string;
   @ApiProperty({ description: "JSON Pointer into the entity's body; empty for the whole entity" })
   path: string;
-  @ApiProperty({ description: 'The value at the merge base (null: absent)', nullable: true }) base: unknown;
-  @ApiProperty({ description: "The target's value", nullable: true }) ours: unknown;
-  @ApiProperty({ description: "The source's value", nullable: true }) theirs: unknown;
+  @ApiProperty({ ...ANY_JSON, description: 'The value at the merge base (null: absent)' }) base: unknown;
+  @ApiProperty({ ...ANY_JSON, description: "The target's value" }) ours: unknown;
+  @ApiProperty({ ...ANY_JSON, description: "The source's value" }) theirs: unknown;
 }
 
 export class MergeViolationDto {

@@ -114,12 +114,19 @@ export function validateBody<T extends object>(
   return { value, violations: toViolations(validateSync(value, DTO_RULES)) };
 }
 
+/**
+ * `?at=`: a commit id (40 lowercase hex digits) or a tag name (branch-name characters, up to 200). The
+ * store tells the two apart; a well-formed ref that names nothing is its 404, not a 400.
+ */
+export const COMMIT_REF_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+
 /** Path and query identifiers, by parameter name: one table for every route. */
 const IDENTIFIERS = new Map<string, RegExp>([
   ['branch', BRANCH_NAME_PATTERN],
   ['typeName', TYPE_NAME_PATTERN],
   ['id', DOCUMENT_ID_PATTERN],
   ['username', USERNAME_PATTERN],
+  ['at', COMMIT_REF_PATTERN],
 ]);
 
 /** Why a value of the named parameter cannot name anything, or undefined (also for names not in the table). */
@@ -130,13 +137,18 @@ function identifierProblem(name: string, value: unknown): string | undefined {
   return pattern.test(value) ? undefined : `must match ${pattern.source}`;
 }
 
-/** The identifiers of a request: its path parameters, and the branch from the path or `?branch=`. */
+/**
+ * The identifiers of a request: its path parameters, the branch from the path or `?branch=`, and the
+ * commit the branch is read at (`?at=`).
+ */
 export interface RouteIdentifiers {
   /** Absent when the route takes a branch from neither (it then means main). */
   branch?: string;
   typeName?: string;
   id?: string;
   username?: string;
+  /** A commit id or tag: the branch as it was then (absent: its head). */
+  at?: string;
 }
 
 /**
@@ -149,9 +161,13 @@ export function routeIdentifiers(request: { params: object; query: object }): Ro
   const query = request.query as Record<string, unknown>;
   const names = Object.keys(params);
   if (names.some((name) => identifierProblem(name, params[name]) !== undefined)) return undefined;
-  if (identifierProblem('branch', query.branch) !== undefined) return undefined;
+  if (['branch', 'at'].some((name) => identifierProblem(name, query[name]) !== undefined)) return undefined;
   const found = Object.fromEntries(names.map((name) => [name, params[name]])) as RouteIdentifiers;
-  return { ...found, branch: found.branch ?? (query.branch as string | undefined) };
+  return {
+    ...found,
+    branch: found.branch ?? (query.branch as string | undefined),
+    at: query.at as string | undefined,
+  };
 }
 
 /**

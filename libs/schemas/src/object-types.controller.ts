@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -6,15 +6,32 @@ import {
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiQuery,
   ApiTags,
 } from '@nestjs/swagger';
 import { RequireRole, Write } from '@oms/auth';
 import { WriteContext } from '@oms/common';
-import { ApiCommitMessage, ApiIfMatch, ApiProblems, apiPath, responseHeaders } from '@oms/http';
+import {
+  ApiCommitMessage,
+  ApiIfMatch,
+  ApiProblems,
+  COMMIT_REF_PATTERN,
+  apiPath,
+  responseHeaders,
+} from '@oms/http';
 import { Resilient, Revalidate, Tagged } from '@oms/resilience';
 import type { Response } from 'express';
 import { ObjectTypeDto, ObjectTypeListResponseDto, ObjectTypeResponseDto } from './object-type.dto';
 import { ObjectTypesService } from './object-types.service';
+
+const AT = {
+  name: 'at',
+  required: false,
+  description:
+    "A commit id or tag of the branch's history: the state as of that commit (immutable; 404 when the " +
+    'commit is not in the history)',
+  schema: { type: 'string', pattern: COMMIT_REF_PATTERN.source },
+} as const;
 
 @ApiTags('schemas')
 @ApiBearerAuth()
@@ -28,13 +45,17 @@ export class ObjectTypesController {
   @Revalidate({
     resource: 'object-type-list',
     service: ObjectTypesService,
-    current: (types, ids) => types.currentList(ids.branch!),
+    current: (types, ids) => types.currentList(ids.branch!, ids.at),
   })
   @ApiOperation({ summary: 'List the object types of a branch' })
+  @ApiQuery(AT)
   @ApiOkResponse({ type: ObjectTypeListResponseDto, headers: responseHeaders('ETag') })
   @ApiProblems(404)
-  list(@Param('branch') branch: string): Promise<Tagged<ObjectTypeListResponseDto>> {
-    return this.types.list(branch);
+  list(
+    @Param('branch') branch: string,
+    @Query('at') at?: string,
+  ): Promise<Tagged<ObjectTypeListResponseDto>> {
+    return this.types.list(branch, at);
   }
 
   @Post()
@@ -59,13 +80,18 @@ export class ObjectTypesController {
   @Revalidate({
     resource: 'object-type',
     service: ObjectTypesService,
-    current: (types, ids) => types.current(ids.branch!, ids.typeName!),
+    current: (types, ids) => types.current(ids.branch!, ids.typeName!, ids.at),
   })
   @ApiOperation({ summary: 'Get an object type' })
+  @ApiQuery(AT)
   @ApiOkResponse({ type: ObjectTypeResponseDto, headers: responseHeaders('ETag') })
   @ApiProblems(404)
-  get(@Param('branch') branch: string, @Param('typeName') name: string): Promise<ObjectTypeResponseDto> {
-    return this.types.get(branch, name);
+  get(
+    @Param('branch') branch: string,
+    @Param('typeName') name: string,
+    @Query('at') at?: string,
+  ): Promise<ObjectTypeResponseDto> {
+    return this.types.get(branch, name, at);
   }
 
   @Put(':typeName')

@@ -51,41 +51,70 @@ export class ObjectTypesService {
     private readonly cache: ReadThroughCache,
   ) {}
 
-  async list(branch: string): Promise<Tagged<ObjectTypeListResponseDto>> {
-    const { tag, body } = await this.cache.read(this.cache.keys.objectTypeList(branch), async () => {
+  /**
+   * The branch's types on its head, tagged by its schema version; or `at` a commit or tag of its history
+   * (immutable: not cached), tagged by that commit's id.
+   */
+  async list(branch: string, at?: string): Promise<Tagged<ObjectTypeListResponseDto>> {
+    const load = async () => {
       const [tag, records] = await Promise.all([
-        this.store.schemaVersion(branch),
-        this.store.read(branch, (r) => r.list<ObjectTypeDefinition>('type', { limit: MAX_TYPES })),
+        this.listTag(branch, at),
+        this.read(branch, at, (r) => r.list<ObjectTypeDefinition>('type', { limit: MAX_TYPES })),
       ]);
       return { tag, body: { branch, items: records.map(toObjectTypeResponse) } };
-    });
+    };
+    const { tag, body } =
+      at === undefined ? await this.cache.read(this.cache.keys.objectTypeList(branch), load) : await load();
     return new Tagged(tag, body);
   }
 
-  async get(branch: string, name: string): Promise<ObjectTypeResponseDto> {
-    const found = await this.cache.read(this.cache.keys.objectType(branch, name), async () => {
-      const record = await this.store.read(branch, (r) => r.get<ObjectTypeDefinition>('type', name));
+  /** The type on the branch's head, or `at` a commit or tag of its history (immutable: not cached). */
+  async get(branch: string, name: string, at?: string): Promise<ObjectTypeResponseDto> {
+    const load = async () => {
+      const record = await this.read(branch, at, (r) => r.get<ObjectTypeDefinition>('type', name));
       return record ? toObjectTypeResponse(record) : null;
-    });
-    if (!found) throw new NotFound('Object type', name, `on branch '${branch}'`);
+    };
+    const found =
+      at === undefined ? await this.cache.read(this.cache.keys.objectType(branch, name), load) : await load();
+    if (!found)
+      throw new NotFound(
+        'Object type',
+        name,
+        `on branch '${branch}'${at === undefined ? '' : ` at '${at}'`}`,
+      );
     return found;
   }
 
   /** The current entity tag of one type (for revalidation): with the type when cached, else from its version. */
-  async current(branch: string, name: string): Promise<Current<ObjectTypeResponseDto>> {
+  async current(branch: string, name: string, at?: string): Promise<Current<ObjectTypeResponseDto>> {
     return versionedCurrent(
-      await this.cache.peek<ObjectTypeResponseDto | null>(this.cache.keys.objectType(branch, name)),
-      () => this.store.read(branch, (r) => r.version('type', name)),
+      at === undefined
+        ? await this.cache.peek<ObjectTypeResponseDto | null>(this.cache.keys.objectType(branch, name))
+        : undefined,
+      () => this.read(branch, at, (r) => r.version('type', name)),
     );
   }
 
   /** The entity tag of the branch's type list (moves with every schema write there), with the list when cached. */
-  async currentList(branch: string): Promise<Current<Tagged<ObjectTypeListResponseDto>>> {
+  async currentList(branch: string, at?: string): Promise<Current<Tagged<ObjectTypeListResponseDto>>> {
+    if (at !== undefined) return { tag: await this.listTag(branch, at) };
     const cached = await this.cache.peek<{ tag: string; body: ObjectTypeListResponseDto }>(
       this.cache.keys.objectTypeList(branch),
     );
     if (cached) return { tag: cached.tag, body: new Tagged(cached.tag, cached.body) };
     return { tag: await this.store.schemaVersion(branch) };
+  }
+
+  /** The type list's tag: the schema version of the head, or the id of the commit `at` names (never moves). */
+  private async listTag(branch: string, at: string | undefined): Promise<string> {
+    return at === undefined
+      ? this.store.schemaVersion(branch)
+      : (await this.store.commitInHistory(branch, at)).id;
+  }
+
+  /** Reads the branch's head, or the branch as it was at a commit or tag of its history. */
+  private read<T>(branch: string, at: string | undefined, fn: (r: BranchReader) => Promise<T>): Promise<T> {
+    return at === undefined ? this.store.read(branch, fn) : this.store.readAt(branch, at, fn);
   }
 
   /**

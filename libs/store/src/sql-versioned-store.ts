@@ -352,7 +352,7 @@ export class SqlVersionedStore implements VersionedStore {
       branch,
       options,
       async (tx, row, ours) => {
-        const reverted = await this.findCommit(tx, commitId);
+        const reverted = await this.findRef(tx, commitId);
         if (!reverted || !viewIncludes(ours, String(reverted.branch_id), String(reverted.seq)))
           throw new NotFound('Commit', commitId, `in the history of branch '${branch}'`);
         const parentId = reverted.parents[0];
@@ -383,16 +383,16 @@ export class SqlVersionedStore implements VersionedStore {
     );
   }
 
-  async createTag(name: string, commitId: string, author: string, message: string): Promise<Tag> {
+  async createTag(name: string, ref: string, author: string, message: string): Promise<Tag> {
     try {
       return await this.db.transaction(async (tx) => {
-        if (!(await this.findCommit(tx, commitId))) throw new NotFound('Commit', commitId);
+        const { commit } = await this.snapshot(tx, ref);
         const [taken] = await tx.query<TagRow>('SELECT name FROM tags WHERE name = $1', [name]);
         if (taken) throw new AlreadyExists('Tag', name);
         const rows = await tx.query<TagRow>(
           `INSERT INTO tags (name, commit_id, message, created_by) VALUES ($1, $2, $3, $4)
            RETURNING name, commit_id, message, created_by, created_at`,
-          [name, commitId, message, author],
+          [name, commit.id, message, author],
         );
         return toTag(one(rows, 'created tag'));
       });

@@ -138,8 +138,8 @@ export class GuardedVersionedStore implements VersionedStore {
     return this.locked('revert', branch, options, (o) => this.inner.revert(branch, commitId, commit, fn, o));
   }
 
-  createTag(name: string, commitId: string, author: string, message: string): Promise<Tag> {
-    return this.guard.run('createTag', () => this.inner.createTag(name, commitId, author, message));
+  createTag(name: string, ref: string, author: string, message: string): Promise<Tag> {
+    return this.guard.run('createTag', () => this.inner.createTag(name, ref, author, message));
   }
 
   listTags(): Promise<Tag[]> {

@@ -209,7 +209,10 @@ export interface VersionedStore {
     fn: (writer: MergeWriter) => Promise<T>,
     options?: WriteOptions,
   ): Promise<T>;
-  /** Undoes a commit of the branch's history: a three-way merge of its parent onto the head, based on it. */
+  /**
+   * Undoes a commit (id or tag) of the branch's history: a three-way merge of its parent onto the head,
+   * based on it.
+   */
   revert<T>(
     branch: string,
     commitId: string,
@@ -217,8 +220,8 @@ export interface VersionedStore {
     fn: (writer: MergeWriter) => Promise<T>,
     options?: WriteOptions,
   ): Promise<T>;
-  /** Immutable names for commits. Throws AlreadyExists, or NotFound for an unknown commit. */
-  createTag(name: string, commitId: string, author: string, message: string): Promise<Tag>;
+  /** Names the commit `ref` is (a branch's head, a tag's or a commit id), for good. AlreadyExists / NotFound. */
+  createTag(name: string, ref: string, author: string, message: string): Promise<Tag>;
   listTags(): Promise<Tag[]>;
 
   /** Changes whenever an object type is written on the branch (or the branch is recreated). */

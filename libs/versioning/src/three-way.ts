@@ -29,6 +29,8 @@ export interface EntityValue {
 export interface MergedEntity {
   kind: EntityKind;
   id: string;
+  /** The entity's object type on whichever side has it (a document keeps its type on every side). */
+  objectType: string | null;
   ours: EntityValue | null;
   /** The merged value, with each conflict's place holding ours until it is resolved. */
   value: EntityValue | null;
@@ -110,16 +112,17 @@ export function mergeEntity(
   theirsRecord: EntityRecord | null,
 ): MergedEntity {
   const [base, ours, theirs] = [baseRecord, oursRecord, theirsRecord].map(toValue);
+  const objectType = (ours ?? theirs ?? base)?.objectType ?? null;
   const result = (value: EntityValue | null, conflicts: PendingConflict[] = []): MergedEntity => ({
     kind,
     id,
+    objectType,
     ours: ours ?? null,
     value,
     conflicts,
   });
   if (same(ours, theirs) || same(base, theirs)) return result(ours ?? null);
   if (same(base, ours)) return result(theirs ?? null);
-  const objectType = (ours ?? theirs ?? base)?.objectType ?? null;
   const conflict = (kindOf: ConflictKind, segments: string[], b: unknown, o: unknown, t: unknown) => {
     const path = pointer(segments);
     return {
@@ -191,7 +194,7 @@ export function resolve(
 
 /** The entity with `picked` at `segments` (the whole entity when empty; undefined removes). */
 function place(entity: MergedEntity, segments: string[], picked: unknown): EntityValue | null {
-  const objectType = entity.value?.objectType ?? entity.ours?.objectType ?? null;
+  const { objectType } = entity;
   if (segments.length === 0) return picked === undefined ? null : { objectType, body: picked };
   const { decode, encode } = codec(entity.kind);
   const body = structuredClone(decode(entity.value?.body)) as Record<string, unknown>;

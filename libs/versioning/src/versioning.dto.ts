@@ -1,4 +1,4 @@
-import { ApiExtraModels, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   Allow,
@@ -15,11 +15,13 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { BRANCH_NAME_PATTERN } from '@oms/common';
-import { MergeConflictDto, MergeViolationDto } from '@oms/http';
+import { ANY_JSON, COMMIT_REF_PATTERN, MergeConflictDto, MergeViolationDto } from '@oms/http';
 import { Commit, Tag } from '@oms/store';
 
-const REF = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+const REF = COMMIT_REF_PATTERN;
 const COMMIT_ID = /^[0-9a-f]{40}$/;
+/** A ref that is not a commit id: `?at=` and refs read a 40-hex value as a commit id. */
+const TAG_NAME = /^(?![0-9a-f]{40}$)[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 const REF_RULE = { message: 'must be a branch name, tag name or commit id' };
 
 export const STRATEGIES = ['fail', 'ours', 'theirs'] as const;
@@ -35,7 +37,10 @@ export class ResolutionDto {
   @IsIn(CHOICES, { message: `must be one of ${CHOICES.join(', ')}` })
   choice: (typeof CHOICES)[number];
 
-  @ApiPropertyOptional({ description: "With choice 'value': the value to use (null: absent or deleted)" })
+  @ApiPropertyOptional({
+    ...ANY_JSON,
+    description: "With choice 'value': the value to use (null: absent or deleted)",
+  })
   @Allow()
   value?: unknown;
 }
@@ -84,8 +89,8 @@ export class MergeRequestDto {
 }
 
 export class RevertRequestDto {
-  @ApiProperty({ description: 'The commit to undo (in the branch history)' })
-  @Matches(COMMIT_ID, { message: 'must be a commit id' })
+  @ApiProperty({ description: "The commit to undo: an id or tag in the branch's history" })
+  @Matches(REF, { message: 'must be a commit id or tag' })
   commit: string;
 
   @ApiPropertyOptional({ type: [ResolutionDto] })
@@ -122,8 +127,8 @@ export class MergeReportDto {
 
 export class FieldChangeDto {
   @ApiProperty({ description: "JSON Pointer into the entity's body" }) path: string;
-  @ApiProperty({ nullable: true, description: 'null: absent' }) before: unknown;
-  @ApiProperty({ nullable: true, description: 'null: absent' }) after: unknown;
+  @ApiProperty({ ...ANY_JSON, description: 'null: absent' }) before: unknown;
+  @ApiProperty({ ...ANY_JSON, description: 'null: absent' }) after: unknown;
 }
 
 export class SchemaChangeDto {
@@ -154,11 +159,12 @@ export class SchemaCountsDto extends ChangeCountsDto {
   @ApiProperty() breaking: number;
 }
 
+@ApiExtraModels(ChangeCountsDto)
 export class ChangeSummaryDto {
   @ApiProperty({ type: SchemaCountsDto }) schema: SchemaCountsDto;
   @ApiProperty({
     type: 'object',
-    additionalProperties: { $ref: '#/components/schemas/ChangeCountsDto' },
+    additionalProperties: { $ref: getSchemaPath(ChangeCountsDto) },
     description: 'By object type',
   })
   documents: Record<string, ChangeCountsDto>;
@@ -222,12 +228,12 @@ export class HistoryQueryDto {
 }
 
 export class CreateTagDto {
-  @ApiProperty({ example: 'v1.0', description: 'Immutable once made' })
-  @Matches(REF, { message: `must match ${REF.source}` })
+  @ApiProperty({ example: 'v1.0', pattern: TAG_NAME.source, description: 'Immutable once made' })
+  @Matches(TAG_NAME, { message: `must match ${REF.source} and not look like a commit id` })
   name: string;
 
-  @ApiProperty({ description: 'Commit id' })
-  @Matches(COMMIT_ID, { message: 'must be a commit id' })
+  @ApiProperty({ description: "What to name: a commit id, another tag, or a branch (its head's commit)" })
+  @Matches(REF, REF_RULE)
   commit: string;
 
   @ApiPropertyOptional()

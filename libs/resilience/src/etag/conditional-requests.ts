@@ -2,11 +2,11 @@ import { ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
 import { ModuleRef, Reflector } from '@nestjs/core';
 import { PreconditionRequired } from '@oms/common';
 import { OmsConfig } from '@oms/config';
-import { routeIdentifiers } from '@oms/http';
+import { RouteIdentifiers, routeIdentifiers } from '@oms/http';
 import { formatEtag, parseTagCondition, weakMatch } from './entity-tags';
 import { Tagged } from './tagged';
 import type { Request, Response } from 'express';
-import { CACHE_CONTROL, NotModified, VARY } from './not-modified';
+import { CACHE_CONTROL, IMMUTABLE_CACHE_CONTROL, NotModified, VARY } from './not-modified';
 import { Current, REVALIDATE, RevalidateOptions } from './revalidate.decorator';
 import { NO_EVENTS, RESILIENCE_EVENTS, ResilienceEvents } from '../resilience-events';
 
@@ -20,7 +20,8 @@ const CONDITIONAL_WRITES = new Set(['PUT', 'PATCH', 'DELETE']);
  *   it does not match and the look-up found the representation (a cache hit), that is the answer: the
  *   handler does not look it up a second time.
  * - REQUIRE_IF_MATCH: PUT/PATCH/DELETE without If-Match get 428 (If-None-Match: * also counts for PUT).
- * - Responses get a strong ETag from the stored version, and Cache-Control + Vary.
+ * - Responses get a strong ETag from the stored version, and Cache-Control + Vary; a state read at a
+ *   commit (`?at=`) is immutable, so it is cached without revalidation.
  * If-Match itself is evaluated inside the write's transaction (see WriteContext.precondition).
  */
 @Injectable()
@@ -51,10 +52,11 @@ export class ConditionalRequests {
 
   /** After the handler: the ETag of what it returned, and the cache headers. */
   after(context: ExecutionContext, result: unknown): unknown {
-    const response = context.switchToHttp().getResponse<Response>();
+    const http = context.switchToHttp();
+    const response = http.getResponse<Response>();
     const tag = result instanceof Tagged ? result.tag : versionOf(result);
     if (this.config.etag.enabled && tag !== undefined) response.setHeader('ETag', formatEtag(tag));
-    response.setHeader('Cache-Control', CACHE_CONTROL);
+    response.setHeader('Cache-Control', cacheControl(routeIdentifiers(http.getRequest<Request>())));
     response.setHeader('Vary', VARY);
     return result instanceof Tagged ? (result.body as unknown) : result;
   }
@@ -77,10 +79,14 @@ export class ConditionalRequests {
     this.events.revalidated(options.resource, matched);
     // A signal, not an error: no stack trace is worth capturing on the 304 path.
     // eslint-disable-next-line @typescript-eslint/only-throw-error
-    if (matched) throw new NotModified(formatEtag(current.tag!));
+    if (matched) throw new NotModified(formatEtag(current.tag!), cacheControl(ids));
     return current;
   }
 }
+
+/** Head reads may change at any write; a read at a commit never does. */
+const cacheControl = (ids: RouteIdentifiers | undefined) =>
+  ids?.at === undefined ? CACHE_CONTROL : IMMUTABLE_CACHE_CONTROL;
 
 function versionOf(result: unknown): string | undefined {
   const version = (result as { version?: unknown } | null)?.version;

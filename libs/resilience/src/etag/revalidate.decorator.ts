@@ -30,7 +30,10 @@ export interface RevalidateOptions<S = unknown> {
   resource: string;
   /** The provider that knows the version. */
   service: Type<S>;
-  /** The current tag, from the request's validated identifiers; with the body when it was at hand. */
+  /**
+   * The current tag, from the request's validated identifiers (with `at`: the tag as of that commit); with
+   * the body when it was at hand.
+   */
   current: (service: S, ids: RouteIdentifiers) => Promise<Current>;
 }
 
