@@ -286,6 +286,21 @@ describe.each(storeTargets())('version control on $name', (target) => {
     expect(await doc('again-b', 'Again-2')).toEqual({ title: 'main first', size: 7 });
   });
 
+  it('keeps a value chosen over a newer write of the source when the source later takes the target back', async () => {
+    await setUp('Kept', 'kept-b');
+    await patch('main', 'Kept-1', { title: 'ours' });
+    await patch('kept-b', 'Kept-1', { title: 'theirs' }); // the newer write
+    await merge('main', { source: 'kept-b', strategy: 'ours' }).expect(201);
+    expect(await doc('main', 'Kept-1')).toMatchObject({ title: 'ours' });
+    // The branch has not moved since: it fast-forwards to main, and sees what main chose.
+    const back = await merge('kept-b', { source: 'main' }).expect(201);
+    expect(back.body.fastForward).toBe(true);
+    expect(await doc('kept-b', 'Kept-1')).toMatchObject({ title: 'ours' });
+    expect(
+      (await t.http.get('/api/v1/compare/main..kept-b').set(t.as('viewer')).expect(200)).body.documents,
+    ).toEqual([]);
+  });
+
   it('refuses a stale expected head with 412, and a viewer with 403', async () => {
     await make.branch('stale-b');
     await make.type('Stale', [], 'stale-b');

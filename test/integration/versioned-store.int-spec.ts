@@ -539,12 +539,16 @@ describe.each(storeTargets())('VersionedStore on $name', (target) => {
       await store.write('main', alice, (w) => w.remove('document', 'hist'));
 
       const history = await store.history('main', 'document', 'hist', 10);
+      // Newest first: the deletion, the merge (which wrote the merged value on main), the branch's edit, the
+      // creation on main.
       expect(history.map((h) => (h.record?.body as { name: string } | undefined)?.name ?? null)).toEqual([
         null,
         'h2',
+        'h2',
         'h1',
       ]);
-      expect(history[1]?.commit.id).toBe(changed);
+      expect(history[2]?.commit.id).toBe(changed);
+      expect(history[1]?.commit.parents).toEqual([expect.any(String), changed]);
       expect((await store.history('main', 'document', 'hist', 1, history[0]?.commit.seq)).length).toBe(1);
       expect(ids(await store.commitChanges(changed))).toEqual(['document:hist']);
     });

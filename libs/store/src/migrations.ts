@@ -109,6 +109,15 @@ const MIGRATIONS: { version: number; statements: string[] }[] = [
       )`,
     ],
   },
+  {
+    version: 4,
+    statements: [
+      // A merge's source segments are history only when the merge wrote the merged values itself (view.ts).
+      `ALTER TABLE branch_views ADD COLUMN covered boolean NOT NULL DEFAULT false`,
+      `ALTER TABLE branch_views DROP CONSTRAINT branch_views_pkey`,
+      `ALTER TABLE branch_views ADD PRIMARY KEY (branch_id, source_id, since, covered)`,
+    ],
+  },
 ];
 
 /** Applies pending migrations and creates `main`; idempotent, and safe when instances start together. */

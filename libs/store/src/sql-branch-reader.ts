@@ -139,7 +139,8 @@ export class SqlBranchReader implements BranchReader {
   private async listThroughViewInIdOrder(kind: EntityKind, query: ListQuery): Promise<EntityRow[]> {
     const descending = query.sort === '-id';
     const before = (a: string, b: string) => (descending ? a > b : a < b);
-    const batch = Math.max(2 * query.limit, 20);
+    // One segment gives at most one row per candidate id: a page-sized batch. Several may hide each other.
+    const batch = this.view.length === 1 ? query.limit : Math.max(2 * query.limit, 20);
     const page: EntityRow[] = [];
     let after = query.after?.id;
     for (;;) {

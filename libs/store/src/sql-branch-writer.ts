@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { NotFound, one } from '@oms/common';
-import { NO_LIMIT, ViewSegment, unionView } from './view';
+import { NO_LIMIT, ViewSegment } from './view';
 import { SqlExecutor } from './sql-client';
 import { ENTITY_COLUMNS, EntityRow, SqlBranchReader, toRecord } from './sql-branch-reader';
 import {
@@ -17,10 +17,10 @@ export interface LockedBranch {
   headCommit: string;
 }
 
-/** What a merge commit adds to a plain one: a second parent, and the source's segments for the view. */
+/** What a merge commit adds to a plain one: a second parent, and the source's segments for its history. */
 export interface MergeParent {
   commit: string;
-  /** Each capped at the source head; added to the branch's view from the merge commit on. */
+  /** Each capped at the source head; added (covered) to the branch's view from the merge commit on. */
   segments: ViewSegment[];
 }
 
@@ -49,7 +49,7 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
     observer: StoreObserver,
     private readonly merged?: MergeParent,
   ) {
-    super(db, merged ? unionView(view, merged.segments) : view, observer);
+    super(db, view, observer);
     this.message = info.message;
   }
 
@@ -88,7 +88,7 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
     );
   }
 
-  private async append<B>(
+  protected async append<B>(
     kind: EntityKind,
     id: string,
     current: EntityRecord | null,
@@ -140,7 +140,7 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
     const row = one(opened, 'commit');
     this.commit = { seq: String(row.seq), id, createdAt: row.created_at };
     if (this.merged) {
-      await addSegments(this.db, this.branch.id, this.merged.segments, this.commit.seq);
+      await addSegments(this.db, this.branch.id, this.merged.segments, this.commit.seq, true);
       // The source may have changed object types: schema ETags move on.
       this.schemaTouched = true;
     }
@@ -148,18 +148,23 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
   }
 }
 
-/** Adds segments to a branch's view from sequence number `since` on (a segment seen before keeps the higher limit). */
+/**
+ * Adds segments to a branch's view from sequence number `since` on (a segment seen before keeps the
+ * higher limit); `covered` ones are history only.
+ */
 export async function addSegments(
   db: SqlExecutor,
   branchId: string,
   segments: ViewSegment[],
   since: string,
+  covered: boolean,
 ): Promise<void> {
   for (const segment of segments) {
     await db.query(
-      `INSERT INTO branch_views (branch_id, source_id, lim, since) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (branch_id, source_id, since) DO UPDATE SET lim = GREATEST(branch_views.lim, EXCLUDED.lim)`,
-      [branchId, segment.branchId, segment.limit ?? NO_LIMIT, since],
+      `INSERT INTO branch_views (branch_id, source_id, lim, since, covered) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (branch_id, source_id, since, covered)
+       DO UPDATE SET lim = GREATEST(branch_views.lim, EXCLUDED.lim)`,
+      [branchId, segment.branchId, segment.limit ?? NO_LIMIT, since, covered],
     );
   }
 }

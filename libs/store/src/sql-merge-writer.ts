@@ -1,7 +1,15 @@
 import { SqlExecutor } from './sql-client';
 import { LockedBranch, MergeParent, SqlBranchWriter } from './sql-branch-writer';
 import { ViewSegment } from './view';
-import { CommitInfo, MergeWriter, StoreObserver, ThreeWayStates } from './versioned-store';
+import {
+  CommitInfo,
+  EntityKind,
+  EntityRecord,
+  MergeWriter,
+  StoreObserver,
+  ThreeWayStates,
+  WriteCheck,
+} from './versioned-store';
 
 export interface MergeFacts {
   relation: MergeWriter['relation'];
@@ -37,6 +45,14 @@ export class SqlMergeWriter extends SqlBranchWriter implements MergeWriter {
     this.mergeBase = facts.mergeBase;
     this.states = facts.states;
     this.moveHead = facts.fastForward;
+  }
+
+  /** Also where the target has no such entity but the merged history shows one: a tombstone hides it. */
+  override async remove(kind: EntityKind, id: string, check?: WriteCheck): Promise<EntityRecord> {
+    const current = await this.get(kind, id);
+    if (current) return super.remove(kind, id, check);
+    check?.(null);
+    return this.append(kind, id, null, true, null, null);
   }
 
   async open(): Promise<string> {

@@ -4,12 +4,14 @@ import {
   HEAD_VIEW_SQL,
   NO_LIMIT,
   VIEW_AT_SQL,
+  View,
   ViewRow,
   ViewSegment,
   capView,
   commonView,
   rangesBeyond,
   toView,
+  unionView,
   viewIncludes,
   viewValues,
 } from './view';
@@ -72,7 +74,7 @@ interface TagRow {
 /** A state: a commit, and the view that reads the data as of it (a branch head's view is live). */
 interface Snapshot {
   commit: CommitRow;
-  view: ViewSegment[];
+  view: View;
 }
 
 const COMMIT_COLUMNS = 'c.seq, c.id, c.branch_id, c.parents, c.author, c.message, c.created_at';
@@ -172,10 +174,10 @@ export class SqlVersionedStore implements VersionedStore {
         const branch = one(created, 'created branch');
         // The view of the source as of the fork, and the branch's own rows: a few rows, whatever the data.
         await tx.query(
-          `INSERT INTO branch_views (branch_id, source_id, lim, since)
-           SELECT $1::bigint, source_id, LEAST(lim, $2::bigint), since FROM branch_views
+          `INSERT INTO branch_views (branch_id, source_id, lim, since, covered)
+           SELECT $1::bigint, source_id, LEAST(lim, $2::bigint), since, covered FROM branch_views
             WHERE branch_id = $3::bigint
-           UNION ALL SELECT $1::bigint, $1::bigint, ${NO_LIMIT}, 0`,
+           UNION ALL SELECT $1::bigint, $1::bigint, ${NO_LIMIT}, 0, false`,
           [branch.id, source.head_seq, source.id],
         );
         return toBranch(branch);
@@ -204,12 +206,12 @@ export class SqlVersionedStore implements VersionedStore {
   }
 
   async listCommits(branch: string, limit: number, beforeSeq?: number): Promise<Commit[]> {
-    const view = await this.view(this.db, branch);
+    const { history } = await this.view(this.db, branch);
     const params: unknown[] = [limit];
     const before = beforeSeq === undefined ? '' : `AND c.seq < $${params.push(beforeSeq)}`;
     const rows = await this.db.query<CommitRow>(
       `SELECT ${COMMIT_COLUMNS}
-         FROM commits c JOIN (VALUES ${viewValues(view)}) AS l(branch_id, lim, live)
+         FROM commits c JOIN (VALUES ${viewValues(history)}) AS l(branch_id, lim, live)
            ON c.branch_id = l.branch_id AND c.seq <= l.lim
         WHERE TRUE ${before}
         ORDER BY c.seq DESC LIMIT $1`,
@@ -229,24 +231,24 @@ export class SqlVersionedStore implements VersionedStore {
 
   async readAt<T>(branch: string, ref: string, fn: (reader: BranchReader) => Promise<T>): Promise<T> {
     const { view } = await this.pastSnapshot(this.db, branch, ref);
-    return fn(new SqlBranchReader(this.db, view, this.observer));
+    return fn(new SqlBranchReader(this.db, view.data, this.observer));
   }
 
   async compare(base: string, head: string, mode: 'three-dot' | 'two-dot'): Promise<Comparison> {
     const [from, to] = [await this.snapshot(this.db, base), await this.snapshot(this.db, head)];
-    const common = commonView(from.view, to.view);
+    const common = commonView(from.view.history, to.view.history);
     const mergeBase = await this.newestCommit(this.db, common);
-    const before = mode === 'three-dot' ? common : from.view;
+    const before = mode === 'three-dot' ? common : from.view.data;
     const candidates = await this.writtenBeyond(
       this.db,
       common,
-      mode === 'three-dot' ? [to.view] : [from.view, to.view],
+      mode === 'three-dot' ? [to.view.history] : [from.view.history, to.view.history],
     );
     return {
       base: toCommit(from.commit),
       head: toCommit(to.commit),
       mergeBase: toCommit(mergeBase),
-      changes: await this.differences(this.db, candidates, before, to.view),
+      changes: await this.differences(this.db, candidates, before, to.view.data),
     };
   }
 
@@ -255,10 +257,10 @@ export class SqlVersionedStore implements VersionedStore {
     if (!commit) throw new NotFound('Commit', id);
     const after = await this.viewAt(this.db, commit);
     const parent = commit.parents[0] ? await this.findCommit(this.db, commit.parents[0]) : null;
-    const before = parent ? await this.viewAt(this.db, parent) : [];
-    const common = commonView(before, after);
-    const candidates = await this.writtenBeyond(this.db, common, [before, after]);
-    return this.differences(this.db, candidates, before, after);
+    const before = parent ? await this.viewAt(this.db, parent) : { data: [], history: [] };
+    const common = commonView(before.history, after.history);
+    const candidates = await this.writtenBeyond(this.db, common, [before.history, after.history]);
+    return this.differences(this.db, candidates, before.data, after.data);
   }
 
   async history(
@@ -268,7 +270,7 @@ export class SqlVersionedStore implements VersionedStore {
     limit: number,
     beforeSeq?: number,
   ): Promise<HistoryEntry[]> {
-    const view = await this.view(this.db, branch);
+    const { history } = await this.view(this.db, branch);
     const params: unknown[] = [kind, id, limit];
     const before = beforeSeq === undefined ? '' : `AND v.seq < $${params.push(beforeSeq)}`;
     const rows = await this.db.query<EntityRow & CommitRow & { commit_id: string; committed_at: Date }>(
@@ -276,7 +278,7 @@ export class SqlVersionedStore implements VersionedStore {
         .map((c) => `v.${c}`)
         .join(', ')}, c.id AS commit_id, c.branch_id, c.parents, c.author, c.message,
               c.created_at AS committed_at
-         FROM (VALUES ${viewValues(view)}) AS l(branch_id, lim, live)
+         FROM (VALUES ${viewValues(history)}) AS l(branch_id, lim, live)
          JOIN versions v ON v.branch_id = l.branch_id AND v.seq <= l.lim AND v.kind = $1 AND v.entity_id = $2
          JOIN commits c ON c.seq = v.seq
         WHERE TRUE ${before}
@@ -305,18 +307,26 @@ export class SqlVersionedStore implements VersionedStore {
         const head = await this.findCommit(tx, row.head_commit);
         if (!head) throw new Error(`branch '${target}' has no head commit`);
         const theirsSeq = String(theirs.commit.seq);
-        const relation = viewIncludes(ours, String(theirs.commit.branch_id), theirsSeq)
+        const relation = viewIncludes(ours.history, String(theirs.commit.branch_id), theirsSeq)
           ? 'up-to-date'
-          : viewIncludes(theirs.view, String(head.branch_id), String(head.seq))
+          : viewIncludes(theirs.view.history, String(head.branch_id), String(head.seq))
             ? 'fast-forward'
             : 'diverged';
-        const common = commonView(ours, theirs.view);
+        const common = commonView(ours.history, theirs.view.history);
         const mergeBase = await this.newestCommit(tx, common);
-        const states = await this.threeWay(tx, common, ours, theirs.view, [ours, theirs.view]);
-        const segments = capView(theirs.view, theirsSeq);
+        const data = capView(theirs.view.data, theirsSeq);
+        const segments = capView(theirs.view.history, theirsSeq);
+        const states = await this.threeWay(tx, {
+          base: common,
+          ours: ours.data,
+          theirs: theirs.view.data,
+          merged: unionView(ours.history, segments),
+          since: common,
+          sides: [ours.history, theirs.view.history],
+        });
         return new SqlMergeWriter(
           tx,
-          ours,
+          ours.data,
           { id: String(row.id), headCommit: row.head_commit },
           commit,
           this.observer,
@@ -328,7 +338,9 @@ export class SqlVersionedStore implements VersionedStore {
             mergeBase: mergeBase.id,
             states,
             fastForward: async () => {
-              await addSegments(tx, String(row.id), segments, theirsSeq);
+              // The target then reads what the source reads, and has in its history what the source has.
+              await addSegments(tx, String(row.id), data, theirsSeq, false);
+              await addSegments(tx, String(row.id), segments, theirsSeq, true);
               await tx.query(
                 `UPDATE branches SET head_seq = $1, head_commit = $2, schema_seq = $1 WHERE id = $3`,
                 [theirsSeq, theirs.commit.id, row.id],
@@ -353,18 +365,24 @@ export class SqlVersionedStore implements VersionedStore {
       options,
       async (tx, row, ours) => {
         const reverted = await this.findRef(tx, commitId);
-        if (!reverted || !viewIncludes(ours, String(reverted.branch_id), String(reverted.seq)))
+        if (!reverted || !viewIncludes(ours.history, String(reverted.branch_id), String(reverted.seq)))
           throw new NotFound('Commit', commitId, `in the history of branch '${branch}'`);
         const parentId = reverted.parents[0];
         const parent = parentId ? await this.findCommit(tx, parentId) : null;
         if (!parent)
           throw new StateConflict('Commit cannot be reverted', `Commit '${commitId}' has no parent.`);
         const [base, theirs] = [await this.viewAt(tx, reverted), await this.viewAt(tx, parent)];
-        const common = commonView(base, theirs);
-        const states = await this.threeWay(tx, base, ours, theirs, [base, theirs], common);
+        const states = await this.threeWay(tx, {
+          base: base.data,
+          ours: ours.data,
+          theirs: theirs.data,
+          merged: ours.data,
+          since: commonView(base.history, theirs.history),
+          sides: [base.history, theirs.history],
+        });
         return new SqlMergeWriter(
           tx,
-          ours,
+          ours.data,
           { id: String(row.id), headCommit: row.head_commit },
           commit,
           this.observer,
@@ -416,7 +434,7 @@ export class SqlVersionedStore implements VersionedStore {
   }
 
   async read<T>(branch: string, fn: (reader: BranchReader) => Promise<T>): Promise<T> {
-    return fn(new SqlBranchReader(this.db, await this.view(this.db, branch), this.observer));
+    return fn(new SqlBranchReader(this.db, (await this.view(this.db, branch)).data, this.observer));
   }
 
   write<T>(
@@ -431,7 +449,7 @@ export class SqlVersionedStore implements VersionedStore {
       (tx, row, view) =>
         new SqlBranchWriter(
           tx,
-          view,
+          view.data,
           { id: String(row.id), headCommit: row.head_commit },
           commit,
           this.observer,
@@ -447,7 +465,7 @@ export class SqlVersionedStore implements VersionedStore {
   private locked<W extends SqlBranchWriter, T>(
     branch: string,
     options: WriteOptions,
-    open: (tx: SqlExecutor, row: BranchRow, view: ViewSegment[]) => W | Promise<W>,
+    open: (tx: SqlExecutor, row: BranchRow, view: View) => W | Promise<W>,
     fn: (writer: W) => Promise<T>,
   ): Promise<T> {
     const run = this.db.transaction(async (tx) => {
@@ -469,23 +487,22 @@ export class SqlVersionedStore implements VersionedStore {
   }
 
   /**
-   * The three states of a merge, and the entities written since `common` in any of `sides` (for a merge: ours
-   * and theirs since the merge base; for a revert: the reverted commit and its parent).
+   * The states of a merge, and the entities written since `since` in any of `sides` (for a merge: ours and
+   * theirs since the merge base; for a revert: the reverted commit and its parent).
    */
   private async threeWay(
     tx: SqlExecutor,
-    base: ViewSegment[],
-    ours: ViewSegment[],
-    theirs: ViewSegment[],
-    sides: ViewSegment[][],
-    common: ViewSegment[] = base,
+    views: Record<'base' | 'ours' | 'theirs' | 'merged' | 'since', ViewSegment[]> & {
+      sides: ViewSegment[][];
+    },
   ): Promise<ThreeWayStates> {
     const reader = (view: ViewSegment[]) => new SqlBranchReader(tx, view, this.observer);
     return {
-      base: reader(base),
-      ours: reader(ours),
-      theirs: reader(theirs),
-      candidates: await this.writtenBeyond(tx, common, sides),
+      base: reader(views.base),
+      ours: reader(views.ours),
+      theirs: reader(views.theirs),
+      merged: reader(views.merged),
+      candidates: await this.writtenBeyond(tx, views.since, views.sides),
     };
   }
 
@@ -556,12 +573,12 @@ export class SqlVersionedStore implements VersionedStore {
   private async pastSnapshot(db: SqlExecutor, branch: string, ref: string): Promise<Snapshot> {
     const view = await this.view(db, branch);
     const commit = await this.findRef(db, ref);
-    if (!commit || !viewIncludes(view, String(commit.branch_id), String(commit.seq)))
+    if (!commit || !viewIncludes(view.history, String(commit.branch_id), String(commit.seq)))
       throw new NotFound('Commit', ref, `in the history of branch '${branch}'`);
     return { commit, view: await this.viewAt(db, commit) };
   }
 
-  private async viewAt(db: SqlExecutor, commit: CommitRow): Promise<ViewSegment[]> {
+  private async viewAt(db: SqlExecutor, commit: CommitRow): Promise<View> {
     return toView(await db.query<ViewRow>(VIEW_AT_SQL, [commit.branch_id, commit.seq]));
   }
 
@@ -600,9 +617,10 @@ export class SqlVersionedStore implements VersionedStore {
     return row ?? null;
   }
 
-  private async view(db: SqlExecutor, branch: string): Promise<ViewSegment[]> {
+  private async view(db: SqlExecutor, branch: string): Promise<View> {
     const rows = await db.query<ViewRow>(
-      `SELECT v.source_id, max(v.lim) AS lim FROM branch_views v JOIN branches b ON b.id = v.branch_id
+      `SELECT v.source_id, max(v.lim) AS lim, max(v.lim) FILTER (WHERE NOT v.covered) AS data_lim
+         FROM branch_views v JOIN branches b ON b.id = v.branch_id
         WHERE b.name = $1 AND b.deleted_at IS NULL GROUP BY v.source_id`,
       [branch],
     );

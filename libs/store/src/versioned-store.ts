@@ -145,14 +145,19 @@ export interface ThreeWayStates {
   base: BranchReader;
   ours: BranchReader;
   theirs: BranchReader;
+  /**
+   * Both sides as the target's history will hold them after a merge (newest row wins; for a revert: ours).
+   * A merge must write every entity whose merged value differs from ours or from this.
+   */
+  merged: BranchReader;
   /** Every entity written on either side since the base (a superset of those whose values differ). */
   candidates: { kind: EntityKind; id: string }[];
 }
 
 /**
- * A merge (or revert) in progress on the locked target. Its writer reads the merged view (the target's, plus
- * what the source brings); puts and removes become the merge commit, which has the source head as its
- * second parent even when it writes nothing.
+ * A merge (or revert) in progress on the locked target. Its writer reads the target (and what it wrote);
+ * puts and removes become the merge commit, which has the source head as its second parent even when it
+ * writes nothing.
  */
 export interface MergeWriter extends BranchWriter {
   /** up-to-date: the source is already in the target's history; fast-forward: the target is in the source's. */

@@ -3,10 +3,9 @@ export const NO_LIMIT = '9223372036854775807';
 
 /**
  * What a branch (or a commit) sees: rows of each source branch up to a sequence number. A branch sees its
- * own rows with no limit, its parent's up to the fork, and, after a merge, the source's up to the merged
+ * own rows with no limit, its parent's up to the fork, and, after a fast-forward, the source's up to its
  * head. Where segments hold several rows of one entity, the highest `seq` wins: sequence numbers are global
- * and increase, so on a plain chain of forks this is the nearest level, and after a merge it is the newest
- * write of either side (a merge writes its own row wherever that would not be the merged value).
+ * and increase, so on a plain chain of forks this is the nearest level.
  */
 export interface ViewSegment {
   branchId: string;
@@ -14,27 +13,45 @@ export interface ViewSegment {
   limit: string | null;
 }
 
+/**
+ * What a branch or commit sees, two ways. `history`: every segment, for what is in its history (commits,
+ * merge bases, an entity's versions). `data`: the segments its reads need. A merge that is not a
+ * fast-forward writes its own row for every entity whose merged value the target did not already show, so
+ * the source's segments are covered: history, not data (a target's reads stay as cheap as before it).
+ * Read the newest-row-wins way, both give the same values.
+ */
+export interface View {
+  data: ViewSegment[];
+  history: ViewSegment[];
+}
+
 export interface ViewRow {
   source_id: string | number;
   lim: string | number;
+  data_lim: string | number | null;
 }
 
 /** The current view of a branch (by id): each source once, at its highest limit. */
 export const HEAD_VIEW_SQL = `
-  SELECT source_id, max(lim) AS lim FROM branch_views WHERE branch_id = $1 GROUP BY source_id`;
+  SELECT source_id, max(lim) AS lim, max(lim) FILTER (WHERE NOT covered) AS data_lim
+    FROM branch_views WHERE branch_id = $1 GROUP BY source_id`;
 
 /** The view of a branch as of sequence number $2: segments added since are left out, all capped at $2. */
 export const VIEW_AT_SQL = `
-  SELECT source_id, LEAST(max(lim), $2::bigint) AS lim FROM branch_views
-   WHERE branch_id = $1 AND since <= $2::bigint GROUP BY source_id`;
+  SELECT source_id, LEAST(max(lim), $2::bigint) AS lim,
+         LEAST(max(lim) FILTER (WHERE NOT covered), $2::bigint) AS data_lim
+    FROM branch_views WHERE branch_id = $1 AND since <= $2::bigint GROUP BY source_id`;
 
-export function toView(rows: ViewRow[]): ViewSegment[] {
-  return rows
-    .map((row) => ({
-      branchId: String(row.source_id),
-      limit: String(row.lim) === NO_LIMIT ? null : String(row.lim),
-    }))
-    .sort((a, b) => Number(a.branchId) - Number(b.branchId));
+export function toView(rows: ViewRow[]): View {
+  const segment = (source: string | number, lim: string | number): ViewSegment => ({
+    branchId: String(source),
+    limit: String(lim) === NO_LIMIT ? null : String(lim),
+  });
+  const bySource = (a: ViewSegment, b: ViewSegment) => Number(a.branchId) - Number(b.branchId);
+  return {
+    data: rows.flatMap((r) => (r.data_lim === null ? [] : [segment(r.source_id, r.data_lim)])).sort(bySource),
+    history: rows.map((r) => segment(r.source_id, r.lim)).sort(bySource),
+  };
 }
 
 /** Per source, the lower limit of the two views: what both have seen (a source only one has is left out). */

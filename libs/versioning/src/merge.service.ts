@@ -113,7 +113,7 @@ export class MergeService {
         w.states.base.getMany(kind, ids),
         w.states.ours.getMany(kind, ids),
         w.states.theirs.getMany(kind, ids),
-        w.getMany(kind, ids),
+        w.states.merged.getMany(kind, ids),
       ]);
       for (const id of ids) {
         const entity = mergeEntity(
@@ -125,12 +125,13 @@ export class MergeService {
         );
         entity.conflicts.forEach((c) => seen.add(c.id));
         conflicts.push(...resolve(entity, byId, strategy));
-        const now = shown.get(id) ?? null;
-        if (!sameValue(now, entity.value)) {
+        const changed = !sameValue(entity.ours, entity.value);
+        // The target's reads and its merged history must both show the merged value.
+        if (changed || !sameValue(shown.get(id) ?? null, entity.value)) {
           if (entity.value) await w.put(kind, id, entity.value);
-          else if (now) await w.remove(kind, id);
+          else await w.remove(kind, id);
         }
-        if (!sameValue(entity.ours, entity.value)) merged.push(entity);
+        if (changed) merged.push(entity);
       }
     }
     const unknown = resolutions.flatMap((r, i) => (seen.has(r.conflictId) ? [] : [i]));

@@ -197,7 +197,8 @@ function place(entity: MergedEntity, segments: string[], picked: unknown): Entit
   const { objectType } = entity;
   if (segments.length === 0) return picked === undefined ? null : { objectType, body: picked };
   const { decode, encode } = codec(entity.kind);
-  const body = structuredClone(decode(entity.value?.body)) as Record<string, unknown>;
+  // A JSON copy (structuredClone would make objects of another realm under test runners).
+  const body = JSON.parse(JSON.stringify(decode(entity.value?.body) ?? {})) as Record<string, unknown>;
   let node = body;
   for (const segment of segments.slice(0, -1)) {
     if (!isObject(node[segment])) node[segment] = {};
