@@ -18,6 +18,12 @@ export type TypeRecord = EntityRecord<ObjectTypeDefinition>;
 
 const REFERRERS_SHOWN = 20;
 
+/** A document to check: its id and its properties (without nulls). */
+export interface CheckedDocument {
+  id: string;
+  properties: DocumentProperties;
+}
+
 /** What refers to a document: a total, and a sample of at most REFERRERS_SHOWN. */
 interface Referrers {
   total: number;
@@ -61,13 +67,32 @@ export class DocumentIntegrity {
   ): Promise<{ type: TypeRecord; properties: DocumentProperties }> {
     const properties = isPlainObject(raw) ? withoutNulls(raw) : undefined;
     if (type && properties) {
-      violations.push(...this.validator.validate(type.body, type.version, properties));
-      const references = referenceValues(type.body, properties);
-      const found = await reader.getMany(
-        'document',
-        references.map((r) => r.id),
-      );
-      for (const ref of references) {
+      const problems = await this.problems(reader, branch, type, [{ id: '', properties }]);
+      violations.push(...(problems.get('') ?? []));
+    }
+    if (violations.length > 0 || !type || !properties) throw new ValidationFailed(inBody(violations));
+    return { type, properties };
+  }
+
+  /**
+   * What is wrong with each of these documents of one type (by id; none: valid): the type's rules (Ajv) and
+   * references to documents that do not exist — one look-up for all their references.
+   */
+  async problems(
+    reader: BranchReader,
+    branch: string,
+    type: TypeRecord,
+    documents: CheckedDocument[],
+  ): Promise<Map<string, Violation[]>> {
+    const references = documents.map((d) => referenceValues(type.body, d.properties));
+    const found = await reader.getMany(
+      'document',
+      references.flat().map((r) => r.id),
+    );
+    const problems = new Map<string, Violation[]>();
+    documents.forEach((document, i) => {
+      const violations = [...this.validator.validate(type.body, type.version, document.properties)];
+      for (const ref of references[i] ?? []) {
         if (found.get(ref.id)?.objectType !== ref.referenceType) {
           violations.push({
             path: ref.path,
@@ -75,9 +100,9 @@ export class DocumentIntegrity {
           });
         }
       }
-    }
-    if (violations.length > 0 || !type || !properties) throw new ValidationFailed(inBody(violations));
-    return { type, properties };
+      if (violations.length > 0) problems.set(document.id, violations);
+    });
+    return problems;
   }
 
   /** Runs inside the write, under the branch lock: no concurrent writer can slip a duplicate in. */
@@ -87,24 +112,80 @@ export class DocumentIntegrity {
     id: string,
     properties: DocumentProperties,
   ): Promise<void> {
-    const violations: Violation[] = [];
+    const clashes = await this.uniqueClashes(w, type, [{ id, properties }]);
+    const violations = clashes.get(id);
+    if (violations) throw new UniqueViolation(inBody(violations));
+  }
+
+  /**
+   * The unique values each of these documents (of one type) shares with another document on the reader's
+   * branch, by id: one look-up per value.
+   */
+  async uniqueClashes(
+    reader: BranchReader,
+    type: TypeRecord,
+    documents: CheckedDocument[],
+  ): Promise<Map<string, Violation[]>> {
+    const clashes = new Map<string, Violation[]>();
     for (const property of type.body.properties.map((p) => effective(type.body, p))) {
-      const value = own(properties, property.name);
-      if (!property.unique || value === undefined) continue;
-      const holders = await w.list('document', {
-        objectType: type.id,
-        contains: { [property.name]: value },
-        limit: 2,
+      if (!property.unique) continue;
+      const valued = documents.flatMap((d) => {
+        const value = own(d.properties, property.name);
+        return value === undefined ? [] : [{ id: d.id, value, key: JSON.stringify(value) }];
       });
-      const other = holders.find((h) => h.id !== id);
-      if (other) {
-        violations.push({
-          path: `/properties/${property.name}`,
-          message: `must be unique: ${JSON.stringify(value)} is already used by document '${other.id}'`,
-        });
+      const probes = [...new Map(valued.map((v) => [v.key, { [property.name]: v.value }])).values()];
+      const holders = new Map<string, string[]>();
+      for (const holder of await reader.containing('document', type.id, probes)) {
+        const key = JSON.stringify(own(holder.body as DocumentProperties, property.name));
+        holders.set(key, [...(holders.get(key) ?? []), holder.id]);
+      }
+      for (const { id, value, key } of valued) {
+        const other = holders.get(key)?.find((holder) => holder !== id);
+        if (!other) continue;
+        clashes.set(id, [
+          ...(clashes.get(id) ?? []),
+          {
+            path: `/properties/${property.name}`,
+            message: `must be unique: ${JSON.stringify(value)} is already used by document '${other}'`,
+          },
+        ]);
       }
     }
-    if (violations.length > 0) throw new UniqueViolation(inBody(violations));
+    return clashes;
+  }
+
+  /**
+   * Which of these documents others reference (by id, the first few referrers of each): one look-up per
+   * document and referring property. Documents among them referring to each other count.
+   */
+  async referenced(
+    reader: BranchReader,
+    targets: { id: string; objectType: string | null }[],
+  ): Promise<Map<string, Referrers['sample']>> {
+    const found = new Map<string, Referrers['sample']>();
+    const types = await reader.list<ObjectTypeDefinition>('type', { limit: 10_000 });
+    for (const type of types) {
+      for (const property of type.body.properties) {
+        const pointedAt = targets.filter(
+          (t) => property.dataType === 'reference' && property.referenceType === t.objectType,
+        );
+        if (pointedAt.length === 0) continue;
+        const probes = pointedAt.map((t) => ({ [property.name]: property.array ? [t.id] : t.id }));
+        for (const holder of await reader.containing('document', type.id, probes)) {
+          const value = own(holder.body as DocumentProperties, property.name);
+          for (const target of pointedAt) {
+            const refers = Array.isArray(value) ? value.includes(target.id) : value === target.id;
+            const sample = found.get(target.id) ?? [];
+            if (!refers || holder.id === target.id || sample.length >= REFERRERS_SHOWN) continue;
+            found.set(target.id, [
+              ...sample,
+              { id: holder.id, objectType: type.id, property: property.name },
+            ]);
+          }
+        }
+      }
+    }
+    return found;
   }
 
   /** A document others reference cannot go: 409 with how many references there are and the first few. */

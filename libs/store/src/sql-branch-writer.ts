@@ -17,6 +17,15 @@ export interface LockedBranch {
   headCommit: string;
 }
 
+/** A version to write: the entity's current record (null: none) keeps its creation facts. */
+export interface AppendRow {
+  id: string;
+  current: EntityRecord | null;
+  deleted: boolean;
+  objectType: string | null;
+  body: unknown;
+}
+
 /** What a merge commit adds to a plain one: a second parent, and the source's segments for its history. */
 export interface MergeParent {
   commit: string;
@@ -66,14 +75,17 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
   ): Promise<EntityRecord<B>> {
     const current = await this.get(kind, id);
     check?.(current);
-    return this.append<B>(kind, id, current, false, value.objectType, value.body);
+    const [record] = await this.appendMany(kind, [
+      { id, current, deleted: false, objectType: value.objectType, body: value.body },
+    ]);
+    return record as EntityRecord<B>;
   }
 
   async remove(kind: EntityKind, id: string, check?: WriteCheck): Promise<EntityRecord> {
     const current = await this.get(kind, id);
     check?.(current);
     if (!current) throw new NotFound(KIND_NAMES[kind], id);
-    await this.append(kind, id, current, true, current.objectType, null);
+    await this.appendMany(kind, [{ id, current, deleted: true, objectType: current.objectType, body: null }]);
     return current;
   }
 
@@ -88,43 +100,39 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
     );
   }
 
-  protected async append<B>(
-    kind: EntityKind,
-    id: string,
-    current: EntityRecord | null,
-    deleted: boolean,
-    objectType: string | null,
-    body: B | null,
-  ): Promise<EntityRecord<B>> {
+  /** One version row per entity (and its head row), all in the open commit. Ids must be distinct. */
+  protected async appendMany(kind: EntityKind, rows: AppendRow[]): Promise<EntityRecord[]> {
+    if (rows.length === 0) return [];
     const commit = await this.openCommit();
     if (kind === 'type') this.schemaTouched = true;
-    const values = [
-      this.branch.id,
-      kind,
-      id,
-      commit.seq,
-      deleted,
-      objectType,
-      body === null ? null : JSON.stringify(body),
-      current?.createdAt ?? commit.createdAt,
-      current?.createdBy ?? this.info.author,
-      commit.createdAt,
-      this.info.author,
-    ];
-    const placeholders = '$1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11';
+    const records = rows.map((r) => ({
+      entity_id: r.id,
+      deleted: r.deleted,
+      object_type: r.objectType,
+      body: r.body,
+      created_at: (r.current?.createdAt ?? commit.createdAt).toISOString(),
+      created_by: r.current?.createdBy ?? this.info.author,
+    }));
     const inserted = await this.db.query<EntityRow>(
-      `INSERT INTO versions (branch_id, kind, ${ENTITY_COLUMNS}) VALUES (${placeholders}) RETURNING ${ENTITY_COLUMNS}`,
-      values,
+      `INSERT INTO versions (branch_id, kind, ${ENTITY_COLUMNS})
+       SELECT $1::bigint, $2::text, x.entity_id, $3::bigint, x.deleted, x.object_type, x.body, x.created_at,
+              x.created_by, $4::timestamptz, $5::text
+         FROM jsonb_to_recordset($6::jsonb) AS x(entity_id text, deleted boolean, object_type text, body jsonb,
+                                                 created_at timestamptz, created_by text)
+       RETURNING ${ENTITY_COLUMNS}`,
+      [this.branch.id, kind, commit.seq, commit.createdAt, this.info.author, JSON.stringify(records)],
     );
     await this.db.query(
-      `INSERT INTO heads (branch_id, kind, ${ENTITY_COLUMNS}) VALUES (${placeholders})
+      `INSERT INTO heads (branch_id, kind, ${ENTITY_COLUMNS})
+       SELECT branch_id, kind, ${ENTITY_COLUMNS} FROM versions
+        WHERE branch_id = $1 AND kind = $2 AND seq = $3 AND entity_id = ANY($4::text[])
        ON CONFLICT (branch_id, kind, entity_id) DO UPDATE SET
          seq = EXCLUDED.seq, deleted = EXCLUDED.deleted, object_type = EXCLUDED.object_type, body = EXCLUDED.body,
          created_at = EXCLUDED.created_at, created_by = EXCLUDED.created_by,
          updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by`,
-      values,
+      [this.branch.id, kind, commit.seq, rows.map((r) => r.id)],
     );
-    return toRecord<B>(one(inserted, 'inserted version'));
+    return inserted.map((row) => toRecord(row));
   }
 
   protected async openCommit(): Promise<OpenCommit> {

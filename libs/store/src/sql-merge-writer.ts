@@ -1,15 +1,10 @@
 import { SqlExecutor } from './sql-client';
 import { LockedBranch, MergeParent, SqlBranchWriter } from './sql-branch-writer';
 import { ViewSegment } from './view';
-import {
-  CommitInfo,
-  EntityKind,
-  EntityRecord,
-  MergeWriter,
-  StoreObserver,
-  ThreeWayStates,
-  WriteCheck,
-} from './versioned-store';
+import { CommitInfo, EntityKind, MergeWriter, StoreObserver, ThreeWayStates } from './versioned-store';
+
+/** Rows per statement when a merge writes many entities. */
+const WRITE_BATCH = 1_000;
 
 export interface MergeFacts {
   relation: MergeWriter['relation'];
@@ -47,12 +42,27 @@ export class SqlMergeWriter extends SqlBranchWriter implements MergeWriter {
     this.moveHead = facts.fastForward;
   }
 
-  /** Also where the target has no such entity but the merged history shows one: a tombstone hides it. */
-  override async remove(kind: EntityKind, id: string, check?: WriteCheck): Promise<EntityRecord> {
-    const current = await this.get(kind, id);
-    if (current) return super.remove(kind, id, check);
-    check?.(null);
-    return this.append(kind, id, null, true, null, null);
+  async writeMany(
+    kind: EntityKind,
+    changes: { id: string; value: { objectType: string | null; body: unknown } | null }[],
+  ): Promise<void> {
+    for (let at = 0; at < changes.length; at += WRITE_BATCH) {
+      const batch = changes.slice(at, at + WRITE_BATCH);
+      const current = await this.getMany(
+        kind,
+        batch.map((c) => c.id),
+      );
+      await this.appendMany(
+        kind,
+        batch.map(({ id, value }) => ({
+          id,
+          current: current.get(id) ?? null,
+          deleted: value === null,
+          objectType: value?.objectType ?? current.get(id)?.objectType ?? null,
+          body: value?.body ?? null,
+        })),
+      );
+    }
   }
 
   async open(): Promise<string> {

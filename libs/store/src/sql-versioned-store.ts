@@ -79,6 +79,8 @@ interface Snapshot {
 
 const COMMIT_COLUMNS = 'c.seq, c.id, c.branch_id, c.parents, c.author, c.message, c.created_at';
 const COMMIT_ID = /^[0-9a-f]{40}$/;
+/** How many commits' views readAt keeps (each a few segments). */
+const PAST_VIEWS = 1_000;
 
 const BRANCH_COLUMNS = 'id, name, head_commit, head_seq, schema_seq, created_from, created_at, created_by';
 const UNIQUE_VIOLATION = '23505';
@@ -116,6 +118,8 @@ function toBranch(row: BranchRow): Branch {
 
 /** The versioned store on any SqlClient (PostgreSQL or PGlite): one SQL dialect, one implementation. */
 export class SqlVersionedStore implements VersionedStore {
+  private readonly pastViews = new Map<string, Snapshot>();
+
   constructor(
     private readonly db: SqlClient,
     private readonly observer: StoreObserver = NO_OBSERVER,
@@ -572,10 +576,24 @@ export class SqlVersionedStore implements VersionedStore {
   /** A commit (or tag) in the branch's history, and the view as of it. */
   private async pastSnapshot(db: SqlExecutor, branch: string, ref: string): Promise<Snapshot> {
     const view = await this.view(db, branch);
-    const commit = await this.findRef(db, ref);
-    if (!commit || !viewIncludes(view.history, String(commit.branch_id), String(commit.seq)))
+    const past = this.pastViews.get(ref) ?? (await this.findPast(db, ref));
+    if (!past || !viewIncludes(view.history, String(past.commit.branch_id), String(past.commit.seq)))
       throw new NotFound('Commit', ref, `in the history of branch '${branch}'`);
-    return { commit, view: await this.viewAt(db, commit) };
+    return past;
+  }
+
+  /**
+   * The commit a commit id or tag names, and its view. Both never change (a tag never moves; segments added
+   * to a branch later start after its existing commits), so they are kept, the newest PAST_VIEWS of them.
+   */
+  private async findPast(db: SqlExecutor, ref: string): Promise<Snapshot | null> {
+    const commit = await this.findRef(db, ref);
+    if (!commit) return null;
+    const past = { commit, view: await this.viewAt(db, commit) };
+    const oldest = this.pastViews.keys().next();
+    if (this.pastViews.size >= PAST_VIEWS && !oldest.done) this.pastViews.delete(oldest.value);
+    this.pastViews.set(ref, past);
+    return past;
   }
 
   private async viewAt(db: SqlExecutor, commit: CommitRow): Promise<View> {

@@ -87,6 +87,15 @@ export interface BranchReader {
   /** The visible version alone, without reading the body (for revalidation); null when absent. */
   version(kind: EntityKind, id: string): Promise<number | null>;
   list<B = unknown>(kind: EntityKind, query: ListQuery): Promise<EntityRecord<B>[]>;
+  /**
+   * The entities of `objectType` whose body contains at least one of `anyOf` (JSON containment): one look-up
+   * per probe, whatever the number of entities.
+   */
+  containing<B = unknown>(
+    kind: EntityKind,
+    objectType: string,
+    anyOf: Record<string, unknown>[],
+  ): Promise<EntityRecord<B>[]>;
   /** How many entities the filters of a list match (all of them, not a page). */
   count(kind: EntityKind, filter: ListFilter): Promise<number>;
 }
@@ -168,6 +177,14 @@ export interface MergeWriter extends BranchWriter {
   readonly states: ThreeWayStates;
   /** Moves the target to the source head, copying nothing (only for relation fast-forward). */
   fastForward(): Promise<void>;
+  /**
+   * Writes many entities at once (value null: deleted; also where only the merged history shows the entity,
+   * so that a tombstone hides it there). Ids must be distinct.
+   */
+  writeMany(
+    kind: EntityKind,
+    changes: { id: string; value: { objectType: string | null; body: unknown } | null }[],
+  ): Promise<void>;
   /** Opens the merge commit now (it is made even when nothing is written) and returns its id. */
   open(): Promise<string>;
 }

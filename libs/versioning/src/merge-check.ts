@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { SchemaBreakingChange, StateConflict, UniqueViolation, ValidationFailed } from '@oms/common';
-import { DocumentIntegrity } from '@oms/documents';
-import { DocumentProperties, ObjectTypeDefinition, ObjectTypesService } from '@oms/schemas';
-import { BranchWriter, EntityRecord } from '@oms/store';
+import { SchemaBreakingChange } from '@oms/common';
+import { CheckedDocument, DocumentIntegrity } from '@oms/documents';
+import { DocumentProperties, ObjectTypeDefinition, ObjectTypesService, withoutNulls } from '@oms/schemas';
+import { BranchWriter } from '@oms/store';
 import { MergedEntity } from './three-way';
 
 export type ViolationKind = 'unique' | 'required' | 'reference' | 'enum' | 'type' | 'breaking-schema';
@@ -23,8 +23,6 @@ function kindOf(message: string): ViolationKind {
   return 'type';
 }
 
-const BODY = /^\/body/;
-
 /**
  * Checks the merged state with the rules of a normal write, on the merge's writer (its reads see the
  * merged state): each document the merge changes is valid for its merged type, its references resolve
@@ -43,20 +41,31 @@ export class MergeCheck {
     for (const entity of merged) {
       if (entity.kind === 'type') out.push(...(await this.checkType(w, entity)));
     }
-    for (const entity of merged) {
-      if (entity.kind === 'document') out.push(...(await this.checkDocument(w, branch, entity)));
-    }
+    const documents = merged.filter((m) => m.kind === 'document');
+    out.push(
+      ...(await this.checkDocuments(
+        w,
+        branch,
+        documents.filter((d) => d.value),
+      )),
+    );
+    out.push(
+      ...(await this.checkRemoved(
+        w,
+        documents.filter((d) => !d.value && d.ours),
+      )),
+    );
     return out;
   }
 
   private async checkType(w: BranchWriter, entity: MergedEntity): Promise<MergeViolation[]> {
     const before = entity.ours?.body as ObjectTypeDefinition | undefined;
     const after = entity.value?.body as ObjectTypeDefinition | undefined;
-    const violation = (detail: string, path = ''): MergeViolation => ({
+    const violation = (detail: string): MergeViolation => ({
       kind: 'breaking-schema',
       objectType: entity.id,
       documentId: null,
-      path,
+      path: '',
       detail,
     });
     if (!before) return [];
@@ -75,40 +84,67 @@ export class MergeCheck {
     }
   }
 
-  private async checkDocument(
+  /** Documents the merge writes, by type: valid for the merged type, references resolved, values unique. */
+  private async checkDocuments(
     w: BranchWriter,
     branch: string,
-    entity: MergedEntity,
+    written: MergedEntity[],
   ): Promise<MergeViolation[]> {
-    const objectType = entity.value?.objectType ?? entity.ours?.objectType ?? null;
-    const at = (kind: ViolationKind, path: string, detail: string): MergeViolation => ({
-      kind,
-      objectType,
-      documentId: entity.id,
-      path: path.replace(BODY, ''),
-      detail,
-    });
-    if (!entity.value) {
-      if (!entity.ours) return [];
-      try {
-        await this.integrity.checkUnreferenced(w, entity.ours as EntityRecord<DocumentProperties>);
-        return [];
-      } catch (error) {
-        if (!(error instanceof StateConflict)) throw error;
-        return [at('reference', '', error.message)];
+    const out: MergeViolation[] = [];
+    const byType = new Map<string, CheckedDocument[]>();
+    for (const entity of written) {
+      const objectType = entity.value?.objectType ?? '';
+      const properties = withoutNulls((entity.value?.body ?? {}) as DocumentProperties);
+      byType.set(objectType, [...(byType.get(objectType) ?? []), { id: entity.id, properties }]);
+    }
+    const types = await w.getMany<ObjectTypeDefinition>('type', [...byType.keys()]);
+    for (const [objectType, documents] of byType) {
+      const at =
+        (id: string) =>
+        (kind: ViolationKind, path: string, detail: string): MergeViolation => ({
+          kind,
+          objectType,
+          documentId: id,
+          path,
+          detail,
+        });
+      const type = types.get(objectType);
+      if (!type) {
+        out.push(
+          ...documents.map((d) =>
+            at(d.id)(
+              'type',
+              '/objectType',
+              `object type '${objectType}' does not exist on branch '${branch}'`,
+            ),
+          ),
+        );
+        continue;
       }
+      const problems = await this.integrity.problems(w, branch, type, documents);
+      for (const [id, violations] of problems)
+        out.push(...violations.map((v) => at(id)(kindOf(v.message), v.path, v.message)));
+      const clashes = await this.integrity.uniqueClashes(
+        w,
+        type,
+        documents.filter((d) => !problems.has(d.id)),
+      );
+      for (const [id, violations] of clashes)
+        out.push(...violations.map((v) => at(id)('unique', v.path, v.message)));
     }
-    const violations: { path: string; message: string }[] = [];
-    const type = await this.integrity.findType(w, branch, objectType, violations);
-    try {
-      const valid = await this.integrity.validated(w, branch, type, entity.value.body, violations);
-      await this.integrity.checkUnique(w, valid.type, entity.id, valid.properties);
-      return [];
-    } catch (error) {
-      if (error instanceof UniqueViolation) return error.errors.map((e) => at('unique', e.path, e.message));
-      if (error instanceof ValidationFailed)
-        return error.errors.map((e) => at(kindOf(e.message), e.path, e.message));
-      throw error;
-    }
+    return out;
+  }
+
+  /** Documents the merge deletes that documents still present refer to. */
+  private async checkRemoved(w: BranchWriter, removed: MergedEntity[]): Promise<MergeViolation[]> {
+    const targets = removed.map((r) => ({ id: r.id, objectType: r.objectType }));
+    const referenced = await this.integrity.referenced(w, targets);
+    return [...referenced].map(([id, sample]) => ({
+      kind: 'reference',
+      objectType: removed.find((r) => r.id === id)?.objectType ?? null,
+      documentId: id,
+      path: '',
+      detail: `Document '${id}' is removed but referenced by ${sample.map((r) => `${r.objectType} '${r.id}' (${r.property})`).join(', ')}.`,
+    }));
   }
 }

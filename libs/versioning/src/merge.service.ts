@@ -94,8 +94,8 @@ export class MergeService {
   }
 
   /**
-   * Merges every candidate, settles conflicts, writes each entity whose merged value is not what the merged
-   * view already shows, and checks the result.
+   * Merges every candidate, settles conflicts, writes each entity whose merged value is not what the target
+   * or the merged history already shows (see ThreeWayStates.merged), and checks the result.
    */
   private async apply(
     w: MergeWriter,
@@ -109,6 +109,7 @@ export class MergeService {
     const seen = new Set<string>();
     for (const kind of ['type', 'document'] as EntityKind[]) {
       const ids = w.states.candidates.filter((c) => c.kind === kind).map((c) => c.id);
+      const writes: Parameters<MergeWriter['writeMany']>[1] = [];
       const [base, ours, theirs, shown] = await Promise.all([
         w.states.base.getMany(kind, ids),
         w.states.ours.getMany(kind, ids),
@@ -127,12 +128,11 @@ export class MergeService {
         conflicts.push(...resolve(entity, byId, strategy));
         const changed = !sameValue(entity.ours, entity.value);
         // The target's reads and its merged history must both show the merged value.
-        if (changed || !sameValue(shown.get(id) ?? null, entity.value)) {
-          if (entity.value) await w.put(kind, id, entity.value);
-          else await w.remove(kind, id);
-        }
+        if (changed || !sameValue(shown.get(id) ?? null, entity.value))
+          writes.push({ id, value: entity.value });
         if (changed) merged.push(entity);
       }
+      await w.writeMany(kind, writes);
     }
     const unknown = resolutions.flatMap((r, i) => (seen.has(r.conflictId) ? [] : [i]));
     if (unknown.length > 0) {
