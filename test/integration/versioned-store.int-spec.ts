@@ -1,6 +1,14 @@
 import { AlreadyExists, NotFound, PreconditionFailed, StateConflict } from '@oms/common';
 import { isDeepStrictEqual } from 'node:util';
-import { EntityChange, EntityRecord, MergeWriter, OpenedStore, VersionedStore, openStore } from '@oms/store';
+import {
+  BranchReader,
+  EntityChange,
+  EntityRecord,
+  MergeWriter,
+  OpenedStore,
+  VersionedStore,
+  openStore,
+} from '@oms/store';
 import { defined, first, last } from '../support/one';
 import { storeTargets } from '../support/store-targets';
 
@@ -390,6 +398,24 @@ describe.each(storeTargets())('VersionedStore on $name', (target) => {
       expect(ids(tagged)).toEqual(['L-d']);
     });
 
+    it('finds what contains any of several values, as visible on the branch and at a commit', async () => {
+      const person = (name: string, code: string) => ({ objectType: 'Coded', body: { name, code } });
+      await put('main', 'ct-1', person('a', 'X'));
+      await put('main', 'ct-2', person('b', 'Y'));
+      await put('main', 'ct-3', person('c', 'Z'));
+      await store.createBranch('ct', 'main', 'alice');
+      const fork = defined((await store.getBranch('ct'))?.head, 'head');
+      await put('ct', 'ct-2', person('b', 'W')); // no longer Y here
+      await store.write('ct', alice, (w) => w.remove('document', 'ct-3'));
+      await put('ct', 'ct-4', person('d', 'Y'));
+      const codes = [{ code: 'X' }, { code: 'Y' }, { code: 'Z' }];
+      const found = (reader: BranchReader) => reader.containing('document', 'Coded', codes);
+      expect((await store.read('ct', found)).map((r) => r.id)).toEqual(['ct-1', 'ct-4']);
+      expect((await store.read('main', found)).map((r) => r.id)).toEqual(['ct-1', 'ct-2', 'ct-3']);
+      expect((await store.readAt('ct', fork, found)).map((r) => r.id)).toEqual(['ct-1', 'ct-2', 'ct-3']);
+      expect(await store.read('ct', (r) => r.containing('document', 'Other', codes))).toEqual([]);
+    });
+
     it('reads many at once through the lineage', async () => {
       const found = await store.read('lists-child', (r) =>
         r.getMany('document', ['L-a', 'L-b', 'L-f', 'missing']),
@@ -551,6 +577,45 @@ describe.each(storeTargets())('VersionedStore on $name', (target) => {
       expect(history[1]?.commit.parents).toEqual([expect.any(String), changed]);
       expect((await store.history('main', 'document', 'hist', 1, history[0]?.commit.seq)).length).toBe(1);
       expect(ids(await store.commitChanges(changed))).toEqual(['document:hist']);
+    });
+
+    it("writes the merged values on the target of a diverged merge, after the source's in its history", async () => {
+      await put('main', 'cv-1', doc('base'));
+      await store.createBranch('cv', 'main', 'alice');
+      await put('cv', 'cv-1', doc('feature'));
+      await put('main', 'cv-2', doc('main'));
+      await merge('main', 'cv');
+      // The merge wrote cv-1 on main itself: later writes on the branch cannot show through.
+      await put('cv', 'cv-1', doc('feature again'));
+      expect((await get('main', 'cv-1'))?.body.name).toBe('feature');
+      const history = await store.history('main', 'document', 'cv-1', 10);
+      expect(history.map((h) => (h.record?.body as { name: string }).name)).toEqual([
+        'feature',
+        'feature',
+        'base',
+      ]);
+    });
+
+    it('writes many entities in one statement, tombstones included, keeping creation facts', async () => {
+      await put('main', 'wm-1', doc('one'));
+      const created = defined((await get('main', 'wm-1'))?.createdAt, 'createdAt');
+      await store.createBranch('wm', 'main', 'alice');
+      await put('wm', 'wm-x', doc('x'));
+      await store.merge('main', 'wm', { author: 'bob', message: 'many' }, async (w) => {
+        await w.writeMany('document', [
+          { id: 'wm-1', value: doc('one again') },
+          { id: 'wm-2', value: doc('two') },
+          { id: 'wm-3', value: null },
+        ]);
+      });
+      expect(await get('main', 'wm-1')).toMatchObject({
+        body: { name: 'one again' },
+        createdAt: created,
+        updatedBy: 'bob',
+      });
+      expect((await get('main', 'wm-2'))?.body.name).toBe('two');
+      expect(await get('main', 'wm-3')).toBeNull();
+      expect((await store.history('main', 'document', 'wm-3', 10)).map((h) => h.record)).toEqual([null]);
     });
 
     it('reverts through three states: the commit, its parent, and the head', async () => {
