@@ -113,24 +113,25 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
       created_at: (r.current?.createdAt ?? commit.createdAt).toISOString(),
       created_by: r.current?.createdBy ?? this.info.author,
     }));
+    // One statement: the version rows, and the head rows copied from them.
     const inserted = await this.db.query<EntityRow>(
-      `INSERT INTO versions (branch_id, kind, ${ENTITY_COLUMNS})
-       SELECT $1::bigint, $2::text, x.entity_id, $3::bigint, x.deleted, x.object_type, x.body, x.created_at,
-              x.created_by, $4::timestamptz, $5::text
-         FROM jsonb_to_recordset($6::jsonb) AS x(entity_id text, deleted boolean, object_type text, body jsonb,
-                                                 created_at timestamptz, created_by text)
-       RETURNING ${ENTITY_COLUMNS}`,
+      `WITH version AS (
+         INSERT INTO versions (branch_id, kind, ${ENTITY_COLUMNS})
+         SELECT $1::bigint, $2::text, x.entity_id, $3::bigint, x.deleted, x.object_type, x.body, x.created_at,
+                x.created_by, $4::timestamptz, $5::text
+           FROM jsonb_to_recordset($6::jsonb) AS x(entity_id text, deleted boolean, object_type text, body jsonb,
+                                                   created_at timestamptz, created_by text)
+         RETURNING branch_id, kind, ${ENTITY_COLUMNS}
+       ), head AS (
+         INSERT INTO heads (branch_id, kind, ${ENTITY_COLUMNS})
+         SELECT branch_id, kind, ${ENTITY_COLUMNS} FROM version
+         ON CONFLICT (branch_id, kind, entity_id) DO UPDATE SET
+           seq = EXCLUDED.seq, deleted = EXCLUDED.deleted, object_type = EXCLUDED.object_type,
+           body = EXCLUDED.body, created_at = EXCLUDED.created_at, created_by = EXCLUDED.created_by,
+           updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by
+       )
+       SELECT ${ENTITY_COLUMNS} FROM version`,
       [this.branch.id, kind, commit.seq, commit.createdAt, this.info.author, JSON.stringify(records)],
-    );
-    await this.db.query(
-      `INSERT INTO heads (branch_id, kind, ${ENTITY_COLUMNS})
-       SELECT branch_id, kind, ${ENTITY_COLUMNS} FROM versions
-        WHERE branch_id = $1 AND kind = $2 AND seq = $3 AND entity_id = ANY($4::text[])
-       ON CONFLICT (branch_id, kind, entity_id) DO UPDATE SET
-         seq = EXCLUDED.seq, deleted = EXCLUDED.deleted, object_type = EXCLUDED.object_type, body = EXCLUDED.body,
-         created_at = EXCLUDED.created_at, created_by = EXCLUDED.created_by,
-         updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by`,
-      [this.branch.id, kind, commit.seq, rows.map((r) => r.id)],
     );
     return inserted.map((row) => toRecord(row));
   }
