@@ -13,14 +13,7 @@ import {
 } from '@nestjs/swagger';
 import { RequireRole, Write } from '@oms/auth';
 import { BRANCH_NAME_PATTERN, TYPE_NAME_PATTERN, WriteContext } from '@oms/common';
-import {
-  ApiCommitMessage,
-  ApiIfMatch,
-  ApiProblems,
-  COMMIT_REF_PATTERN,
-  apiPath,
-  responseHeaders,
-} from '@oms/http';
+import { ApiCommitMessage, ApiIfMatch, ApiProblems, AT_QUERY, apiPath, responseHeaders } from '@oms/http';
 import { Resilient, Revalidate } from '@oms/resilience';
 import type { Response } from 'express';
 import {
@@ -39,14 +32,6 @@ const BRANCH = {
   description: 'Branch (default main)',
   schema: { type: 'string', pattern: BRANCH_NAME_PATTERN.source, default: MAIN_BRANCH },
 } as const;
-const AT = {
-  name: 'at',
-  required: false,
-  description:
-    "A commit id or tag of the branch's history: the state as of that commit (immutable; 404 when the " +
-    'commit is not in the history)',
-  schema: { type: 'string', pattern: COMMIT_REF_PATTERN.source },
-} as const;
 const branchOf = (branch?: string) => branch ?? MAIN_BRANCH;
 
 @ApiTags('documents')
@@ -60,7 +45,7 @@ export class DocumentsController {
   @Get()
   @ApiOperation({ summary: 'List documents, filtered and paged by cursor' })
   @ApiQuery(BRANCH)
-  @ApiQuery(AT)
+  @ApiQuery(AT_QUERY)
   @ApiQuery({
     name: 'objectType',
     required: false,
@@ -128,7 +113,7 @@ export class DocumentsController {
   })
   @ApiOperation({ summary: 'Get a document' })
   @ApiQuery(BRANCH)
-  @ApiQuery(AT)
+  @ApiQuery(AT_QUERY)
   @ApiOkResponse({ type: DocumentResponseDto, headers: responseHeaders('ETag') })
   @ApiProblems(404)
   get(

@@ -11,6 +11,7 @@ import {
 import type { HeaderObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { STATUS_CODES } from 'node:http';
 import { PROBLEM_CONTENT_TYPE } from './problem';
+import { COMMIT_REF_PATTERN } from './validation';
 
 export class ViolationDto {
   @ApiProperty({ example: '/body/properties/age', description: 'JSON Pointer into the request' })
@@ -115,6 +116,16 @@ export class ProblemDto {
   })
   checks?: Record<string, Record<string, unknown>>;
 }
+
+/** `?at=`: the state as of a commit of the branch's history, on every GET of object types and documents. */
+export const AT_QUERY = {
+  name: 'at',
+  required: false,
+  description:
+    "A commit id or tag of the branch's history: the state as of that commit (immutable; 404 when the " +
+    'commit is not in the history)',
+  schema: { type: 'string', pattern: COMMIT_REF_PATTERN.source },
+} as const;
 
 /** The response headers of this API, defined once (components.headers) and referenced by name. */
 export const RESPONSE_HEADERS = {

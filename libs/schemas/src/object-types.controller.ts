@@ -11,27 +11,11 @@ import {
 } from '@nestjs/swagger';
 import { RequireRole, Write } from '@oms/auth';
 import { WriteContext } from '@oms/common';
-import {
-  ApiCommitMessage,
-  ApiIfMatch,
-  ApiProblems,
-  COMMIT_REF_PATTERN,
-  apiPath,
-  responseHeaders,
-} from '@oms/http';
+import { ApiCommitMessage, ApiIfMatch, ApiProblems, AT_QUERY, apiPath, responseHeaders } from '@oms/http';
 import { Resilient, Revalidate, Tagged } from '@oms/resilience';
 import type { Response } from 'express';
 import { ObjectTypeDto, ObjectTypeListResponseDto, ObjectTypeResponseDto } from './object-type.dto';
 import { ObjectTypesService } from './object-types.service';
-
-const AT = {
-  name: 'at',
-  required: false,
-  description:
-    "A commit id or tag of the branch's history: the state as of that commit (immutable; 404 when the " +
-    'commit is not in the history)',
-  schema: { type: 'string', pattern: COMMIT_REF_PATTERN.source },
-} as const;
 
 @ApiTags('schemas')
 @ApiBearerAuth()
@@ -48,7 +32,7 @@ export class ObjectTypesController {
     current: (types, ids) => types.currentList(ids.branch!, ids.at),
   })
   @ApiOperation({ summary: 'List the object types of a branch' })
-  @ApiQuery(AT)
+  @ApiQuery(AT_QUERY)
   @ApiOkResponse({ type: ObjectTypeListResponseDto, headers: responseHeaders('ETag') })
   @ApiProblems(404)
   list(
@@ -83,7 +67,7 @@ export class ObjectTypesController {
     current: (types, ids) => types.current(ids.branch!, ids.typeName!, ids.at),
   })
   @ApiOperation({ summary: 'Get an object type' })
-  @ApiQuery(AT)
+  @ApiQuery(AT_QUERY)
   @ApiOkResponse({ type: ObjectTypeResponseDto, headers: responseHeaders('ETag') })
   @ApiProblems(404)
   get(
