@@ -105,6 +105,27 @@ describe.each(storeTargets())('version control on $name', (target) => {
     expect(await doc('ff-target', 'ff-1')).toEqual({ n: 1 });
   });
 
+  it('makes a merge commit instead of a fast-forward when asked (fastForward: false)', async () => {
+    await make.branch('noff-target');
+    await make.branch('noff-source', 'noff-target');
+    await make.type('NoFf', [{ name: 'n', dataType: 'integer' }], 'noff-source');
+    await make.document('NoFf', { n: 1 }, 'noff-1', 'noff-source');
+    const [targetHead, sourceHead] = [await head('noff-target'), await head('noff-source')];
+    const res = await merge('noff-target', { source: 'noff-source', fastForward: false }).expect(201);
+    expect(res.body).toMatchObject({
+      fastForward: false,
+      parents: [targetHead, sourceHead],
+      applied: { schema: 1, documents: 1 },
+    });
+    expect(await head('noff-target')).toBe(res.body.commit);
+    expect(await doc('noff-target', 'noff-1')).toEqual({ n: 1 });
+    const compared = await t.http
+      .get('/api/v1/compare/noff-target..noff-source')
+      .set(t.as('viewer'))
+      .expect(200);
+    expect([compared.body.schema, compared.body.documents]).toEqual([[], []]);
+  });
+
   it('reports every conflict (field, add-add, delete-modify, schema) at once, with stable ids', async () => {
     await setUp('Conf', 'conf-b');
     await make.document('Conf', { title: 'x' }, 'Conf-3');

@@ -313,7 +313,8 @@ export class SqlVersionedStore implements VersionedStore {
         const theirsSeq = String(theirs.commit.seq);
         const relation = viewIncludes(ours.history, String(theirs.commit.branch_id), theirsSeq)
           ? 'up-to-date'
-          : viewIncludes(theirs.view.history, String(head.branch_id), String(head.seq))
+          : options.fastForward !== false &&
+              viewIncludes(theirs.view.history, String(head.branch_id), String(head.seq))
             ? 'fast-forward'
             : 'diverged';
         const common = commonView(ours.history, theirs.view.history);

@@ -171,6 +171,7 @@ export class GuardedVersionedStore implements VersionedStore {
         fn({
           precondition: options?.precondition,
           dryRun: options?.dryRun,
+          fastForward: options?.fastForward,
           signal: options?.signal ?? call.signal,
           lockTimeoutMs: call.lockTimeoutMs,
           onCommit: () => {

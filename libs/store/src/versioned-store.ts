@@ -66,6 +66,11 @@ export interface WriteOptions {
   lockTimeoutMs?: number;
   /** Runs the write and rolls it back: what it would do, with nothing changed. */
   dryRun?: boolean;
+  /**
+   * For merges, false: a merge commit even where the target could fast-forward, so that the target keeps
+   * reading only its own rows (a fast-forward makes it read the source's too, from then on).
+   */
+  fastForward?: boolean;
 }
 
 export interface CommitInfo {

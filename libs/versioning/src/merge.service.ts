@@ -67,7 +67,7 @@ export class MergeService {
         if (w.relation === 'fast-forward') await w.fastForward();
         return { dryRun: false, result: await this.result(w, plan) };
       },
-      { dryRun: request.dryRun },
+      { dryRun: request.dryRun, fastForward: request.fastForward },
     );
     if (!outcome.dryRun && !outcome.result.upToDate) await this.cache.purgeBranch(target);
     return outcome;

@@ -76,6 +76,17 @@ export class MergeRequestDto {
   @Type(() => ResolutionDto)
   resolutions?: ResolutionDto[];
 
+  @ApiPropertyOptional({
+    default: true,
+    description:
+      'false: a merge commit even where the target could fast-forward. A fast-forward copies nothing, but ' +
+      "from then on the target's reads also go through the source's rows; a merge commit writes the " +
+      'changes onto the target instead',
+  })
+  @IsOptional()
+  @IsBoolean()
+  fastForward?: boolean;
+
   @ApiPropertyOptional({ description: 'Report what the merge would do, change nothing' })
   @IsOptional()
   @IsBoolean()
