@@ -8,7 +8,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { Actor, CurrentActor, RequireRole } from '@oms/auth';
-import { ApiProblems, apiPath, responseHeaders } from '@oms/http';
+import { ApiProblems, apiPath, linkNextPage, responseHeaders } from '@oms/http';
 import { Resilient } from '@oms/resilience';
 import type { Request, Response } from 'express';
 import { BranchResponseDto, CommitResponseDto, CreateBranchDto, ListCommitsQueryDto } from './branch.dto';
@@ -73,10 +73,8 @@ export class BranchesController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<CommitResponseDto[]> {
     const page = await this.branches.commits(branch, query.limit, query.cursor);
-    if (page.nextCursor) {
-      const next = new URLSearchParams({ limit: String(query.limit ?? 50), cursor: page.nextCursor });
-      res.setHeader('Link', `<${req.baseUrl}${req.path}?${next.toString()}>; rel="next"`);
-    }
+    if (page.nextCursor)
+      linkNextPage(req, res, { limit: String(query.limit ?? 50), cursor: page.nextCursor });
     return page.items;
   }
 }

@@ -1,18 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { NotFound, last } from '@oms/common';
 import { ReadThroughCache } from '@oms/caching';
-import { decodeCursor, encodeCursor } from '@oms/http';
+import { decodeBeforeCursor, encodeBeforeCursor } from '@oms/http';
 import { MAIN_BRANCH, VERSIONED_STORE, VersionedStore } from '@oms/store';
 import { BranchResponseDto, CommitResponseDto, toBranchResponse, toCommitResponse } from './branch.dto';
-
-interface CommitCursor {
-  before: number;
-}
-const isCommitCursor = (v: unknown): v is CommitCursor =>
-  typeof v === 'object' &&
-  v !== null &&
-  Number.isSafeInteger((v as CommitCursor).before) &&
-  (v as CommitCursor).before > 0;
 
 export interface CommitPage {
   items: CommitResponseDto[];
@@ -50,13 +41,13 @@ export class BranchesService {
   }
 
   async commits(branch: string, limit = 50, cursor?: string): Promise<CommitPage> {
-    const before = cursor === undefined ? undefined : decodeCursor(cursor, isCommitCursor).before;
+    const before = cursor === undefined ? undefined : decodeBeforeCursor(cursor);
     const commits = await this.store.listCommits(branch, limit + 1, before);
     const page = commits.slice(0, limit);
     const more = commits.length > limit;
     return {
       items: page.map(toCommitResponse),
-      nextCursor: more ? encodeCursor({ before: last(page).seq }) : null,
+      nextCursor: more ? encodeBeforeCursor(last(page).seq) : null,
     };
   }
 }

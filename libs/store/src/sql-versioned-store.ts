@@ -1,13 +1,12 @@
-import { isDeepStrictEqual } from 'node:util';
 import { AlreadyExists, NotFound, StateConflict, one } from '@oms/common';
 import {
-  HEAD_VIEW_SQL,
   NO_LIMIT,
   VIEW_AT_SQL,
   View,
   ViewRow,
   ViewSegment,
   capView,
+  headViewSql,
   commonView,
   rangesBeyond,
   toView,
@@ -38,6 +37,7 @@ import {
   ThreeWayStates,
   VersionedStore,
   WriteOptions,
+  sameEntityValue,
 } from './versioned-store';
 import { ENTITY_COLUMNS, EntityRow, toRecord } from './sql-branch-reader';
 import { SqlMergeWriter } from './sql-merge-writer';
@@ -84,6 +84,10 @@ const PAST_VIEWS = 1_000;
 
 const BRANCH_COLUMNS = 'id, name, head_commit, head_seq, schema_seq, created_from, created_at, created_by';
 const UNIQUE_VIOLATION = '23505';
+
+/** Whether a commit is in the history a view holds. */
+const inHistory = (view: View, commit: CommitRow) =>
+  viewIncludes(view.history, String(commit.branch_id), String(commit.seq));
 
 function toCommit(r: CommitRow): Commit {
   return {
@@ -311,10 +315,9 @@ export class SqlVersionedStore implements VersionedStore {
         const head = await this.findCommit(tx, row.head_commit);
         if (!head) throw new Error(`branch '${target}' has no head commit`);
         const theirsSeq = String(theirs.commit.seq);
-        const relation = viewIncludes(ours.history, String(theirs.commit.branch_id), theirsSeq)
+        const relation = inHistory(ours, theirs.commit)
           ? 'up-to-date'
-          : options.fastForward !== false &&
-              viewIncludes(theirs.view.history, String(head.branch_id), String(head.seq))
+          : options.fastForward !== false && inHistory(theirs.view, head)
             ? 'fast-forward'
             : 'diverged';
         const common = commonView(ours.history, theirs.view.history);
@@ -327,7 +330,8 @@ export class SqlVersionedStore implements VersionedStore {
           theirs: theirs.view.data,
           merged: unionView(ours.history, segments),
           since: common,
-          sides: [ours.history, theirs.view.history],
+          // Up to date: nothing to merge, no candidates to look for.
+          sides: relation === 'up-to-date' ? [] : [ours.history, theirs.view.history],
         });
         return new SqlMergeWriter(
           tx,
@@ -370,7 +374,7 @@ export class SqlVersionedStore implements VersionedStore {
       options,
       async (tx, row, ours) => {
         const reverted = await this.findRef(tx, commitId);
-        if (!reverted || !viewIncludes(ours.history, String(reverted.branch_id), String(reverted.seq)))
+        if (!reverted || !inHistory(ours, reverted))
           throw new NotFound('Commit', commitId, `in the history of branch '${branch}'`);
         const parentId = reverted.parents[0];
         const parent = parentId ? await this.findCommit(tx, parentId) : null;
@@ -478,7 +482,7 @@ export class SqlVersionedStore implements VersionedStore {
       if (!row) throw new NotFound('Branch', branch);
       // The lock may have been a long wait: a caller that gave up meanwhile gets no work done for it.
       if (options.signal?.aborted) throw new TransactionAbandoned();
-      const writer = await open(tx, row, toView(await tx.query<ViewRow>(HEAD_VIEW_SQL, [row.id])));
+      const writer = await open(tx, row, toView(await tx.query<ViewRow>(headViewSql(), [row.id])));
       const { precondition } = options;
       if (precondition) precondition.check(await writer.version(precondition.kind, precondition.id));
       const result = await fn(writer);
@@ -556,7 +560,7 @@ export class SqlVersionedStore implements VersionedStore {
         before: (a.get(id) ?? null) as EntityChange['before'],
         after: (b.get(id) ?? null) as EntityChange['after'],
       };
-      if (!sameValue(change.before, change.after)) changes.push(change);
+      if (!sameEntityValue(change.before, change.after)) changes.push(change);
     }
     return changes;
   }
@@ -567,7 +571,7 @@ export class SqlVersionedStore implements VersionedStore {
     if (branch) {
       const commit = await this.findCommit(db, branch.head_commit);
       if (!commit) throw new Error(`branch '${ref}' has no head commit`);
-      return { commit, view: toView(await db.query<ViewRow>(HEAD_VIEW_SQL, [branch.id])) };
+      return { commit, view: toView(await db.query<ViewRow>(headViewSql(), [branch.id])) };
     }
     const commit = await this.findRef(db, ref);
     if (!commit) throw new NotFound('Branch, tag or commit', ref);
@@ -578,7 +582,7 @@ export class SqlVersionedStore implements VersionedStore {
   private async pastSnapshot(db: SqlExecutor, branch: string, ref: string): Promise<Snapshot> {
     const view = await this.view(db, branch);
     const past = this.pastViews.get(ref) ?? (await this.findPast(db, ref));
-    if (!past || !viewIncludes(view.history, String(past.commit.branch_id), String(past.commit.seq)))
+    if (!past || !inHistory(view, past.commit))
       throw new NotFound('Commit', ref, `in the history of branch '${branch}'`);
     return past;
   }
@@ -638,9 +642,7 @@ export class SqlVersionedStore implements VersionedStore {
 
   private async view(db: SqlExecutor, branch: string): Promise<View> {
     const rows = await db.query<ViewRow>(
-      `SELECT v.source_id, max(v.lim) AS lim, max(v.lim) FILTER (WHERE NOT v.covered) AS data_lim
-         FROM branch_views v JOIN branches b ON b.id = v.branch_id
-        WHERE b.name = $1 AND b.deleted_at IS NULL GROUP BY v.source_id`,
+      headViewSql(`(SELECT id FROM branches WHERE name = $1 AND deleted_at IS NULL)`),
       [branch],
     );
     if (rows.length === 0) throw new NotFound('Branch', branch);
@@ -658,10 +660,4 @@ class RolledBack extends Error {
     if (error instanceof RolledBack) return error.result as T;
     throw error;
   }
-}
-
-/** Both absent, or both present with the same type and body (versions aside: changed back is unchanged). */
-function sameValue(a: EntityChange['before'], b: EntityChange['after']): boolean {
-  if (a === null || b === null) return a === b;
-  return a.objectType === b.objectType && isDeepStrictEqual(a.body, b.body);
 }

@@ -1,3 +1,5 @@
+import { isDeepStrictEqual } from 'node:util';
+
 /** What the store keeps under version control. */
 export type EntityKind = 'type' | 'document';
 
@@ -127,6 +129,18 @@ export interface EntityChange {
   id: string;
   before: EntityRecord | null;
   after: EntityRecord | null;
+}
+
+/** An entity's value, its versions aside: its object type and body. */
+export interface EntityValue {
+  objectType: string | null;
+  body: unknown;
+}
+
+/** Both absent, or both present with the same type and body (changed and changed back is unchanged). */
+export function sameEntityValue(a: EntityValue | null, b: EntityValue | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.objectType === b.objectType && isDeepStrictEqual(a.body, b.body);
 }
 
 /** How two states relate, and what differs between them. */

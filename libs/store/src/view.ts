@@ -31,10 +31,10 @@ export interface ViewRow {
   data_lim: string | number | null;
 }
 
-/** The current view of a branch (by id): each source once, at its highest limit. */
-export const HEAD_VIEW_SQL = `
+/** The current view of a branch (its id: an SQL expression, $1 by default): each source once, at its highest limit. */
+export const headViewSql = (branchId = '$1') => `
   SELECT source_id, max(lim) AS lim, max(lim) FILTER (WHERE NOT covered) AS data_lim
-    FROM branch_views WHERE branch_id = $1 GROUP BY source_id`;
+    FROM branch_views WHERE branch_id = ${branchId} GROUP BY source_id`;
 
 /** The view of a branch as of sequence number $2: segments added since are left out, all capped at $2. */
 export const VIEW_AT_SQL = `

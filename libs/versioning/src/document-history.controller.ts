@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '@oms/auth';
-import { ApiProblems, responseHeaders } from '@oms/http';
+import { ApiProblems, linkNextPage, responseHeaders } from '@oms/http';
 import { Resilient } from '@oms/resilience';
 import type { Request, Response } from 'express';
 import { HistoryService } from './history.service';
@@ -36,12 +36,11 @@ export class DocumentHistoryController {
   ): Promise<HistoryEntryDto[]> {
     const page = await this.history.documentHistory(id, query);
     if (page.nextCursor) {
-      const next = new URLSearchParams({
+      linkNextPage(req, res, {
         ...(query.branch ? { branch: query.branch } : {}),
         limit: String(query.limit ?? 50),
         cursor: page.nextCursor,
       });
-      res.setHeader('Link', `<${req.baseUrl}${req.path}?${next.toString()}>; rel="next"`);
     }
     return page.items;
   }

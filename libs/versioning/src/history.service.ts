@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { NotFound, ValidationFailed, pathPointer } from '@oms/common';
-import { decodeCursor, encodeCursor } from '@oms/http';
+import { decodeBeforeCursor, decodeCursor, encodeBeforeCursor, encodeCursor } from '@oms/http';
 import { ObjectTypeDefinition, riskyChanges } from '@oms/schemas';
 import { EntityChange, MAIN_BRANCH, VERSIONED_STORE, VersionedStore } from '@oms/store';
 import { fieldChanges } from './three-way';
@@ -26,15 +26,6 @@ interface ChangeCursor {
 }
 const isChangeCursor = (v: unknown): v is ChangeCursor =>
   typeof v === 'object' && v !== null && typeof (v as ChangeCursor).after === 'string';
-
-interface HistoryCursor {
-  before: number;
-}
-const isHistoryCursor = (v: unknown): v is HistoryCursor =>
-  typeof v === 'object' &&
-  v !== null &&
-  Number.isSafeInteger((v as HistoryCursor).before) &&
-  (v as HistoryCursor).before > 0;
 
 /** `base...head` (from their merge base) or `base..head` (from base itself). */
 export function parseRange(range: string): { base: string; head: string; mode: 'three-dot' | 'two-dot' } {
@@ -133,8 +124,7 @@ export class HistoryService {
   ): Promise<{ items: HistoryEntryDto[]; nextCursor: string | null }> {
     const branch = query.branch ?? MAIN_BRANCH;
     const limit = query.limit ?? 50;
-    const before =
-      query.cursor === undefined ? undefined : decodeCursor(query.cursor, isHistoryCursor).before;
+    const before = query.cursor === undefined ? undefined : decodeBeforeCursor(query.cursor);
     // One more than the page: the last entry's changes are against it.
     const entries = await this.store.history(branch, 'document', id, limit + 1, before);
     if (entries.length === 0 && before === undefined)
@@ -155,7 +145,7 @@ export class HistoryService {
     const lastEntry = entries[limit - 1];
     return {
       items,
-      nextCursor: entries.length > limit && lastEntry ? encodeCursor({ before: lastEntry.commit.seq }) : null,
+      nextCursor: entries.length > limit && lastEntry ? encodeBeforeCursor(lastEntry.commit.seq) : null,
     };
   }
 

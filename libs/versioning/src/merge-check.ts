@@ -17,7 +17,7 @@ export interface MergeViolation {
 
 /** A validation message's rule (the validator words each rule one way). */
 function kindOf(message: string): ViolationKind {
-  if (message === 'is required' || message.startsWith('is required')) return 'required';
+  if (message.startsWith('is required')) return 'required';
   if (message.startsWith('must be one of')) return 'enum';
   if (message.startsWith('references ') || message.includes('does not exist')) return 'reference';
   return 'type';

@@ -1,8 +1,7 @@
-import { isDeepStrictEqual } from 'node:util';
 import { Inject, Injectable } from '@nestjs/common';
 import { PreconditionFailed, StateConflict, ValidationFailed, WriteContext, bodyPointer } from '@oms/common';
 import { ReadThroughCache } from '@oms/caching';
-import { EntityKind, MergeWriter, VERSIONED_STORE, VersionedStore } from '@oms/store';
+import { EntityKind, MergeWriter, VERSIONED_STORE, VersionedStore, sameEntityValue } from '@oms/store';
 import { MergeCheck, MergeViolation } from './merge-check';
 import { Conflict, MergedEntity, Resolution, mergeEntity, resolve } from './three-way';
 import {
@@ -126,9 +125,9 @@ export class MergeService {
         );
         entity.conflicts.forEach((c) => seen.add(c.id));
         conflicts.push(...resolve(entity, byId, strategy));
-        const changed = !sameValue(entity.ours, entity.value);
+        const changed = !sameEntityValue(entity.ours, entity.value);
         // The target's reads and its merged history must both show the merged value.
-        if (changed || !sameValue(shown.get(id) ?? null, entity.value))
+        if (changed || !sameEntityValue(shown.get(id) ?? null, entity.value))
           writes.push({ id, value: entity.value });
         if (changed) merged.push(entity);
       }
@@ -158,7 +157,7 @@ export class MergeService {
       for (const { kind, id } of w.states.candidates) {
         const [ours, theirs] = [await w.states.ours.get(kind, id), await w.states.theirs.get(kind, id)];
         const entity = mergeEntity(kind, id, ours, ours, theirs);
-        if (!sameValue(entity.ours, entity.value)) merged.push(entity);
+        if (!sameEntityValue(entity.ours, entity.value)) merged.push(entity);
       }
     }
     return { merged, conflicts: [], violations: [], applied: counts(merged) };
@@ -202,12 +201,4 @@ function counts(merged: MergedEntity[]): AppliedDto {
     schema: merged.filter((m) => m.kind === 'type').length,
     documents: merged.filter((m) => m.kind === 'document').length,
   };
-}
-
-function sameValue(
-  a: { objectType: string | null; body: unknown } | null,
-  b: { objectType: string | null; body: unknown } | null,
-): boolean {
-  if (a === null || b === null) return a === b;
-  return a.objectType === b.objectType && isDeepStrictEqual(a.body, b.body);
 }

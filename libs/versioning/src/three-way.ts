@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { last } from '@oms/common';
-import { EntityKind, EntityRecord } from '@oms/store';
+import { EntityKind, EntityRecord, EntityValue } from '@oms/store';
 
 export type ConflictKind = 'field' | 'add-add' | 'delete-modify' | 'schema';
 export type Choice = 'ours' | 'theirs' | 'base' | 'value';
@@ -17,12 +17,6 @@ export interface Conflict {
   base: unknown;
   ours: unknown;
   theirs: unknown;
-}
-
-/** An entity's value in one state: absent (null), or its type and body. */
-export interface EntityValue {
-  objectType: string | null;
-  body: unknown;
 }
 
 /** The merged value of one entity, with what it still needs decided. */
