@@ -1,5 +1,6 @@
 import {
   RunningService,
+  callService as call,
   runCreateAdmin,
   runServiceToExit,
   startService,
@@ -9,25 +10,6 @@ import { first } from '../support/one';
 import { StoreTarget, storeTargets } from '../support/store-targets';
 
 const ADMIN = { username: 'root', password: 'root-password-1' };
-
-async function call(service: RunningService, method: string, path: string, token?: string, body?: unknown) {
-  const res = await fetch(`${service.url}${path}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return {
-    status: res.status,
-    headers: res.headers,
-    body: text
-      ? (JSON.parse(text) as Record<string, unknown> & { items?: { id: string }[]; accessToken?: string })
-      : undefined,
-  };
-}
 
 async function login(
   service: RunningService,

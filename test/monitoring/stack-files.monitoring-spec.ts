@@ -144,6 +144,10 @@ describe('the OMS Resilience Dashboard', () => {
     ['bulkhead queue', /backpressure_queue_size/],
     ['bulkhead active', /backpressure_active_requests/],
     ['bulkhead rejected', /backpressure_rejected_total/],
+    ['admission limit', /admission_limit/],
+    ['admission in flight', /admission_inflight/],
+    ['admission rejected', /by \(instance, reason\) \(rate\(admission_rejected_total\{/],
+    ['event-loop delay met by requests', /event_loop_delay_seconds/],
     ['request rate per route', /^sum by \(route\) \(rate\(http_request_duration_seconds_count\{[^}]*\}/],
     [
       '5xx rate per route',
@@ -175,6 +179,7 @@ describe('the alert rules', () => {
     for (const [alert, metric] of [
       ['OmsCircuitBreakerOpen', 'circuit_breaker_state'],
       ['OmsSustainedShedding', 'backpressure_rejected_total'],
+      ['OmsSustainedAdmissionShedding', 'admission_rejected_total'],
       ['OmsHigh5xxRate', 'status_code=~"5.."'],
       ['OmsLatencyP99High', 'histogram_quantile(0.99'],
       ['OmsCacheHitRatioCollapse', 'cache_requests_total'],

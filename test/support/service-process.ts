@@ -160,3 +160,29 @@ export function runServiceToExit(env: Record<string, string>) {
     timeout: 30_000,
   });
 }
+
+/** One HTTP request to a running service, its body parsed as JSON (undefined when empty). */
+export async function callService(
+  service: RunningService,
+  method: string,
+  path: string,
+  token?: string,
+  body?: unknown,
+) {
+  const res = await fetch(`${service.url}${path}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return {
+    status: res.status,
+    headers: res.headers,
+    body: text
+      ? (JSON.parse(text) as Record<string, unknown> & { items?: { id: string }[]; accessToken?: string })
+      : undefined,
+  };
+}

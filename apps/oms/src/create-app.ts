@@ -13,6 +13,7 @@ import {
   requestContext,
 } from '@oms/http';
 import { HttpMetricsMiddleware, createMetricsApp } from '@oms/metrics';
+import { AdmissionController, EDGE_ADMISSION, admitAtTheEdge } from '@oms/resilience';
 import { AppModule } from './app.module';
 import {
   disableExpressFreshness,
@@ -55,6 +56,10 @@ async function createApp(config: OmsConfig, logger: LoggerService): Promise<INes
   // and Swagger UI's page would need one of its own.
   app.use(helmet({ contentSecurityPolicy: false }));
   answerClientErrors(app.getHttpServer());
+  // Admission comes before everything above and below: a refused request is never parsed, authenticated
+  // or routed (see libs/resilience/src/admission).
+  const admission = app.get<AdmissionController | null>(EDGE_ADMISSION);
+  if (admission) admitAtTheEdge(app.getHttpServer(), admission);
   app.use(requestContext(config.logLevel === 'info' || config.logLevel === 'debug'));
   const httpMetrics = app.get(HttpMetricsMiddleware);
   app.use(httpMetrics.use.bind(httpMetrics));

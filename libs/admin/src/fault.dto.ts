@@ -14,6 +14,19 @@ export class FaultSpecDto {
   @Max(60_000)
   latencyMs: number;
 
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 1000,
+    default: 0,
+    example: 20,
+    description: 'CPU burnt on the event loop in every call (ms), before it runs',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1_000)
+  cpuMs?: number;
+
   @ApiPropertyOptional({ minimum: 1, maximum: 86400, description: 'Absent: until deleted' })
   @IsOptional()
   @IsInt()

@@ -1,9 +1,9 @@
-import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '@oms/auth';
 import { OmsConfig } from '@oms/config';
 import { ApiProblems } from '@oms/http';
-import { BreakerRegistry, Bulkhead } from '@oms/resilience';
+import { AdmissionController, BreakerRegistry, Bulkhead, EDGE_ADMISSION } from '@oms/resilience';
 import { BreakerViewDto, ResilienceViewDto, toBreakerView } from './resilience.dto';
 
 /** Admin view of the breakers and the bulkhead; never touches the store. */
@@ -16,16 +16,23 @@ export class ResilienceController {
     private readonly breakers: BreakerRegistry,
     private readonly bulkhead: Bulkhead,
     private readonly config: OmsConfig,
+    @Inject(EDGE_ADMISSION) private readonly admission: AdmissionController | null,
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Breakers, bulkhead and their limits' })
+  @ApiOperation({ summary: 'Breakers, bulkhead, edge admission and their limits' })
   @ApiOkResponse({ type: ResilienceViewDto })
   @ApiProblems(403)
   get(): ResilienceViewDto {
     return {
       breakers: this.breakers.all().map(toBreakerView),
       bulkhead: { active: this.bulkhead.active, queued: this.bulkhead.queued, ...this.config.backpressure },
+      admission: {
+        ...this.config.admission,
+        limit: this.admission?.limit ?? 0,
+        inflight: this.admission?.inflight ?? 0,
+        delayMs: this.admission?.delayMs ?? null,
+      },
     };
   }
 

@@ -16,9 +16,25 @@ export class BulkheadViewDto {
   @ApiProperty() queueTimeoutMs: number;
 }
 
+export class AdmissionViewDto {
+  @ApiProperty({ enum: ['adaptive', 'fixed', 'off'] }) mode: string;
+  @ApiProperty({ description: 'Requests that may hold the event loop at once (0 when off)' }) limit: number;
+  @ApiProperty({ description: 'Admitted requests whose responses are not done' }) inflight: number;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'Mean event-loop delay met by requests in the last window (ms); null if none arrived',
+  })
+  delayMs: number | null;
+  @ApiProperty() minLimit: number;
+  @ApiProperty() maxLimit: number;
+  @ApiProperty({ description: 'Delay allowed above the smallest one seen (ms)' }) targetDelayMs: number;
+}
+
 export class ResilienceViewDto {
   @ApiProperty({ type: [BreakerViewDto] }) breakers: BreakerViewDto[];
   @ApiProperty({ type: BulkheadViewDto }) bulkhead: BulkheadViewDto;
+  @ApiProperty({ type: AdmissionViewDto }) admission: AdmissionViewDto;
 }
 
 export const toBreakerView = (b: CircuitBreaker): BreakerViewDto => ({

@@ -19,6 +19,9 @@ import {
 
 export const OMS_ENVS = ['development', 'production', 'test'] as const;
 export type OmsEnv = (typeof OMS_ENVS)[number];
+/** Edge admission: an adaptive limit, the ceiling as a fixed limit, or none. */
+export const ADMISSION_MODES = ['adaptive', 'fixed', 'off'] as const;
+export type AdmissionMode = (typeof ADMISSION_MODES)[number];
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -111,6 +114,11 @@ export class EnvironmentVariables {
   @Transform(toNumber) @IsInt() @Min(0) BACKPRESSURE_MAX_QUEUE: number;
   @Transform(toNumber) @IsInt() @Min(1) BACKPRESSURE_QUEUE_TIMEOUT_MS: number;
 
+  @IsIn(ADMISSION_MODES) ADMISSION_MODE: AdmissionMode;
+  @Transform(toNumber) @IsInt() @Min(1) ADMISSION_MIN_LIMIT: number;
+  @IsOptional() @Transform(toNumber) @IsInt() @Min(1) ADMISSION_MAX_LIMIT?: number;
+  @Transform(toNumber) @IsNumber() @Min(0.1) @Max(10_000) ADMISSION_TARGET_DELAY_MS: number;
+
   @Transform(toNumber) @IsInt() @Min(1) CIRCUIT_BREAKER_FAILURE_THRESHOLD: number;
   @Transform(toNumber) @IsNumber() @Min(0.01) @Max(1) CIRCUIT_BREAKER_ERROR_RATE_THRESHOLD: number;
   @Transform(toNumber) @IsNumber() @Min(1) CIRCUIT_BREAKER_WINDOW_SECONDS: number;
@@ -141,7 +149,12 @@ export class EnvironmentVariables {
 
 type Defaults = Omit<
   Record<keyof EnvironmentVariables, string>,
-  'DATABASE_URL' | 'REDIS_URL' | 'JWT_SECRET' | 'OMS_ADMIN_USERNAME' | 'OMS_ADMIN_PASSWORD'
+  | 'DATABASE_URL'
+  | 'REDIS_URL'
+  | 'JWT_SECRET'
+  | 'OMS_ADMIN_USERNAME'
+  | 'OMS_ADMIN_PASSWORD'
+  | 'ADMISSION_MAX_LIMIT'
 >;
 
 const development: Defaults = {
@@ -166,6 +179,9 @@ const development: Defaults = {
   BACKPRESSURE_MAX_CONCURRENT: '200',
   BACKPRESSURE_MAX_QUEUE: '2000',
   BACKPRESSURE_QUEUE_TIMEOUT_MS: '5000',
+  ADMISSION_MODE: 'adaptive',
+  ADMISSION_MIN_LIMIT: '2',
+  ADMISSION_TARGET_DELAY_MS: '2',
   CIRCUIT_BREAKER_FAILURE_THRESHOLD: '10',
   CIRCUIT_BREAKER_ERROR_RATE_THRESHOLD: '0.5',
   CIRCUIT_BREAKER_WINDOW_SECONDS: '60',
@@ -202,5 +218,7 @@ export const DEFAULTS: Record<OmsEnv, Defaults> = {
     METRICS_PORT: '0',
     DATA_DIR: 'memory://',
     SHUTDOWN_TIMEOUT_MS: '2000',
+    // Suites share a busy machine: edge admission is on only where a suite asks for it.
+    ADMISSION_MODE: 'off',
   },
 };

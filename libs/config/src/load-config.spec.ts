@@ -38,6 +38,29 @@ describe('loadConfig', () => {
     },
   );
 
+  it('admits at the edge adaptively by default, under a ceiling of what the bulkhead holds', () => {
+    const dev = loadConfig({});
+    const prod = loadConfig({ OMS_ENV: 'production', JWT_SECRET: SECRET });
+    expect(dev.admission).toEqual({ mode: 'adaptive', minLimit: 2, maxLimit: 2200, targetDelayMs: 2 });
+    expect(prod.admission).toMatchObject({ mode: 'adaptive', maxLimit: 1050 });
+    expect(loadConfig({ OMS_ENV: 'test' }).admission.mode).toBe('off');
+    expect(
+      loadConfig({ BACKPRESSURE_MAX_CONCURRENT: '10', BACKPRESSURE_MAX_QUEUE: '5' }).admission.maxLimit,
+    ).toBe(15);
+    expect(loadConfig({ ADMISSION_MODE: 'fixed', ADMISSION_MAX_LIMIT: '40' }).admission).toMatchObject({
+      mode: 'fixed',
+      maxLimit: 40,
+    });
+  });
+
+  it('refuses an admission floor above its ceiling, and an unknown mode', () => {
+    expect(() => loadConfig({ ADMISSION_MIN_LIMIT: '50', ADMISSION_MAX_LIMIT: '20' })).toThrow(
+      /ADMISSION_MIN_LIMIT="50" must not exceed the ceiling 20/,
+    );
+    expect(() => loadConfig({ ADMISSION_MODE: 'auto' })).toThrow(/ADMISSION_MODE="auto"/);
+    expect(() => loadConfig({ ADMISSION_MAX_LIMIT: '0' })).toThrow(/ADMISSION_MAX_LIMIT="0"/);
+  });
+
   it('lets the environment override a default, converting types', () => {
     const config = loadConfig({
       PORT: '9000',

@@ -21,6 +21,7 @@ const ENV_KEYS = [
   'JWT_SECRET',
   'OMS_ADMIN_USERNAME',
   'OMS_ADMIN_PASSWORD',
+  'ADMISSION_MAX_LIMIT',
 ];
 const SECRET_VARIABLES = new Set(['JWT_SECRET', 'OMS_ADMIN_PASSWORD', 'DATABASE_URL', 'REDIS_URL']);
 
@@ -47,7 +48,14 @@ export function loadConfig(raw: Record<string, string | undefined> = readEnviron
   const env = plainToInstance(EnvironmentVariables, merged);
   const errors = validateSync(env, { whitelist: true, forbidUnknownValues: true });
   if (errors.length > 0) throw new ConfigError(errors.map((e) => describe(e, merged)));
-  return toConfig(env);
+  const config = toConfig(env);
+  if (config.admission.mode === 'adaptive' && config.admission.minLimit > config.admission.maxLimit) {
+    throw new ConfigError([
+      `ADMISSION_MIN_LIMIT="${env.ADMISSION_MIN_LIMIT}" must not exceed the ceiling ${config.admission.maxLimit} ` +
+        `(ADMISSION_MAX_LIMIT, or BACKPRESSURE_MAX_CONCURRENT + BACKPRESSURE_MAX_QUEUE when unset)`,
+    ]);
+  }
+  return config;
 }
 
 function describe(error: ValidationError, raw: Record<string, string | undefined>): string {
@@ -91,6 +99,13 @@ function toConfig(env: EnvironmentVariables): OmsConfig {
       maxConcurrent: env.BACKPRESSURE_MAX_CONCURRENT,
       maxQueue: env.BACKPRESSURE_MAX_QUEUE,
       queueTimeoutMs: env.BACKPRESSURE_QUEUE_TIMEOUT_MS,
+    },
+    admission: {
+      mode: env.ADMISSION_MODE,
+      minLimit: env.ADMISSION_MIN_LIMIT,
+      // Unset: what the bulkhead holds at most, so that at rest the edge is never stricter than it.
+      maxLimit: env.ADMISSION_MAX_LIMIT ?? env.BACKPRESSURE_MAX_CONCURRENT + env.BACKPRESSURE_MAX_QUEUE,
+      targetDelayMs: env.ADMISSION_TARGET_DELAY_MS,
     },
     breaker: {
       failureThreshold: env.CIRCUIT_BREAKER_FAILURE_THRESHOLD,

@@ -1,4 +1,4 @@
-import { LogLevel, OmsEnv } from './environment';
+import { AdmissionMode, LogLevel, OmsEnv } from './environment';
 
 /** The validated configuration, nested by concern. Built once at start by loadConfig; nothing else reads process.env. */
 export class OmsConfig {
@@ -25,6 +25,15 @@ export class OmsConfig {
   };
   etag: { enabled: boolean; requireIfMatch: boolean };
   backpressure: { maxConcurrent: number; maxQueue: number; queueTimeoutMs: number };
+  /** Edge admission (before the framework): see libs/resilience/src/admission. */
+  admission: {
+    mode: AdmissionMode;
+    minLimit: number;
+    /** The ceiling: the fixed limit, and the adaptive limit's upper bound. */
+    maxLimit: number;
+    /** The event-loop delay allowed above the smallest one seen (ms). */
+    targetDelayMs: number;
+  };
   breaker: {
     failureThreshold: number;
     errorRateThreshold: number;

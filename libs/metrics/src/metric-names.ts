@@ -13,4 +13,8 @@ export const METRICS = {
   httpDuration: 'http_request_duration_seconds',
   storeReads: 'store_reads_total',
   storeUp: 'store_up',
+  admissionLimit: 'admission_limit',
+  admissionInflight: 'admission_inflight',
+  admissionRejected: 'admission_rejected_total',
+  eventLoopDelay: 'event_loop_delay_seconds',
 } as const;

@@ -52,6 +52,23 @@ export const METRIC_PROVIDERS = [
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   }),
   makeGaugeProvider({
+    name: METRICS.admissionLimit,
+    help: 'Edge admission: requests that may hold the event loop at once (0 when ADMISSION_MODE=off)',
+  }),
+  makeGaugeProvider({
+    name: METRICS.admissionInflight,
+    help: 'Edge admission: admitted requests whose responses are not done',
+  }),
+  makeCounterProvider({
+    name: METRICS.admissionRejected,
+    help: 'Requests refused at the edge, before body parsing, auth and routing',
+    labelNames: ['reason'],
+  }),
+  makeGaugeProvider({
+    name: METRICS.eventLoopDelay,
+    help: 'Mean event-loop delay met by the requests of the last admission window (0 when none arrived)',
+  }),
+  makeGaugeProvider({
     name: METRICS.storeUp,
     help: 'Whether the store answered the last probe (1) or not (0)',
   }),

@@ -1,6 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
-import { BREAKER_STATE_VALUE, BreakerState, ResilienceEvents, ShedReason } from '@oms/resilience';
+import {
+  ADMISSION_REJECT_REASONS,
+  AdmissionReport,
+  BREAKER_STATE_VALUE,
+  BreakerState,
+  ResilienceEvents,
+  ShedReason,
+} from '@oms/resilience';
 import { StoreObserver } from '@oms/store';
 import { CacheEvents, CacheResult, CacheTierName } from '@oms/caching';
 import { Counter, Gauge } from 'prom-client';
@@ -23,6 +30,10 @@ export class PrometheusEvents implements ResilienceEvents, StoreObserver, CacheE
     @InjectMetric(METRICS.storeReads) private readonly storeReads: Counter,
     @InjectMetric(METRICS.cacheRequests) private readonly cacheRequests: Counter,
     @InjectMetric(METRICS.cacheInvalidations) private readonly cacheInvalidations: Counter,
+    @InjectMetric(METRICS.admissionLimit) private readonly admissionLimit: Gauge,
+    @InjectMetric(METRICS.admissionInflight) private readonly admissionInflight: Gauge,
+    @InjectMetric(METRICS.admissionRejected) private readonly admissionRejected: Counter,
+    @InjectMetric(METRICS.eventLoopDelay) private readonly eventLoopDelay: Gauge,
   ) {
     // Series that exist before anything happens, so dashboards and alerts see zeros rather than gaps.
     for (const reason of ['queue_full', 'queue_timeout']) shedTotal.labels(reason).inc(0);
@@ -37,6 +48,8 @@ export class PrometheusEvents implements ResilienceEvents, StoreObserver, CacheE
     for (const kind of ['entity', 'version', 'list']) storeReads.labels(kind).inc(0);
     queueSize.set(0);
     activeRequests.set(0);
+    for (const reason of ADMISSION_REJECT_REASONS) admissionRejected.labels(reason).inc(0);
+    for (const gauge of [admissionLimit, admissionInflight, eventLoopDelay]) gauge.set(0);
   }
 
   breakerCreated(breaker: string): void {
@@ -65,6 +78,13 @@ export class PrometheusEvents implements ResilienceEvents, StoreObserver, CacheE
 
   revalidated(resource: string, notModified: boolean): void {
     (notModified ? this.etagHits : this.etagMisses).labels(resource).inc();
+  }
+
+  admission({ limit, inflight, delayMs, rejected }: AdmissionReport): void {
+    this.admissionLimit.set(limit);
+    this.admissionInflight.set(inflight);
+    this.eventLoopDelay.set((delayMs ?? 0) / 1000);
+    if (rejected > 0) this.admissionRejected.labels('limit').inc(rejected);
   }
 
   lookup(tier: CacheTierName, result: CacheResult): void {

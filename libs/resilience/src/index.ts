@@ -1,3 +1,6 @@
+export * from './admission/admission-controller';
+export * from './admission/edge-admission';
+export * from './admission/gradient-limit';
 export * from './breaker/breaker-registry';
 export * from './breaker/circuit-breaker';
 export * from './bulkhead/bulkhead';

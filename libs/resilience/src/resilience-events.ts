@@ -1,3 +1,5 @@
+import type { AdmissionReport } from './admission/admission-controller';
+
 /** State of a circuit breaker, as exported: 0 closed, 1 open, 2 half-open. */
 export type BreakerState = 'closed' | 'open' | 'half-open';
 export const BREAKER_STATE_VALUE: Record<BreakerState, number> = { closed: 0, open: 1, 'half-open': 2 };
@@ -17,6 +19,8 @@ export interface ResilienceEvents {
   /** The bulkhead's running and waiting counts, whenever they change. */
   occupancy(active: number, queued: number): void;
   revalidated(resource: string, notModified: boolean): void;
+  /** Edge admission, once per window: its limit, in-flight count, signal and refusals since the last. */
+  admission(report: AdmissionReport): void;
 }
 
 export const RESILIENCE_EVENTS = Symbol('ResilienceEvents');
@@ -29,4 +33,5 @@ export const NO_EVENTS: ResilienceEvents = {
   shed: () => undefined,
   occupancy: () => undefined,
   revalidated: () => undefined,
+  admission: () => undefined,
 };

@@ -9,6 +9,24 @@ import { ResilienceInterceptor } from './resilience.interceptor';
 import { FaultInjector } from './faults/fault-injector';
 import { NO_EVENTS, RESILIENCE_EVENTS, ResilienceEvents } from './resilience-events';
 import { ResilientStoreGuard } from './resilient-store-guard';
+import { ADMISSION_WINDOW_MS, AdmissionController } from './admission/admission-controller';
+import { FixedLimit, GradientLimit } from './admission/gradient-limit';
+
+/** The edge admission controller, or null when ADMISSION_MODE=off (create-app installs it on the server). */
+export const EDGE_ADMISSION = Symbol('EdgeAdmission');
+
+function createAdmission(config: OmsConfig, events: ResilienceEvents | null): AdmissionController | null {
+  const { mode, minLimit, maxLimit, targetDelayMs } = config.admission;
+  if (mode === 'off') return null;
+  const limit =
+    mode === 'fixed'
+      ? new FixedLimit(maxLimit)
+      : new GradientLimit({ min: minLimit, max: maxLimit, toleranceMs: targetDelayMs });
+  const report = events ?? NO_EVENTS;
+  const admission = new AdmissionController(mode, limit, (r) => report.admission(r));
+  admission.start(ADMISSION_WINDOW_MS);
+  return admission;
+}
 
 const createBulkhead = (config: OmsConfig, events: ResilienceEvents | null) =>
   new Bulkhead(config.backpressure, events ?? NO_EVENTS);
@@ -33,6 +51,11 @@ export class ResilienceModule {
           inject: [OmsConfig, { token: RESILIENCE_EVENTS, optional: true }],
           useFactory: createBulkhead,
         },
+        {
+          provide: EDGE_ADMISSION,
+          inject: [OmsConfig, { token: RESILIENCE_EVENTS, optional: true }],
+          useFactory: createAdmission,
+        },
         { provide: STORE_GUARD, useClass: ResilientStoreGuard },
         ConditionalRequests,
         ResilienceInterceptor,
@@ -42,6 +65,7 @@ export class ResilienceModule {
         FaultInjector,
         DependencyGuards,
         Bulkhead,
+        EDGE_ADMISSION,
         STORE_GUARD,
         ConditionalRequests,
         ResilienceInterceptor,

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const FAULT_TARGETS = ['store', 'redis'] as const;
@@ -9,6 +10,8 @@ export interface FaultSpec {
   errorRate: number;
   /** Added to every call, before it runs. */
   latencyMs: number;
+  /** CPU burnt on the event loop in every call, before it runs (a busy loop: nothing else runs meanwhile). */
+  cpuMs?: number;
   /** Absent: until removed. */
   durationSeconds?: number;
 }
@@ -20,6 +23,14 @@ export interface ActiveFault extends FaultSpec {
   /** Calls the fault has been applied to, and how many it failed. */
   calls: number;
   failures: number;
+}
+
+/** Keeps the event loop busy for `ms`: the CPU-bound work a fault stands for. */
+function burn(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // busy
+  }
 }
 
 /** The error an injected fault raises: a dependency failure, as a real one would be. */
@@ -42,6 +53,7 @@ export class FaultInjector {
       target,
       errorRate: spec.errorRate,
       latencyMs: spec.latencyMs,
+      cpuMs: spec.cpuMs ?? 0,
       durationSeconds: spec.durationSeconds,
       since: new Date(now).toISOString(),
       until: Number.isFinite(untilMs) ? new Date(untilMs).toISOString() : null,
@@ -64,11 +76,12 @@ export class FaultInjector {
       .map((f) => this.view(f));
   }
 
-  /** Applies the target's fault to one call: waits its latency, then fails at its rate. */
+  /** Applies the target's fault to one call: burns its CPU, waits its latency, then fails at its rate. */
   async apply(target: FaultTarget): Promise<void> {
     const fault = this.active(target);
     if (!fault) return;
     fault.calls++;
+    if (fault.cpuMs) burn(fault.cpuMs);
     if (fault.latencyMs > 0) await sleep(fault.latencyMs);
     if (fault.errorRate > 0 && Math.random() < fault.errorRate) {
       fault.failures++;
