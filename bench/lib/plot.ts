@@ -1,4 +1,11 @@
-import type { SweepPoint } from '../overload';
+/** What the plot needs of a sweep point (bench/overload.ts's SweepPoint has it). */
+export interface SweepPoint {
+  workload: string;
+  mode: string;
+  factor: number;
+  goodputRps: number;
+  p99AcceptedMs: number;
+}
 
 const W = 360;
 const H = 220;
