@@ -120,8 +120,17 @@ describe.each(storeTargets())('edge admission on $name', (target: StoreTarget) =
 
     // Refused requests never reached the framework: the HTTP metrics middleware, which runs before body
     // parsing and auth, saw exactly the answered ones; the counter saw exactly the refused ones.
-    await new Promise((resolve) => setTimeout(resolve, 300)); // one admission window, for the counter
-    const after = await scrape(service);
+    // Refusals reach the counter at the end of each 100 ms admission window: wait (bounded) for the last one.
+    const rejected = (text: string) =>
+      seriesValue(text, 'admission_rejected_total', { reason: 'limit' }) ?? 0;
+    let after = await scrape(service);
+    for (
+      const until = Date.now() + 3_000;
+      rejected(after) - rejected(before) < refused.length && Date.now() < until;
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      after = await scrape(service);
+    }
     const served = (text: string) =>
       [200, 401, 503].reduce(
         (sum, code) =>
@@ -134,8 +143,6 @@ describe.each(storeTargets())('edge admission on $name', (target: StoreTarget) =
         0,
       );
     expect(served(after) - served(before)).toBe(answers.length - refused.length);
-    const rejected = (text: string) =>
-      seriesValue(text, 'admission_rejected_total', { reason: 'limit' }) ?? 0;
     expect(rejected(after) - rejected(before)).toBe(refused.length);
 
     // The load is gone: the limit climbs back to its ceiling.
