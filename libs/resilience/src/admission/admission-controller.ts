@@ -50,7 +50,7 @@ const MAX_DELAY_SAMPLE_MS = 1_000;
  * pass over the sockets that have data): a cache hit starts and finishes within its turn, and every
  * request admitted in a turn runs before the loop looks at new arrivals again. So the limit bounds how
  * long new arrivals wait for the CPU. Requests parked on I/O take no CPU while they wait; bounding them is
- * the bulkhead's work, per controller group.
+ * the bulkhead's work (one per instance, in every resource controller's interceptor).
  *
  * The signal is the event-loop delay each request met: the length of the loop iteration that served it,
  * from the end of the previous iteration, or from the loop's waking if it waited idle in between (then the
