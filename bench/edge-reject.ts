@@ -33,7 +33,7 @@ function serve(kind: Kind): void {
           }),
         )
       : createServer(kind === 'bare-200' ? (_req, res) => res.end('ok') : never);
-  if (kind === 'edge-listener') admitAtTheEdge(server, new AdmissionController('fixed', new FixedLimit(0)));
+  if (kind === 'edge-listener') admitAtTheEdge(server, new AdmissionController(new FixedLimit(0)));
   let since = process.cpuUsage();
   let requests = 0;
   server.on('request', () => requests++);

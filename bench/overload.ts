@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { load } from './lib/load';
+import { load, percentile, round } from './lib/load';
 import { OpenLoopResult, httpRequest, openLoop } from './lib/open-loop';
 import { sweepPlot } from './lib/plot';
 import { Service, startService } from './lib/service';
@@ -47,13 +47,6 @@ export interface SweepPoint {
   /** The service's CPU time per answered request (µs), from process_cpu_seconds_total. */
   cpuUsPerRequest: number | null;
 }
-
-const percentile = (values: number[], p: number): number => {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-};
-const round2 = (n: number) => Math.round(n * 100) / 100;
 
 async function metric(s: Service, name: string): Promise<number> {
   const text = await (await fetch(s.metricsUrl)).text();
@@ -157,6 +150,8 @@ function summarise(
   targetMs: number,
   cpuSeconds: number,
 ): SweepPoint {
+  const accepted = [...r.accepted].sort((a, b) => a - b);
+  const rejected = [...r.rejected].sort((a, b) => a - b);
   const total = Object.values(r.statuses).reduce((a, b) => a + b, 0);
   const ok = Object.entries(r.statuses)
     .filter(([code]) => code.startsWith('2'))
@@ -166,12 +161,12 @@ function summarise(
     mode,
     factor,
     offeredRps: offered,
-    goodputRps: Math.round(r.accepted.filter((l) => l <= targetMs).length / r.seconds),
+    goodputRps: Math.round(accepted.filter((l) => l <= targetMs).length / r.seconds),
     okRps: Math.round(ok / r.seconds),
     shedRatio: total === 0 ? 0 : Math.round(((r.statuses['503'] ?? 0) / total) * 1000) / 1000,
-    p50Ms: round2(percentile(r.accepted, 50)),
-    p99AcceptedMs: round2(percentile(r.accepted, 99)),
-    rejectedP99Ms: r.rejected.length > 0 ? round2(percentile(r.rejected, 99)) : null,
+    p50Ms: round(percentile(accepted, 50)),
+    p99AcceptedMs: round(percentile(accepted, 99)),
+    rejectedP99Ms: rejected.length > 0 ? round(percentile(rejected, 99)) : null,
     unanswered: r.statuses['0'] ?? 0,
     clientBacklogPeak: r.clientBacklogPeak,
     cpuUsPerRequest:

@@ -27,13 +27,14 @@ export interface LoadResult {
   goodputRps: (targetMs: number) => number;
 }
 
-const percentile = (sorted: number[], p: number): number => {
+/** The p-th percentile of values sorted ascending (0 when there are none). */
+export const percentile = (sorted: number[], p: number): number => {
   if (sorted.length === 0) return 0;
   const value = sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
   if (value === undefined) throw new Error(`no p${p} among ${sorted.length} latencies`);
   return value;
 };
-const round = (n: number) => Math.round(n * 100) / 100;
+export const round = (n: number) => Math.round(n * 100) / 100;
 
 /**
  * Fixed-rate load without synchronised bursts: autocannon paces each connection per second, and all its

@@ -18,13 +18,8 @@ interface Answer {
   reason?: unknown;
 }
 
-const metricsUrl = (service: RunningService) => {
-  const listening = service.logs.find((l) => l.message === 'OMS listening');
-  return `http://127.0.0.1:${String(listening?.metricsPort)}/metrics`;
-};
-
 async function scrape(service: RunningService): Promise<string> {
-  const res = await fetch(metricsUrl(service), { signal: AbortSignal.timeout(2_000) });
+  const res = await fetch(service.metricsUrl, { signal: AbortSignal.timeout(2_000) });
   expect(res.status).toBe(200);
   return res.text();
 }

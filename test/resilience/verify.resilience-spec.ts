@@ -43,7 +43,7 @@ describe.each(storeTargets())('resilience of the running service on $name', (tar
           : {},
     };
   };
-  const metrics = async () => (await fetch(`${metricsUrl}/metrics`)).text();
+  const metrics = async () => (await fetch(metricsUrl)).text();
   const fault = (spec: Record<string, number> | null) =>
     spec
       ? api('PUT', '/api/v1/admin/faults/store', { body: spec })
@@ -64,8 +64,7 @@ describe.each(storeTargets())('resilience of the running service on $name', (tar
       BACKPRESSURE_MAX_QUEUE: '2',
       SHUTDOWN_TIMEOUT_MS: '5000',
     });
-    const listening = service.logs.find((l) => l.message === 'OMS listening');
-    metricsUrl = `http://127.0.0.1:${listening!.metricsPort as number}`;
+    metricsUrl = service.metricsUrl;
     const login = await fetch(`${service.url}/api/v1/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

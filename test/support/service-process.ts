@@ -57,6 +57,8 @@ export function requireBuild(): void {
 export interface RunningService {
   port: number;
   url: string;
+  /** GET /metrics on METRICS_PORT, as the service logged it when it started listening. */
+  metricsUrl: string;
   process: ChildProcess;
   /** Every JSON log line on stdout so far: `{ level, pid, timestamp, context?, message, ...fields }`. */
   logs: Record<string, unknown>[];
@@ -119,6 +121,7 @@ export function startService(
             resolve({
               port,
               url: `http://127.0.0.1:${port}`,
+              metricsUrl: `http://127.0.0.1:${String(entry.metricsPort)}/metrics`,
               process: child,
               logs,
               stderr,

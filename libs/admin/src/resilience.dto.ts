@@ -18,7 +18,7 @@ export class BulkheadViewDto {
 
 export class AdmissionViewDto {
   @ApiProperty({ enum: ['adaptive', 'fixed', 'off'] }) mode: string;
-  @ApiProperty({ description: 'Requests that may hold the event loop at once (0 when off)' }) limit: number;
+  @ApiProperty({ description: 'Requests the event loop may start in one turn (0 when off)' }) limit: number;
   @ApiProperty({ description: 'Admitted requests whose responses are not done' }) inflight: number;
   @ApiProperty({
     type: Number,

@@ -53,7 +53,7 @@ export const METRIC_PROVIDERS = [
   }),
   makeGaugeProvider({
     name: METRICS.admissionLimit,
-    help: 'Edge admission: requests that may hold the event loop at once (0 when ADMISSION_MODE=off)',
+    help: 'Edge admission: requests the event loop may start in one turn (0 when ADMISSION_MODE=off)',
   }),
   makeGaugeProvider({
     name: METRICS.admissionInflight,

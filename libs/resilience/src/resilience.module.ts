@@ -23,7 +23,7 @@ function createAdmission(config: OmsConfig, events: ResilienceEvents | null): Ad
       ? new FixedLimit(maxLimit)
       : new GradientLimit({ min: minLimit, max: maxLimit, toleranceMs: targetDelayMs });
   const report = events ?? NO_EVENTS;
-  const admission = new AdmissionController(mode, limit, (r) => report.admission(r));
+  const admission = new AdmissionController(limit, (r) => report.admission(r));
   admission.start(ADMISSION_WINDOW_MS);
   return admission;
 }

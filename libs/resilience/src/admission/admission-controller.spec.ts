@@ -31,7 +31,7 @@ class FakeLoop implements LoopClock {
 function setup(limit: ConcurrencyLimit = new GradientLimit({ min: 2, max: 100, toleranceMs: 2 })) {
   const loop = new FakeLoop();
   const reports: AdmissionReport[] = [];
-  const admission = new AdmissionController('adaptive', limit, (r) => reports.push(r), loop);
+  const admission = new AdmissionController(limit, (r) => reports.push(r), loop);
   /**
    * One loop turn that receives `arrivals` requests, each costing `costMs` of CPU and finishing within the
    * turn when admitted. Returns how many were admitted.

@@ -1,4 +1,3 @@
-import type { AdmissionMode } from '@oms/config';
 import { performance } from 'node:perf_hooks';
 import { ConcurrencyLimit } from './gradient-limit';
 
@@ -78,7 +77,6 @@ export class AdmissionController {
   private timer?: NodeJS.Timeout;
 
   constructor(
-    readonly mode: Exclude<AdmissionMode, 'off'>,
     private readonly limiter: ConcurrencyLimit,
     private readonly report: (report: AdmissionReport) => void = () => undefined,
     private readonly loop: LoopClock = NODE_LOOP,
