@@ -19,6 +19,7 @@ import {
   disableExpressFreshness,
   inspectJsonBodies,
   keepRawBody,
+  parsesAsJson,
   rejectMalformedBodies,
   rejectUnsafeTargets,
   requireJsonBodies,
@@ -67,7 +68,7 @@ async function createApp(config: OmsConfig, logger: LoggerService): Promise<INes
   app.use(requireJsonBodies);
   app.useBodyParser('json', {
     limit: config.http.bodyLimit,
-    type: ['application/json', 'application/*+json'],
+    type: parsesAsJson,
     verify: keepRawBody, // numbers are checked for exactness against the text the client sent
   });
   app.use(rejectMalformedBodies);

@@ -1,6 +1,7 @@
 import { UnsupportedMediaTypeException } from '@nestjs/common';
 import { ValidationFailed, Violation, bodyPointer, headerPointer, queryPointer } from '@oms/common';
 import { allowedMethods, unstorableJson, unstorableText } from '@oms/http';
+import { BULK_IMPORT_PATH } from '@oms/documents';
 import type { NextFunction, Request, Response } from 'express';
 
 const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
@@ -10,7 +11,7 @@ const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
  * empty object that fails validation.
  */
 export function requireJsonBodies(request: Request, _response: Response, next: NextFunction): void {
-  if (!WITH_BODY.has(request.method) || !hasBody(request)) return next();
+  if (!WITH_BODY.has(request.method) || !hasBody(request) || streamsItsBody(request)) return next();
   const type = ((request.header('content-type') ?? '').split(';')[0] ?? '').trim().toLowerCase();
   if (request.method === 'PATCH') {
     // A resource without PATCH gets its 405 (with Allow) from routing, not a 415 about the body.
@@ -24,6 +25,18 @@ export function requireJsonBodies(request: Request, _response: Response, next: N
   if (type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json')))
     return next();
   next(new UnsupportedMediaTypeException('The request body must be application/json.'));
+}
+
+/** The bulk import reads its own body as it arrives (NDJSON or a JSON array, up to BULK_BODY_LIMIT). */
+export function streamsItsBody(request: Request): boolean {
+  return request.method === 'POST' && request.path === BULK_IMPORT_PATH;
+}
+
+/** body-parser's `type`: JSON bodies, except one the handler streams. */
+export function parsesAsJson(request: Request): boolean {
+  if (streamsItsBody(request)) return false;
+  const type = ((request.header('content-type') ?? '').split(';')[0] ?? '').trim().toLowerCase();
+  return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
 }
 
 function hasBody(request: Request): boolean {

@@ -79,6 +79,10 @@ export class EnvironmentVariables {
   @Transform(toNumber) @IsInt() @Min(0) @Max(65535) PORT: number;
   @Transform(toNumber) @IsInt() @Min(0) @Max(65535) METRICS_PORT: number;
   @IsString() @Matches(/^\d+(b|kb|mb)$/i, { message: 'must look like 512kb or 1mb' }) BODY_LIMIT: string;
+  @IsString()
+  @Matches(/^\d+(b|kb|mb|gb)$/i, { message: 'must look like 64mb or 1gb' })
+  BULK_BODY_LIMIT: string;
+  @Transform(toNumber) @IsInt() @Min(1) BULK_TIMEOUT_MS: number;
   @Transform(toNumber) @IsInt() @Min(0) SHUTDOWN_TIMEOUT_MS: number;
   @Matches(/^(false|true|\d+|[0-9A-Za-z.:/]+(\s*,\s*[0-9A-Za-z.:/]+)*)$/, {
     message:
@@ -163,6 +167,8 @@ const development: Defaults = {
   PORT: '8090',
   METRICS_PORT: '8091',
   BODY_LIMIT: '1mb',
+  BULK_BODY_LIMIT: '256mb',
+  BULK_TIMEOUT_MS: '600000',
   SHUTDOWN_TIMEOUT_MS: '10000',
   TRUST_PROXY: 'false',
   JSON_MAX_DEPTH: '64',

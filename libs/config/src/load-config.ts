@@ -73,6 +73,8 @@ function toConfig(env: EnvironmentVariables): OmsConfig {
     http: {
       port: env.PORT,
       bodyLimit: env.BODY_LIMIT,
+      bulkBodyLimit: env.BULK_BODY_LIMIT,
+      bulkTimeoutMs: env.BULK_TIMEOUT_MS,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
       jsonMaxDepth: env.JSON_MAX_DEPTH,
       trustProxy: trustProxy(env.TRUST_PROXY),

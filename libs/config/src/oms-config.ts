@@ -7,6 +7,9 @@ export class OmsConfig {
   http: {
     port: number;
     bodyLimit: string;
+    /** Bulk imports (POST /documents/bulk): their own body limit and time bound. */
+    bulkBodyLimit: string;
+    bulkTimeoutMs: number;
     shutdownTimeoutMs: number;
     jsonMaxDepth: number;
     /** Express's `trust proxy`: which hops' X-Forwarded-For names the client (per-address login throttle). */

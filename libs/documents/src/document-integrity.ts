@@ -16,7 +16,8 @@ import { isPlainObject } from './merge-patch';
 export type DocumentRecord = EntityRecord<DocumentProperties>;
 export type TypeRecord = EntityRecord<ObjectTypeDefinition>;
 
-const REFERRERS_SHOWN = 20;
+/** How many referrers of a document are named (in a 409, and by `referenced`). */
+export const REFERRERS_SHOWN = 20;
 
 /** A document to check: its id and its properties (without nulls). */
 export interface CheckedDocument {

@@ -3,11 +3,13 @@ import { SchemasModule } from '@oms/schemas';
 import { DocumentsController } from './documents.controller';
 import { DocumentIntegrity } from './document-integrity';
 import { DocumentsService } from './documents.service';
+import { BulkController } from './bulk/bulk.controller';
+import { BulkService } from './bulk/bulk.service';
 
 @Module({
   imports: [SchemasModule],
-  controllers: [DocumentsController],
-  providers: [DocumentsService, DocumentIntegrity],
+  controllers: [BulkController, DocumentsController],
+  providers: [DocumentsService, DocumentIntegrity, BulkService],
   exports: [DocumentIntegrity],
 })
 export class DocumentsModule {}

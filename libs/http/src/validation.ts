@@ -124,6 +124,7 @@ export const COMMIT_REF_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 const IDENTIFIERS = new Map<string, RegExp>([
   ['branch', BRANCH_NAME_PATTERN],
   ['typeName', TYPE_NAME_PATTERN],
+  ['objectType', TYPE_NAME_PATTERN],
   ['id', DOCUMENT_ID_PATTERN],
   ['username', USERNAME_PATTERN],
   ['at', COMMIT_REF_PATTERN],

@@ -24,8 +24,8 @@ export class DependencyGuard {
   ) {}
 
   /** One call: refused at once while the breaker is open, counted by it otherwise. */
-  run<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    return this.breaker.execute(() => this.bounded(fn));
+  run<T>(fn: (signal: AbortSignal) => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
+    return this.breaker.execute(() => this.bounded(fn, timeoutMs));
   }
 
   /** A health probe: bounded, never refused by the breaker; an answer lets an open breaker try again now. */
@@ -35,14 +35,14 @@ export class DependencyGuard {
     return result;
   }
 
-  private async bounded<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  private async bounded<T>(fn: (signal: AbortSignal) => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
     try {
-      return await timeout(this.timeoutMs, TimeoutStrategy.Aggressive).execute(async ({ signal }) => {
+      return await timeout(timeoutMs, TimeoutStrategy.Aggressive).execute(async ({ signal }) => {
         await this.faults.apply(this.dependency);
         return fn(signal);
       });
     } catch (error) {
-      if (error instanceof TaskCancelledError) throw new DependencyTimeout(this.dependency, this.timeoutMs);
+      if (error instanceof TaskCancelledError) throw new DependencyTimeout(this.dependency, timeoutMs);
       throw error;
     }
   }

@@ -36,22 +36,26 @@ export class ResilientStoreGuard implements StoreGuard {
     fn: (call: StoreCall) => Promise<T>,
     options: GuardOptions = {},
   ): Promise<T> {
-    const { serialize } = options;
+    const { serialize, timeoutMs } = options;
     if (serialize)
-      return this.serial.run(serialize.key, serialize.describe, () => this.guarded(operation, fn));
-    return this.guarded(operation, fn);
+      return this.serial.run(serialize.key, serialize.describe, () => this.guarded(operation, fn, timeoutMs));
+    return this.guarded(operation, fn, timeoutMs);
   }
 
-  private async guarded<T>(operation: string, fn: (call: StoreCall) => Promise<T>): Promise<T> {
+  private async guarded<T>(
+    operation: string,
+    fn: (call: StoreCall) => Promise<T>,
+    timeoutMs?: number,
+  ): Promise<T> {
     let committing = false;
     const onCommit = () => {
       committing = true;
     };
     try {
       const lockTimeoutMs = Math.ceil(this.guard.timeoutMs / 2);
-      return await this.guard.run((signal) => fn({ signal, onCommit, lockTimeoutMs }));
+      return await this.guard.run((signal) => fn({ signal, onCommit, lockTimeoutMs }), timeoutMs);
     } catch (error) {
-      throw this.translate(operation, error, committing);
+      throw this.translate(operation, error, committing, timeoutMs);
     }
   }
 
@@ -64,12 +68,16 @@ export class ResilientStoreGuard implements StoreGuard {
     }
   }
 
-  private translate(operation: string, error: unknown, committing: boolean): unknown {
+  private translate(
+    operation: string,
+    error: unknown,
+    committing: boolean,
+    timeoutMs = this.guard.timeoutMs,
+  ): unknown {
     if (error instanceof DomainError) return error; // an answer (not found, conflict…), or BreakerOpen
     if (isStoreFailure(error)) {
       this.logger.warn({ message: 'store operation failed', operation, committing, error: String(error) });
-      const what =
-        error instanceof DependencyTimeout ? `did not answer within ${this.guard.timeoutMs} ms` : 'failed';
+      const what = error instanceof DependencyTimeout ? `did not answer within ${timeoutMs} ms` : 'failed';
       if (committing || error instanceof CommitOutcomeUnknown) {
         return new OutcomeUnknown(
           'store',

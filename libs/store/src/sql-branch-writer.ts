@@ -39,6 +39,9 @@ interface OpenCommit {
   createdAt: Date;
 }
 
+/** Rows per statement when a write puts many entities at once. */
+const WRITE_BATCH = 1_000;
+
 const KIND_NAMES: Record<EntityKind, string> = { type: 'Object type', document: 'Document' };
 
 /**
@@ -60,6 +63,14 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
   ) {
     super(db, view, observer);
     this.message = info.message;
+  }
+
+  get head(): string {
+    return this.branch.headCommit;
+  }
+
+  get openedCommit(): string | null {
+    return this.commit?.id ?? null;
   }
 
   describe(message: string): void {
@@ -87,6 +98,29 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
     if (!current) throw new NotFound(KIND_NAMES[kind], id);
     await this.appendMany(kind, [{ id, current, deleted: true, objectType: current.objectType, body: null }]);
     return current;
+  }
+
+  async writeMany(
+    kind: EntityKind,
+    changes: { id: string; value: { objectType: string | null; body: unknown } | null }[],
+  ): Promise<void> {
+    for (let at = 0; at < changes.length; at += WRITE_BATCH) {
+      const batch = changes.slice(at, at + WRITE_BATCH);
+      const current = await this.getMany(
+        kind,
+        batch.map((c) => c.id),
+      );
+      await this.appendMany(
+        kind,
+        batch.map(({ id, value }) => ({
+          id,
+          current: current.get(id) ?? null,
+          deleted: value === null,
+          objectType: value?.objectType ?? current.get(id)?.objectType ?? null,
+          body: value?.body ?? null,
+        })),
+      );
+    }
   }
 
   /** Moves the branch head to the commit, if this write made one (a merge always makes one). */
@@ -121,6 +155,9 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
                 x.created_by, $4::timestamptz, $5::text
            FROM jsonb_to_recordset($6::jsonb) AS x(entity_id text, deleted boolean, object_type text, body jsonb,
                                                    created_at timestamptz, created_by text)
+         -- Written again in the same commit (a bulk import's later line): the commit's row is replaced.
+         ON CONFLICT (branch_id, kind, entity_id, seq) DO UPDATE SET
+           deleted = EXCLUDED.deleted, object_type = EXCLUDED.object_type, body = EXCLUDED.body
          RETURNING branch_id, kind, ${ENTITY_COLUMNS}
        ), head AS (
          INSERT INTO heads (branch_id, kind, ${ENTITY_COLUMNS})

@@ -1,10 +1,7 @@
 import { SqlExecutor } from './sql-client';
 import { LockedBranch, MergeParent, SqlBranchWriter } from './sql-branch-writer';
 import { ViewSegment } from './view';
-import { CommitInfo, EntityKind, MergeWriter, StoreObserver, ThreeWayStates } from './versioned-store';
-
-/** Rows per statement when a merge writes many entities. */
-const WRITE_BATCH = 1_000;
+import { CommitInfo, MergeWriter, StoreObserver, ThreeWayStates } from './versioned-store';
 
 export interface MergeFacts {
   relation: MergeWriter['relation'];
@@ -40,29 +37,6 @@ export class SqlMergeWriter extends SqlBranchWriter implements MergeWriter {
     this.mergeBase = facts.mergeBase;
     this.states = facts.states;
     this.moveHead = facts.fastForward;
-  }
-
-  async writeMany(
-    kind: EntityKind,
-    changes: { id: string; value: { objectType: string | null; body: unknown } | null }[],
-  ): Promise<void> {
-    for (let at = 0; at < changes.length; at += WRITE_BATCH) {
-      const batch = changes.slice(at, at + WRITE_BATCH);
-      const current = await this.getMany(
-        kind,
-        batch.map((c) => c.id),
-      );
-      await this.appendMany(
-        kind,
-        batch.map(({ id, value }) => ({
-          id,
-          current: current.get(id) ?? null,
-          deleted: value === null,
-          objectType: value?.objectType ?? current.get(id)?.objectType ?? null,
-          body: value?.body ?? null,
-        })),
-      );
-    }
   }
 
   async open(): Promise<string> {

@@ -34,6 +34,8 @@ export interface StoreCall {
 export interface GuardOptions {
   /** Calls with the same key run one at a time; waiting for the key is not timed as a store call. */
   serialize?: { key: string; describe: string };
+  /** The call's bound where it is longer than the dependency's usual one (a bulk import). */
+  timeoutMs?: number;
 }
 
 export interface StoreGuard {
@@ -179,7 +181,10 @@ export class GuardedVersionedStore implements VersionedStore {
             call.onCommit();
           },
         }),
-      { serialize: { key: `branch:${branch}`, describe: `branch '${branch}'` } },
+      {
+        serialize: { key: `branch:${branch}`, describe: `branch '${branch}'` },
+        timeoutMs: options?.timeoutMs,
+      },
     );
   }
 }

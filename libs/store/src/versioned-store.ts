@@ -68,6 +68,8 @@ export interface WriteOptions {
   lockTimeoutMs?: number;
   /** Runs the write and rolls it back: what it would do, with nothing changed. */
   dryRun?: boolean;
+  /** The bound on the whole write where it is longer than the store's usual one (a bulk import). */
+  timeoutMs?: number;
   /**
    * For merges, false: a merge commit even where the target could fast-forward, so that the target keeps
    * reading only its own rows (a fast-forward makes it read the source's too, from then on).
@@ -112,6 +114,10 @@ export interface BranchReader {
  * puts and removes nothing makes no commit at all.
  */
 export interface BranchWriter extends BranchReader {
+  /** The commit this write builds on (the branch head when the write took the lock). */
+  readonly head: string;
+  /** The commit this write has opened (null while it has written nothing). */
+  readonly openedCommit: string | null;
   /** Sets the commit's message while nothing is written yet (e.g. "Create" once the write knows it creates). */
   describe(message: string): void;
   put<B>(
@@ -121,6 +127,15 @@ export interface BranchWriter extends BranchReader {
     check?: WriteCheck,
   ): Promise<EntityRecord<B>>;
   remove(kind: EntityKind, id: string, check?: WriteCheck): Promise<EntityRecord>;
+  /**
+   * Writes many entities at once, unchecked (value null: deleted; also where only the merged history shows
+   * the entity, so that a tombstone hides it there). Ids must be distinct within one call; an entity written
+   * again by a later call of the same write keeps only its last value in the commit.
+   */
+  writeMany(
+    kind: EntityKind,
+    changes: { id: string; value: { objectType: string | null; body: unknown } | null }[],
+  ): Promise<void>;
 }
 
 /** One entity that differs between two states (absent on one side: null). */
@@ -196,14 +211,6 @@ export interface MergeWriter extends BranchWriter {
   readonly states: ThreeWayStates;
   /** Moves the target to the source head, copying nothing (only for relation fast-forward). */
   fastForward(): Promise<void>;
-  /**
-   * Writes many entities at once (value null: deleted; also where only the merged history shows the entity,
-   * so that a tombstone hides it there). Ids must be distinct.
-   */
-  writeMany(
-    kind: EntityKind,
-    changes: { id: string; value: { objectType: string | null; body: unknown } | null }[],
-  ): Promise<void>;
   /** Opens the merge commit now (it is made even when nothing is written) and returns its id. */
   open(): Promise<string>;
 }
