@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   if (args.values.at) query.set('at', args.values.at as string);
   let res: Response;
   try {
-    res = await fetch(`${args.url}/api/v1/documents/export?${query}`, {
+    res = await fetch(`${args.url}/api/v1/documents/export?${query.toString()}`, {
       headers: { authorization: `Bearer ${args.token}` },
     });
   } catch (error) {

@@ -40,16 +40,16 @@ async function main(): Promise<void> {
   const message = args.values.message as string | undefined;
   let res: Response;
   try {
-    res = await fetch(`${args.url}/api/v1/documents/bulk?${query}`, {
+    res = await fetch(`${args.url}/api/v1/documents/bulk?${query.toString()}`, {
       method: 'POST',
       headers: {
         authorization: `Bearer ${args.token}`,
         'content-type': file.endsWith('.json') ? 'application/json' : 'application/x-ndjson',
         ...(message ? { 'x-commit-message': `UTF-8''${encodeURIComponent(message)}` } : {}),
       },
-      body: Readable.toWeb(source) as ReadableStream,
+      body: Readable.toWeb(source),
       duplex: 'half',
-    } as RequestInit);
+    });
   } catch (error) {
     bar.stop();
     fail(`cannot reach ${args.url}: ${String((error as Error).cause ?? error)}`);

@@ -30,13 +30,13 @@ export function transferArgs(
     allowPositionals: true,
     strict: true,
   });
-  const token = (values.token as string | undefined) ?? process.env.OMS_TOKEN;
+  const token = values.token ?? process.env.OMS_TOKEN;
   if (!token)
     fail(`${usage}\n(a token: --token or the OMS_TOKEN variable; get one from POST /api/v1/auth/login)`);
   return {
-    url: ((values.url as string | undefined) ?? 'http://127.0.0.1:8090').replace(/\/+$/, ''),
+    url: (values.url ?? 'http://127.0.0.1:8090').replace(/\/+$/, ''),
     token,
-    branch: (values.branch as string | undefined) ?? 'main',
+    branch: values.branch ?? 'main',
     positionals,
     values,
   };
