@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { load, percentile, round } from './lib/load';
 import { OpenLoopResult, httpRequest, openLoop } from './lib/open-loop';
 import { sweepPlot } from './lib/plot';
-import { Service, startService } from './lib/service';
+import { Service, metric, startService } from './lib/service';
 
 export const FACTORS = (process.env.BENCH_FACTORS ?? '0.5,1,1.5,2,3,5').split(',').map(Number);
 const WORKLOADS = (process.env.BENCH_WORKLOADS ?? 'hits,mixed').split(',') as ('hits' | 'mixed')[];
@@ -46,12 +46,6 @@ export interface SweepPoint {
   clientBacklogPeak: number;
   /** The service's CPU time per answered request (µs), from process_cpu_seconds_total. */
   cpuUsPerRequest: number | null;
-}
-
-async function metric(s: Service, name: string): Promise<number> {
-  const text = await (await fetch(s.metricsUrl)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line ? Number(line.split(' ')[1]) : NaN;
 }
 
 async function seed(s: Service): Promise<void> {

@@ -10,6 +10,8 @@ const ROOT = join(__dirname, '..', '..');
 export const ADMIN = { username: 'bench', password: 'bench-password-1' };
 
 export interface Service {
+  /** The service's process id (for its memory, from /proc). */
+  pid: number;
   url: string;
   metricsUrl: string;
   token: string;
@@ -92,6 +94,7 @@ export async function startService(env: Record<string, string>, preload?: string
   });
   const token = ((await login.json()) as { accessToken: string }).accessToken;
   return {
+    pid: child.pid!,
     url,
     metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     token,
@@ -103,6 +106,13 @@ export async function startService(env: Record<string, string>, preload?: string
       await store.drop();
     },
   };
+}
+
+/** One unlabelled series of the service's /metrics (NaN when absent). */
+export async function metric(s: Service, name: string): Promise<number> {
+  const text = await (await fetch(s.metricsUrl)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.split(' ')[1]) : NaN;
 }
 
 /** The bare-Nest baseline process. */

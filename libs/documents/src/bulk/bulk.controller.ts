@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { createGunzip } from 'node:zlib';
 import {
   Controller,
@@ -35,6 +34,17 @@ import type { Request, Response } from 'express';
 import { BulkImportResultDto } from './bulk.dto';
 import { BulkFormat } from './bulk-items';
 import { BulkService } from './bulk.service';
+
+/** Until the response can take more (or is closed): one listener of each, removed after. */
+function drained(response: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      response.off('drain', done).off('close', done);
+      resolve();
+    };
+    response.once('drain', done).once('close', done);
+  });
+}
 
 /** The import's path: its body is streamed by the handler, so the JSON body parser leaves it alone. */
 export const BULK_IMPORT_PATH = apiPath('documents', 'bulk');
@@ -202,7 +212,7 @@ export class BulkController {
     try {
       for await (const text of exported.lines) {
         if (response.destroyed) return; // the client went away
-        if (!response.write(text)) await Promise.race([once(response, 'drain'), once(response, 'close')]);
+        if (!response.write(text)) await drained(response);
       }
       response.end();
     } catch (error) {
