@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { TestApp, startTestApp } from '../support/app';
 import { given } from '../support/given';
 import { storeTargets } from '../support/store-targets';
@@ -275,6 +276,21 @@ describe.each(storeTargets())('bulk import and export on $name', (target) => {
       .send(one);
     expect(viewer.status).toBe(403);
     expect((await importInto('bulk-edges', one, 'text/plain')).status).toBe(415);
+    // gzip is taken (the limit counts decoded bytes); a body that does not decompress is the client's 400.
+    const zipped = await t.http
+      .post('/api/v1/documents/bulk?branch=bulk-edges')
+      .set(t.as('editor'))
+      .set('content-type', 'application/x-ndjson')
+      .set('content-encoding', 'gzip')
+      .send(gzipSync(ndjson([{ objectType: 'City', id: 'zipped', properties: { name: 'Z' } }])));
+    expect([zipped.status, zipped.body.created]).toEqual([200, 1]);
+    const garbled = await t.http
+      .post('/api/v1/documents/bulk?branch=bulk-edges')
+      .set(t.as('editor'))
+      .set('content-type', 'application/x-ndjson')
+      .set('content-encoding', 'gzip')
+      .send(Buffer.from('not gzip at all'));
+    expect(garbled.status).toBe(400);
     const huge =
       `${JSON.stringify({ objectType: 'City', id: 'big', properties: { name: 'x'.repeat(1_000) } })}\n`.repeat(
         5_000,
