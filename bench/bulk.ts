@@ -57,9 +57,9 @@ async function importRun(s: Service, docs: number): Promise<Row> {
   const res = await fetch(`${s.url}/api/v1/documents/bulk`, {
     method: 'POST',
     headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/x-ndjson' },
-    body: Readable.toWeb(Readable.from(chunks(docs))) as ReadableStream,
+    body: Readable.toWeb(Readable.from(chunks(docs))),
     duplex: 'half',
-  } as RequestInit);
+  });
   const answer = (await res.json()) as { created?: number };
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (res.status !== 200 || answer.created !== docs)
