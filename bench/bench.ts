@@ -40,6 +40,8 @@ interface Scenario {
   p99AcceptedMs?: number;
   /** From the service's own histogram: the bucket bound under which 99 % of these answers were served. */
   serverP99Ms?: number | null;
+  /** The server's CPU time per request (ms), from /proc: the steadier figure on a shared machine. */
+  cpuMsPerRequest?: number | null;
   /** req/s of each round, for scenarios measured in alternating rounds. */
   rounds?: number[];
   note?: string;
@@ -69,6 +71,7 @@ const record = (name: string, result: LoadResult, extra: Partial<Scenario> = {})
     errors: result.errors,
     non2xx: result.non2xx,
     ...(result.rejectedP99Ms !== null ? { rejectedP99Ms: result.rejectedP99Ms } : {}),
+    cpuMsPerRequest: result.cpuMsPerRequest,
     ...extra,
   });
 
@@ -137,6 +140,7 @@ async function writes(s: Service): Promise<void> {
   await measure('doc-create', {
     url: `${s.url}/api/v1/documents/crud`,
     durationSeconds: SECONDS,
+    pid: s.pid,
     requests: [
       {
         method: 'POST',
@@ -155,16 +159,20 @@ async function writes(s: Service): Promise<void> {
   const etags = new Map<string, string>();
   for (let i = 0; i < DOCS; i++)
     etags.set(`p-${i}`, (await api(s, 'GET', `/api/v1/documents/crud/p-${i}`)).etag!);
+  // Each PUT sends the ETag the last answer for its document gave. Updates cut off when a run ends leave
+  // their tag unknown: the 412 carries the current version, and the next PUT of that document uses it, so
+  // the run measures successful updates (its non2xx count is those few 412s).
   let turn = 0;
   await measure('doc-put-if-match', {
     url: s.url,
     durationSeconds: SECONDS,
+    pid: s.pid,
     requests: [
       {
         method: 'PUT',
-        setupRequest: (req, context: object) => {
+        setupRequest: (req, context: { id?: string }) => {
           const id = `p-${turn++ % DOCS}`;
-          (context as { id?: string }).id = id;
+          context.id = id;
           return {
             ...req,
             path: `/api/v1/documents/crud/${id}`,
@@ -172,10 +180,14 @@ async function writes(s: Service): Promise<void> {
             body: JSON.stringify({ properties: { name: `renamed ${turn}`, age: turn % 90 } }),
           };
         },
-        onResponse: (status, _body, context: object, headers) => {
+        onResponse: (status, body, context: { id?: string }, headers) => {
           // autocannon keeps the header names' case as sent ("ETag").
           const etag = Object.entries(headers ?? {}).find(([name]) => name.toLowerCase() === 'etag')?.[1];
-          if (status === 200 && typeof etag === 'string') etags.set((context as { id: string }).id, etag);
+          if (status === 200 && typeof etag === 'string') etags.set(context.id!, etag);
+          if (status === 412) {
+            const { currentVersion } = JSON.parse(body) as { currentVersion?: number };
+            if (currentVersion !== undefined) etags.set(context.id!, `"${currentVersion}"`);
+          }
         },
       },
     ],
@@ -184,6 +196,7 @@ async function writes(s: Service): Promise<void> {
     url: `${s.url}/api/v1/documents/crud?objectType=Person&limit=50`,
     headers: auth(s),
     durationSeconds: SECONDS,
+    pid: s.pid,
   });
 }
 
@@ -222,6 +235,7 @@ async function breakerOpen(s: Service, capacity: number): Promise<void> {
     url: s.url,
     durationSeconds: SECONDS,
     overallRate: Math.round(capacity / 2),
+    pid: s.pid,
     requests: [
       {
         method: 'GET' as const,
@@ -285,14 +299,27 @@ async function main(): Promise<void> {
 
   process.stderr.write('[object type GET against the bare-Nest ceiling, interceptors on and off]\n');
   await compare([
-    { name: 'baseline-nest', options: { url: `${baseline.url}/types/Person`, durationSeconds: SECONDS } },
+    {
+      name: 'baseline-nest',
+      options: { url: `${baseline.url}/types/Person`, durationSeconds: SECONDS, pid: baseline.pid },
+    },
     {
       name: 'type-get-hit',
-      options: { url: `${main.url}${typePath}`, headers: auth(main), durationSeconds: SECONDS },
+      options: {
+        url: `${main.url}${typePath}`,
+        headers: auth(main),
+        durationSeconds: SECONDS,
+        pid: main.pid,
+      },
     },
     {
       name: 'type-get-hit-no-interceptors',
-      options: { url: `${bare.url}${typePath}`, headers: auth(bare), durationSeconds: SECONDS },
+      options: {
+        url: `${bare.url}${typePath}`,
+        headers: auth(bare),
+        durationSeconds: SECONDS,
+        pid: bare.pid,
+      },
     },
     {
       name: 'type-304',
@@ -300,6 +327,7 @@ async function main(): Promise<void> {
         url: `${main.url}${typePath}`,
         headers: { ...auth(main), 'if-none-match': typeTag },
         durationSeconds: SECONDS,
+        pid: main.pid,
       },
     },
   ]);
@@ -310,19 +338,24 @@ async function main(): Promise<void> {
   await compare([
     {
       name: 'doc-get-hit',
-      options: { url: `${main.url}${docPath}`, headers: auth(main), durationSeconds: SECONDS },
+      options: { url: `${main.url}${docPath}`, headers: auth(main), durationSeconds: SECONDS, pid: main.pid },
     },
     ...(viaRedis
       ? [
           {
             name: 'doc-get-redis',
-            options: { url: `${viaRedis.url}${docPath}`, headers: auth(viaRedis), durationSeconds: SECONDS },
+            options: {
+              url: `${viaRedis.url}${docPath}`,
+              headers: auth(viaRedis),
+              durationSeconds: SECONDS,
+              pid: viaRedis.pid,
+            },
           },
         ]
       : []),
     {
       name: 'doc-get-miss',
-      options: { url: `${miss.url}${docPath}`, headers: auth(miss), durationSeconds: SECONDS },
+      options: { url: `${miss.url}${docPath}`, headers: auth(miss), durationSeconds: SECONDS, pid: miss.pid },
     },
   ]);
   if (!viaRedis) {

@@ -1,4 +1,16 @@
 import autocannon from 'autocannon';
+import { readFileSync } from 'node:fs';
+
+/** Clock ticks per second of /proc's CPU times (`getconf CLK_TCK`: 100 on Linux). */
+const CLOCK_TICKS = 100;
+
+/** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat. */
+export function processCpuMs(pid: number): number {
+  // The command name (field 2) is in parentheses and may hold spaces: count fields after its ')'.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS; // utime, stime (fields 14, 15)
+}
 
 export interface LoadOptions {
   url: string;
@@ -11,6 +23,8 @@ export interface LoadOptions {
   durationSeconds: number;
   /** Fixed-rate mode: this many requests per second in all (open loop). */
   overallRate?: number;
+  /** The server's process: its CPU time per request is reported (cpuMsPerRequest). */
+  pid?: number;
 }
 
 export interface LoadResult {
@@ -25,6 +39,8 @@ export interface LoadResult {
   statuses: Record<string, number>;
   /** Accepted responses within the given latency target, per second. */
   goodputRps: (targetMs: number) => number;
+  /** The server's CPU time per answered request (ms), when its pid was given. */
+  cpuMsPerRequest: number | null;
 }
 
 /** The p-th percentile of values sorted ascending (0 when there are none). */
@@ -46,6 +62,7 @@ export async function loadAtRate(
   instances = 10,
 ): Promise<LoadResult> {
   const connections = Math.max(instances, options.connections ?? 200);
+  const cpuBefore = options.pid === undefined ? 0 : processCpuMs(options.pid);
   const runs = await Promise.all(
     Array.from({ length: instances }, async (_, i) => {
       await new Promise((resolve) => setTimeout(resolve, (i * 1000) / instances));
@@ -65,13 +82,16 @@ export async function loadAtRate(
       return all;
     }, {}),
     runs.reduce((n, r) => n + r.errors, 0),
+    options.pid === undefined ? null : processCpuMs(options.pid) - cpuBefore,
   );
 }
 
 /** One autocannon run; latencies are recorded per response so accepted and rejected are reported apart. */
 export async function load(options: LoadOptions): Promise<LoadResult> {
+  const cpuBefore = options.pid === undefined ? 0 : processCpuMs(options.pid);
   const run = await collect(options);
-  return summarise(options.durationSeconds, run.accepted, run.rejected, run.statuses, run.errors);
+  const cpuMs = options.pid === undefined ? null : processCpuMs(options.pid) - cpuBefore;
+  return summarise(options.durationSeconds, run.accepted, run.rejected, run.statuses, run.errors, cpuMs);
 }
 
 interface Collected {
@@ -87,6 +107,7 @@ function summarise(
   rejected: number[],
   statuses: Record<string, number>,
   errors: number,
+  cpuMs: number | null,
 ): LoadResult {
   accepted.sort((a, b) => a - b);
   rejected.sort((a, b) => a - b);
@@ -103,6 +124,7 @@ function summarise(
     rejectedP99Ms: rejected.length > 0 ? round(percentile(rejected, 99)) : null,
     statuses,
     goodputRps: (targetMs) => Math.round(accepted.filter((l) => l <= targetMs).length / seconds),
+    cpuMsPerRequest: cpuMs === null || total === 0 ? null : Math.round((cpuMs / total) * 10_000) / 10_000,
   };
 }
 

@@ -60,12 +60,19 @@ async function freshStore(): Promise<{ env: Record<string, string>; drop: () => 
 }
 
 /** Starts the built service in production mode on free loopback ports and logs in as admin. */
-export async function startService(env: Record<string, string>, preload?: string): Promise<Service> {
+export async function startService(
+  env: Record<string, string>,
+  preload?: string,
+  /** Node's own options (e.g. --cpu-prof, which NODE_OPTIONS does not take). */
+  nodeArgs: string[] = [],
+  /** The built service to run: this checkout's, or another's (bench/ab.ts compares two builds). */
+  mainJs = join(ROOT, 'dist/apps/oms/src/main.js'),
+): Promise<Service> {
   const [port, metricsPort] = [await freePort(), await freePort()];
   const store = await freshStore();
   const child: ChildProcess = spawn(
     process.execPath,
-    [...(preload ? ['-r', preload] : []), join(ROOT, 'dist/apps/oms/src/main.js')],
+    [...nodeArgs, ...(preload ? ['-r', preload] : []), mainJs],
     {
       cwd: ROOT,
       stdio: ['ignore', 'ignore', 'inherit'],
@@ -116,7 +123,9 @@ export async function metric(s: Service, name: string): Promise<number> {
 }
 
 /** The bare-Nest baseline process. */
-export async function startBaseline(body: string): Promise<{ url: string; stop: () => Promise<void> }> {
+export async function startBaseline(
+  body: string,
+): Promise<{ pid: number; url: string; stop: () => Promise<void> }> {
   const port = await freePort();
   const child = spawn(
     process.execPath,
@@ -130,6 +139,7 @@ export async function startBaseline(body: string): Promise<{ url: string; stop: 
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${url}/types/Person`, 30_000);
   return {
+    pid: child.pid!,
     url,
     stop: async () => {
       child.kill('SIGTERM');

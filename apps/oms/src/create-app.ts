@@ -2,6 +2,7 @@ import { INestApplication, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { OmsConfig } from '@oms/config';
+import { json } from 'express';
 import helmet from 'helmet';
 import { answerClientErrors } from './client-errors';
 import {
@@ -19,6 +20,7 @@ import {
   disableExpressFreshness,
   inspectJsonBodies,
   keepRawBody,
+  onlyWithBodies,
   parsesAsJson,
   rejectMalformedBodies,
   rejectUnsafeTargets,
@@ -66,11 +68,15 @@ async function createApp(config: OmsConfig, logger: LoggerService): Promise<INes
   app.use(httpMetrics.use.bind(httpMetrics));
   app.use(rejectUnsafeTargets);
   app.use(requireJsonBodies);
-  app.useBodyParser('json', {
-    limit: config.http.bodyLimit,
-    type: parsesAsJson,
-    verify: keepRawBody, // numbers are checked for exactness against the text the client sent
-  });
+  app.use(
+    onlyWithBodies(
+      json({
+        limit: config.http.bodyLimit,
+        type: parsesAsJson,
+        verify: keepRawBody, // numbers are checked for exactness against the text the client sent
+      }),
+    ),
+  );
   app.use(rejectMalformedBodies);
   app.use(inspectJsonBodies(config.http.jsonMaxDepth));
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready'] });

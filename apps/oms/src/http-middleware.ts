@@ -2,6 +2,7 @@ import { UnsupportedMediaTypeException } from '@nestjs/common';
 import { ValidationFailed, Violation, bodyPointer, headerPointer, queryPointer } from '@oms/common';
 import { allowedMethods, unstorableJson, unstorableText } from '@oms/http';
 import { BULK_IMPORT_PATH } from '@oms/documents';
+import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 
 const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
@@ -33,10 +34,21 @@ export function streamsItsBody(request: Request): boolean {
 }
 
 /** body-parser's `type`: JSON bodies, except one the handler streams. */
-export function parsesAsJson(request: Request): boolean {
+export function parsesAsJson(message: IncomingMessage): boolean {
+  const request = message as Request; // body-parser runs inside Express: the message is its Request
   if (streamsItsBody(request)) return false;
   const type = ((request.header('content-type') ?? '').split(';')[0] ?? '').trim().toLowerCase();
   return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
+}
+
+/** Runs `middleware` only for methods that carry a body: a GET does not pay for the body parser. */
+export function onlyWithBodies(
+  middleware: (request: Request, response: Response, next: NextFunction) => void,
+) {
+  return (request: Request, response: Response, next: NextFunction): void => {
+    if (WITH_BODY.has(request.method)) middleware(request, response, next);
+    else next();
+  };
 }
 
 function hasBody(request: Request): boolean {

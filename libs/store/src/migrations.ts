@@ -122,6 +122,15 @@ const MIGRATIONS: { version: number; statements: string[] }[] = [
       `ALTER INDEX versions_body SET (fastupdate = off)`,
     ],
   },
+  {
+    version: 5,
+    statements: [
+      // A list in creation order across types (`?sort=createdAt`, no objectType): without it a page sorted
+      // every document of the branch (measured at 100k on PGlite: 48 / 88 ms a page for createdAt /
+      // -createdAt, against 6 ms by id).
+      `CREATE INDEX heads_by_created ON heads (branch_id, kind, created_at, entity_id)`,
+    ],
+  },
 ];
 
 /** Applies pending migrations and creates `main`; idempotent, and safe when instances start together. */

@@ -1,0 +1,89 @@
+/**
+ * npm run bench:profile — where a cache-hit GET of an object type spends the service's CPU: the built
+ * service in production mode, profiled by V8 (through the inspector, started and stopped around the load
+ * by bench/lib/profile-preload.js) while 50 connections run for BENCH_SECONDS (5), then the top frames by
+ * self time (idle excluded), as a markdown table. Writes
+ * bench/results/profile-type-get-hit.json.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { load } from './lib/load';
+import { startService } from './lib/service';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const TOP = Number(process.env.BENCH_PROFILE_TOP ?? 25);
+const ROOT = join(__dirname, '..');
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+
+/** Self time per frame (function, file, line), in % of the samples that were not idle. */
+export function topFrames(profile: { nodes: ProfileNode[] }, top: number) {
+  const self = new Map<string, number>();
+  let total = 0;
+  for (const node of profile.nodes) {
+    const { functionName, url, lineNumber } = node.callFrame;
+    const hits = node.hitCount ?? 0;
+    if (functionName === '(idle)' || hits === 0) continue;
+    const file = url.startsWith('file://') ? relative(ROOT, url.slice(7)) : url || '(native)';
+    const key = `${functionName || '(anonymous)'} ${file}:${lineNumber + 1}`;
+    self.set(key, (self.get(key) ?? 0) + hits);
+    total += hits;
+  }
+  return [...self.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([frame, hits]) => ({ frame, selfPercent: Math.round((hits / total) * 1000) / 10 }));
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'oms-profile-'));
+  const file = join(dir, 'type-get-hit.cpuprofile');
+  const s = await startService(
+    { ADMISSION_MODE: 'off', CPU_PROFILE_FILE: file },
+    join(__dirname, 'lib', 'profile-preload.js'),
+  );
+  const auth = { authorization: `Bearer ${s.token}` };
+  const type = {
+    name: 'Person',
+    properties: [
+      { name: 'name', dataType: 'string', required: true },
+      { name: 'age', dataType: 'integer' },
+      { name: 'email', dataType: 'string' },
+    ],
+  };
+  await fetch(`${s.url}/api/v1/schemas/main/object-types`, {
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify(type),
+  });
+  const url = `${s.url}/api/v1/schemas/main/object-types/Person`;
+  await load({ url, headers: auth, durationSeconds: 1 });
+  process.kill(s.pid, 'SIGUSR2'); // the profiler starts (bench/lib/profile-preload.js)
+  const result = await load({ url, headers: auth, durationSeconds: SECONDS, pid: s.pid });
+  process.kill(s.pid, 'SIGUSR2'); // … and stops, writing the profile
+  for (const until = Date.now() + 10_000; !existsSync(file) && Date.now() < until;)
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  await new Promise((resolve) => setTimeout(resolve, 500)); // let the write finish
+  await s.stop();
+  if (process.env.BENCH_PROFILE_KEEP) writeFileSync(process.env.BENCH_PROFILE_KEEP, readFileSync(file));
+  const frames = topFrames(JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[] }, TOP);
+  rmSync(dir, { recursive: true, force: true });
+  console.log(`type-get-hit: ${result.reqPerSec} req/s, ${result.cpuMsPerRequest} ms CPU per request\n`);
+  console.log('| self % | frame |\n| --- | --- |');
+  for (const f of frames) console.log(`| ${f.selfPercent} | \`${f.frame}\` |`);
+  mkdirSync(join(__dirname, 'results'), { recursive: true });
+  writeFileSync(
+    join(__dirname, 'results', 'profile-type-get-hit.json'),
+    `${JSON.stringify({ date: new Date().toISOString(), reqPerSec: result.reqPerSec, cpuMsPerRequest: result.cpuMsPerRequest, frames }, null, 2)}\n`,
+  );
+}
+
+void main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
