@@ -48,7 +48,7 @@ async function main(): Promise<void> {
       await load({ url: `${s.url}${path}`, headers: headers(s, tags[side]), durationSeconds: 1 });
     }
     for (let round = 0; round < ROUNDS; round++) {
-      for (const side of (round % 2 === 0 ? ['this', 'other'] : ['other', 'this']) as ('this' | 'other')[]) {
+      for (const side of (round % 2 === 0 ? ['this', 'other'] : ['other', 'this'])) {
         const s = sides[side];
         runs[side].push(
           await load({
