@@ -47,8 +47,12 @@ async function main(): Promise<void> {
       const s = sides[side];
       await load({ url: `${s.url}${path}`, headers: headers(s, tags[side]), durationSeconds: 1 });
     }
+    const orders: ('this' | 'other')[][] = [
+      ['this', 'other'],
+      ['other', 'this'],
+    ];
     for (let round = 0; round < ROUNDS; round++) {
-      for (const side of (round % 2 === 0 ? ['this', 'other'] : ['other', 'this'])) {
+      for (const side of orders[round % 2]!) {
         const s = sides[side];
         runs[side].push(
           await load({
