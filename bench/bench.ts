@@ -3,6 +3,7 @@
  * ratios hold on a noisy machine. Starts the BUILT service in production mode (PGlite by default; PostgreSQL
  * and Redis when DATABASE_URL / REDIS_URL are set), prints a table, writes bench/results/latest.json.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,8 @@ import { LoadOptions, LoadResult, load, loadAtRate } from './lib/load';
 import { sweepPlot } from './lib/plot';
 import { Service, startBaseline, startService } from './lib/service';
 import { overloadSweep, sweepGoals } from './overload';
+import { bulkRows } from './bulk';
+import { Client } from 'pg';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 /** Scenarios compared as ratios run in alternating rounds; each reports its median round. */
@@ -44,6 +47,10 @@ interface Scenario {
   cpuMsPerRequest?: number | null;
   /** req/s of each round, for scenarios measured in alternating rounds. */
   rounds?: number[];
+  /** Bulk rows: documents per second, the step's seconds, and the service's peak RSS growth (MB). */
+  docsPerSec?: number;
+  seconds?: number;
+  peakRssMb?: number;
   note?: string;
 }
 
@@ -135,9 +142,12 @@ async function seed(s: Service): Promise<string> {
   return (await api(s, 'GET', '/api/v1/schemas/main/object-types/Person')).text;
 }
 
-async function writes(s: Service): Promise<void> {
+/** Creates from 50 clients: all on main, or spread over BRANCHES branches (each its own write queue). */
+const BRANCHES = 10;
+
+async function creates(s: Service, name: string, branches: string[]): Promise<void> {
   let created = 0;
-  await measure('doc-create', {
+  await measure(name, {
     url: `${s.url}/api/v1/documents/crud`,
     durationSeconds: SECONDS,
     pid: s.pid,
@@ -145,14 +155,45 @@ async function writes(s: Service): Promise<void> {
       {
         method: 'POST',
         headers: { ...auth(s), 'content-type': 'application/json' },
-        setupRequest: (req) => ({
-          ...req,
-          body: JSON.stringify({
-            objectType: 'Person',
-            id: `c-${created++}`,
-            properties: { name: 'new', age: 1 },
-          }),
-        }),
+        setupRequest: (req) => {
+          const n = created++;
+          return {
+            ...req,
+            path: `/api/v1/documents/crud?branch=${branches[n % branches.length]}`,
+            body: JSON.stringify({
+              objectType: 'Person',
+              id: `${name}-${n}`,
+              properties: { name: 'new', age: 1 },
+            }),
+          };
+        },
+      },
+    ],
+  });
+}
+
+async function writes(s: Service): Promise<void> {
+  const spread = Array.from({ length: BRANCHES }, (_, i) => `spread-${i}`);
+  for (const branch of spread) await api(s, 'POST', '/api/v1/branches', { name: branch, from: 'main' });
+  await creates(s, 'doc-create-1-branch', ['main']);
+  await creates(s, 'doc-create-10-branches', spread);
+  let patched = 0;
+  await measure('doc-patch-1-branch', {
+    url: s.url,
+    durationSeconds: SECONDS,
+    pid: s.pid,
+    requests: [
+      {
+        method: 'PATCH',
+        setupRequest: (req) => {
+          const n = patched++;
+          return {
+            ...req,
+            path: `/api/v1/documents/crud/p-${n % DOCS}`,
+            headers: { ...auth(s), 'content-type': 'application/merge-patch+json' },
+            body: JSON.stringify({ properties: { age: n % 90 } }),
+          };
+        },
       },
     ],
   });
@@ -255,6 +296,46 @@ async function breakerOpen(s: Service, capacity: number): Promise<void> {
   process.stderr.write(
     `  breaker-open-reject: client p99 ${result.rejectedP99Ms} ms, server p99 <= ${server} ms\n`,
   );
+}
+
+/** Bulk import/export sizes in `npm run bench` (BENCH_BULK_SIZES; `npm run bench:bulk` alone runs others). */
+const BULK_SIZES = (process.env.BENCH_BULK_SIZES ?? '100000').split(',').map(Number);
+
+/**
+ * The anchor for writes: pgbench's TPC-B (`-c 50 -j 2 -T SECONDS`) on a scratch database of the same
+ * PostgreSQL server; reqPerSec is its tps.
+ */
+async function pgbench(server: string): Promise<Scenario> {
+  const name = `oms_pgbench_${process.pid}`;
+  const url = new URL(server);
+  const admin = new Client({ connectionString: server });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  try {
+    url.pathname = `/${name}`;
+    const run = (args: string[]) => {
+      const result = spawnSync('pgbench', [...args, url.toString()], { encoding: 'utf8', timeout: 120_000 });
+      if (result.status !== 0) throw new Error(`pgbench ${args.join(' ')}: ${result.stderr}`);
+      return result.stdout;
+    };
+    run(['-i', '-q', '-s', '1']);
+    const out = run(['-c', '50', '-j', '2', '-T', String(SECONDS)]);
+    const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1] ?? NaN);
+    const latency = Number(/latency average = ([\d.]+) ms/.exec(out)?.[1] ?? NaN);
+    process.stderr.write(`  pgbench-tpcb: ${tps} tps, latency average ${latency} ms\n`);
+    return {
+      name: 'pgbench-tpcb',
+      reqPerSec: Math.round(tps),
+      p50Ms: latency,
+      p99Ms: 0,
+      errors: 0,
+      non2xx: 0,
+      note: 'pgbench -c 50 -j 2 (TPC-B); p50Ms is its latency average',
+    };
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
 }
 
 const ratio = (a: string, b: string) => {
@@ -379,6 +460,27 @@ async function main(): Promise<void> {
   await breakerOpen(main, capacity);
   await main.stop();
 
+  if (process.env.DATABASE_URL) {
+    process.stderr.write('[anchor: pgbench TPC-B, 50 clients, on the same PostgreSQL]\n');
+    scenarios.push(await pgbench(process.env.DATABASE_URL));
+  }
+  process.stderr.write('[bulk import and export]\n');
+  for (const row of await bulkRows(BULK_SIZES, (line) => process.stderr.write(`  ${line}\n`))) {
+    scenarios.push({
+      name: row.name,
+      reqPerSec: 0,
+      p50Ms: 0,
+      p99Ms: 0,
+      errors: 0,
+      non2xx: 0,
+      docsPerSec: row.docsPerSec,
+      seconds: row.seconds,
+      cpuMsPerRequest: row.cpuMsPerDoc ?? null,
+      peakRssMb: row.peakRssMb,
+      note: 'per document: docsPerSec, cpuMsPerRequest (ms of server CPU per document), peakRssMb',
+    });
+  }
+
   process.stderr.write('[overload sweep: ADMISSION_MODE off and adaptive side by side]\n');
   const sweep = await overloadSweep({
     seconds: SECONDS,
@@ -394,6 +496,14 @@ async function main(): Promise<void> {
     docMissVsMemoryHit: ratio('doc-get-miss', 'doc-get-hit'),
   };
   const rejecting = scenarios.find((s) => s.name === 'breaker-open-reject');
+  const find = (name: string) => scenarios.find((x) => x.name === name);
+  const cpuRatio = (a: string, b: string) => {
+    const x = find(a)?.cpuMsPerRequest;
+    const y = find(b)?.cpuMsPerRequest;
+    return x && y ? Math.round((x / y) * 1000) / 1000 : null;
+  };
+  const onPostgres = Boolean(process.env.DATABASE_URL);
+  const creates = find('doc-create-1-branch');
   const goals = [
     {
       goal: 'type-get-hit >= 0.85 x baseline-nest',
@@ -401,15 +511,49 @@ async function main(): Promise<void> {
       met: (ratios.typeGetHitVsBaseline ?? 0) >= 0.85,
     },
     {
-      goal: 'type-304 >= 0.9 x baseline-nest',
-      value: ratios.type304VsBaseline,
-      met: (ratios.type304VsBaseline ?? 0) >= 0.9,
+      goal: 'type-get-hit CPU per request <= 1.25 x baseline-nest',
+      value: cpuRatio('type-get-hit', 'baseline-nest'),
+      met: (cpuRatio('type-get-hit', 'baseline-nest') ?? Infinity) <= 1.25,
     },
     {
-      goal: 'interceptors cost < 15 % (on/off >= 0.85)',
-      value: ratios.interceptorsOnVsOff,
-      met: (ratios.interceptorsOnVsOff ?? 0) >= 0.85,
+      goal: 'type-304 >= 0.95 x baseline-nest',
+      value: ratios.type304VsBaseline,
+      met: (ratios.type304VsBaseline ?? 0) >= 0.95,
     },
+    {
+      goal: 'interceptors on/off >= 0.9',
+      value: ratios.interceptorsOnVsOff,
+      met: (ratios.interceptorsOnVsOff ?? 0) >= 0.9,
+    },
+    ...(process.env.REDIS_URL
+      ? [
+          {
+            goal: 'doc-get-hit >= 1.2 x doc-get-redis >= doc-get-miss (req/s)',
+            value: `${ratio('doc-get-hit', 'doc-get-redis')} / ${ratio('doc-get-redis', 'doc-get-miss')}`,
+            met:
+              (ratio('doc-get-hit', 'doc-get-redis') ?? 0) >= 1.2 &&
+              (ratio('doc-get-redis', 'doc-get-miss') ?? 0) >= 1,
+          },
+        ]
+      : [
+          {
+            goal: 'doc-get-hit CPU per request <= 0.3 x doc-get-miss',
+            value: cpuRatio('doc-get-hit', 'doc-get-miss'),
+            met: (cpuRatio('doc-get-hit', 'doc-get-miss') ?? Infinity) <= 0.3,
+          },
+        ]),
+    onPostgres
+      ? {
+          goal: 'doc-create-1-branch >= 0.5 x pgbench-tpcb, p99 <= 100 ms',
+          value: `${ratio('doc-create-1-branch', 'pgbench-tpcb')}, p99 ${creates?.p99Ms} ms`,
+          met:
+            (ratio('doc-create-1-branch', 'pgbench-tpcb') ?? 0) >= 0.5 && (creates?.p99Ms ?? Infinity) <= 100,
+        }
+      : {
+          goal: 'doc-create-1-branch >= 1,000/s (PGlite)',
+          value: creates?.reqPerSec ?? null,
+          met: (creates?.reqPerSec ?? 0) >= 1000,
+        },
     ...sweepGoals(sweep.points, 'hits').map(({ workload, ...g }) => ({
       ...g,
       goal: `${workload}: ${g.goal}`,

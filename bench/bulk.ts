@@ -13,7 +13,7 @@ import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { Service, metric, startService } from './lib/service';
 
-interface Row {
+export interface Row {
   name: string;
   docs: number;
   seconds: number;
@@ -131,10 +131,13 @@ async function copyRun(databaseUrl: string, docs: number): Promise<Row> {
 
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
 
-async function main(): Promise<void> {
+/** Import and export of each size on a fresh service, and COPY on PostgreSQL: one row per step. */
+export async function bulkRows(
+  sizes: number[],
+  log: (line: string) => void = () => undefined,
+): Promise<Row[]> {
   const rows: Row[] = [];
-  const store = process.env.DATABASE_URL ? 'postgres' : 'pglite';
-  for (const docs of SIZES) {
+  for (const docs of sizes) {
     const s = await startService({ ADMISSION_MODE: 'off', BULK_BODY_LIMIT: '1gb' });
     try {
       const type = {
@@ -153,17 +156,23 @@ async function main(): Promise<void> {
       });
       if (created.status !== 201) throw new Error(`type: ${created.status} ${await created.text()}`);
       rows.push(await importRun(s, docs));
-      console.error(JSON.stringify(rows[rows.length - 1]));
+      log(JSON.stringify(rows[rows.length - 1]));
       rows.push(await exportRun(s, docs));
-      console.error(JSON.stringify(rows[rows.length - 1]));
+      log(JSON.stringify(rows[rows.length - 1]));
     } finally {
       await s.stop();
     }
     if (process.env.DATABASE_URL) {
       rows.push(await copyRun(process.env.DATABASE_URL, docs));
-      console.error(JSON.stringify(rows[rows.length - 1]));
+      log(JSON.stringify(rows[rows.length - 1]));
     }
   }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const store = process.env.DATABASE_URL ? 'postgres' : 'pglite';
+  const rows = await bulkRows(SIZES, (line) => console.error(line));
   const result = { run: new Date().toISOString(), store, rows };
   mkdirSync(join(__dirname, 'results'), { recursive: true });
   writeFileSync(join(__dirname, 'results', 'bulk-latest.json'), JSON.stringify(result, null, 2) + '\n');
@@ -176,7 +185,9 @@ async function main(): Promise<void> {
     );
 }
 
-void main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+if (require.main === module) {
+  void main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
