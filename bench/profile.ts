@@ -14,6 +14,10 @@ import { startService } from './lib/service';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const TOP = Number(process.env.BENCH_PROFILE_TOP ?? 25);
 const ROOT = join(__dirname, '..');
+/** What to profile: `type` (a cached object type, the default) or `document` (one document). */
+const TARGET = process.env.BENCH_PROFILE_TARGET === 'document' ? 'document' : 'type';
+/** Extra variables for the service, as JSON (e.g. {"MEMORY_CACHE_TTL_SECONDS":"0"} for store reads). */
+const EXTRA_ENV = JSON.parse(process.env.BENCH_PROFILE_ENV ?? '{}') as Record<string, string>;
 
 interface ProfileNode {
   id: number;
@@ -44,7 +48,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'oms-profile-'));
   const file = join(dir, 'type-get-hit.cpuprofile');
   const s = await startService(
-    { ADMISSION_MODE: 'off', CPU_PROFILE_FILE: file },
+    { ADMISSION_MODE: 'off', CPU_PROFILE_FILE: file, ...EXTRA_ENV },
     join(__dirname, 'lib', 'profile-preload.js'),
   );
   const auth = { authorization: `Bearer ${s.token}` };
@@ -61,7 +65,15 @@ async function main(): Promise<void> {
     headers: { ...auth, 'content-type': 'application/json' },
     body: JSON.stringify(type),
   });
-  const url = `${s.url}/api/v1/schemas/main/object-types/Person`;
+  await fetch(`${s.url}/api/v1/documents/crud`, {
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify({ objectType: 'Person', id: 'p-1', properties: { name: 'Ada', age: 36 } }),
+  });
+  const url =
+    TARGET === 'document'
+      ? `${s.url}/api/v1/documents/crud/p-1`
+      : `${s.url}/api/v1/schemas/main/object-types/Person`;
   await load({ url, headers: auth, durationSeconds: 1 });
   process.kill(s.pid, 'SIGUSR2'); // the profiler starts (bench/lib/profile-preload.js)
   const result = await load({ url, headers: auth, durationSeconds: SECONDS, pid: s.pid });
@@ -73,12 +85,12 @@ async function main(): Promise<void> {
   if (process.env.BENCH_PROFILE_KEEP) writeFileSync(process.env.BENCH_PROFILE_KEEP, readFileSync(file));
   const frames = topFrames(JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[] }, TOP);
   rmSync(dir, { recursive: true, force: true });
-  console.log(`type-get-hit: ${result.reqPerSec} req/s, ${result.cpuMsPerRequest} ms CPU per request\n`);
+  console.log(`${TARGET} GET: ${result.reqPerSec} req/s, ${result.cpuMsPerRequest} ms CPU per request\n`);
   console.log('| self % | frame |\n| --- | --- |');
   for (const f of frames) console.log(`| ${f.selfPercent} | \`${f.frame}\` |`);
   mkdirSync(join(__dirname, 'results'), { recursive: true });
   writeFileSync(
-    join(__dirname, 'results', 'profile-type-get-hit.json'),
+    join(__dirname, 'results', `profile-${TARGET}-get.json`),
     `${JSON.stringify({ date: new Date().toISOString(), reqPerSec: result.reqPerSec, cpuMsPerRequest: result.cpuMsPerRequest, frames }, null, 2)}\n`,
   );
 }
