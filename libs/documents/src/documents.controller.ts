@@ -1,4 +1,3 @@
-import { MAIN_BRANCH } from '@oms/store';
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import {
   ApiBearerAuth,
@@ -12,7 +11,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { RequireRole, Write } from '@oms/auth';
-import { BRANCH_NAME_PATTERN, TYPE_NAME_PATTERN, WriteContext } from '@oms/common';
+import { TYPE_NAME_PATTERN, WriteContext } from '@oms/common';
 import { ApiCommitMessage, ApiIfMatch, ApiProblems, AT_QUERY, apiPath, responseHeaders } from '@oms/http';
 import { Resilient, Revalidate } from '@oms/resilience';
 import type { Response } from 'express';
@@ -25,14 +24,7 @@ import {
 } from './document.dto';
 import { DocumentsService } from './documents.service';
 import { parseListQuery } from './list-query';
-
-const BRANCH = {
-  name: 'branch',
-  required: false,
-  description: 'Branch (default main)',
-  schema: { type: 'string', pattern: BRANCH_NAME_PATTERN.source, default: MAIN_BRANCH },
-} as const;
-const branchOf = (branch?: string) => branch ?? MAIN_BRANCH;
+import { BRANCH_QUERY, branchOf } from './branch-query';
 
 @ApiTags('documents')
 @ApiBearerAuth()
@@ -44,7 +36,7 @@ export class DocumentsController {
 
   @Get()
   @ApiOperation({ summary: 'List documents, filtered and paged by cursor' })
-  @ApiQuery(BRANCH)
+  @ApiQuery(BRANCH_QUERY)
   @ApiQuery(AT_QUERY)
   @ApiQuery({
     name: 'objectType',
@@ -87,7 +79,7 @@ export class DocumentsController {
   @Post()
   @RequireRole('editor')
   @ApiOperation({ summary: 'Create a document (validated against its object type)' })
-  @ApiQuery(BRANCH)
+  @ApiQuery(BRANCH_QUERY)
   @ApiCommitMessage()
   @ApiBody({ type: CreateDocumentDto })
   @ApiCreatedResponse({ type: DocumentResponseDto, headers: responseHeaders('Location', 'ETag') })
@@ -112,7 +104,7 @@ export class DocumentsController {
     current: (documents, ids) => documents.current(branchOf(ids.branch), ids.id!, ids.at),
   })
   @ApiOperation({ summary: 'Get a document' })
-  @ApiQuery(BRANCH)
+  @ApiQuery(BRANCH_QUERY)
   @ApiQuery(AT_QUERY)
   @ApiOkResponse({ type: DocumentResponseDto, headers: responseHeaders('ETag') })
   @ApiProblems(404)
@@ -127,7 +119,7 @@ export class DocumentsController {
   @Put(':id')
   @RequireRole('editor')
   @ApiOperation({ summary: 'Replace the properties of a document (or create it)' })
-  @ApiQuery(BRANCH)
+  @ApiQuery(BRANCH_QUERY)
   @ApiCommitMessage()
   @ApiIfMatch()
   @ApiBody({ type: ReplaceDocumentDto })
@@ -153,7 +145,7 @@ export class DocumentsController {
   @Patch(':id')
   @RequireRole('editor')
   @ApiOperation({ summary: 'Merge-patch a document (RFC 7396); only properties may change' })
-  @ApiQuery(BRANCH)
+  @ApiQuery(BRANCH_QUERY)
   @ApiCommitMessage()
   @ApiIfMatch()
   @ApiConsumes('application/merge-patch+json')
@@ -173,7 +165,7 @@ export class DocumentsController {
   @HttpCode(204)
   @RequireRole('editor')
   @ApiOperation({ summary: 'Delete a document (409 while others reference it)' })
-  @ApiQuery(BRANCH)
+  @ApiQuery(BRANCH_QUERY)
   @ApiCommitMessage()
   @ApiIfMatch()
   @ApiNoContentResponse()

@@ -10,3 +10,4 @@ export * from './exact-numbers';
 export * from './allowed-methods';
 export * from './known-query-parameters.guard';
 export * from './openapi-completion';
+export * from './request-bodies';

@@ -25,15 +25,23 @@ import {
 import { RequireRole, Write } from '@oms/auth';
 import { ValidationFailed, WriteContext, queryPointer } from '@oms/common';
 import { OmsConfig } from '@oms/config';
-import { ApiCommitMessage, ApiProblems, AT_QUERY, apiPath, responseHeaders } from '@oms/http';
+import {
+  ApiCommitMessage,
+  ApiProblems,
+  AT_QUERY,
+  apiPath,
+  mediaTypeOf,
+  responseHeaders,
+  undecodableBody,
+} from '@oms/http';
 import { Resilient, formatEtag, parseTagCondition } from '@oms/resilience';
-import { MAIN_BRANCH } from '@oms/store';
-import { BRANCH_NAME_PATTERN, TYPE_NAME_PATTERN } from '@oms/common';
+import { TYPE_NAME_PATTERN } from '@oms/common';
 import bytes from 'bytes';
 import type { Request, Response } from 'express';
 import { BulkImportResultDto } from './bulk.dto';
 import { BulkFormat } from './bulk-items';
 import { BulkService } from './bulk.service';
+import { BRANCH_QUERY, branchOf } from '../branch-query';
 
 /** Until the response can take more (or is closed): one listener of each, removed after. */
 function drained(response: Response): Promise<void> {
@@ -53,13 +61,6 @@ const FORMATS: Record<string, BulkFormat> = {
   'application/x-ndjson': 'ndjson',
   'application/json': 'json-array',
 };
-
-const BRANCH = {
-  name: 'branch',
-  required: false,
-  description: 'Branch (default main)',
-  schema: { type: 'string', pattern: BRANCH_NAME_PATTERN.source, default: MAIN_BRANCH },
-} as const;
 
 /** Bulk import (one commit) and export (one state) of documents. */
 @ApiTags('documents')
@@ -91,7 +92,7 @@ export class BulkController {
       'path, message}]` (the first 1,000), and nothing is written. The body is streamed (memory holds one ' +
       'batch, not the file); its limit is BULK_BODY_LIMIT; `Content-Encoding: gzip` is accepted.',
   })
-  @ApiQuery(BRANCH)
+  @ApiQuery(BRANCH_QUERY)
   @ApiQuery({
     name: 'dryRun',
     required: false,
@@ -122,8 +123,7 @@ export class BulkController {
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ): Promise<BulkImportResultDto> {
-    const type = (request.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-    const format = FORMATS[type];
+    const format = FORMATS[mediaTypeOf(request)];
     if (!format)
       throw new UnsupportedMediaTypeException(
         'A bulk import takes application/x-ndjson or application/json.',
@@ -134,7 +134,7 @@ export class BulkController {
     if (dryRun !== undefined && dryRun !== 'true' && dryRun !== 'false')
       throw new ValidationFailed([{ path: queryPointer('dryRun'), message: 'must be true or false' }]);
     const result = await this.bulk.import({
-      branch: branch ?? MAIN_BRANCH,
+      branch: branchOf(branch),
       format,
       body: this.body(request),
       author: ctx.author,
@@ -161,14 +161,7 @@ export class BulkController {
         yield chunk;
       }
     } catch (error) {
-      if (
-        (error as { code?: unknown }).code === 'Z_DATA_ERROR' ||
-        (error as { errno?: unknown }).errno === -3
-      )
-        throw new ValidationFailed([
-          { path: '/header/Content-Encoding', message: 'does not match the body (it does not decompress)' },
-        ]);
-      throw error;
+      throw undecodableBody(error) ?? error;
     }
   }
 
@@ -180,7 +173,7 @@ export class BulkController {
       'that was the head when the export began (or `at`). `X-Total-Count` gives the number of lines; ' +
       'each line imports as is (POST /documents/bulk).',
   })
-  @ApiQuery(BRANCH)
+  @ApiQuery(BRANCH_QUERY)
   @ApiQuery(AT_QUERY)
   @ApiQuery({
     name: 'objectType',
@@ -203,7 +196,7 @@ export class BulkController {
     @Query('at') at: string | undefined,
     @Res() response: Response,
   ): Promise<void> {
-    const exported = await this.bulk.export(branch ?? MAIN_BRANCH, objectType, at);
+    const exported = await this.bulk.export(branchOf(branch), objectType, at);
     response.status(200);
     response.setHeader('Content-Type', 'application/x-ndjson; charset=utf-8');
     response.setHeader('ETag', formatEtag(exported.commit));

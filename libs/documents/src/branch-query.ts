@@ -1,0 +1,13 @@
+import { BRANCH_NAME_PATTERN } from '@oms/common';
+import { MAIN_BRANCH } from '@oms/store';
+
+/** `?branch=` of the document routes, as OpenAPI shows it. */
+export const BRANCH_QUERY = {
+  name: 'branch',
+  required: false,
+  description: 'Branch (default main)',
+  schema: { type: 'string', pattern: BRANCH_NAME_PATTERN.source, default: MAIN_BRANCH },
+} as const;
+
+/** The branch a document route works on: `?branch=`, or main. */
+export const branchOf = (branch?: string) => branch ?? MAIN_BRANCH;
