@@ -1,5 +1,8 @@
 import { gzipSync } from 'node:zlib';
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { TestApp, startTestApp } from '../support/app';
+import { scrape, seriesValue } from '../support/metrics';
 import { given } from '../support/given';
 import { storeTargets } from '../support/store-targets';
 
@@ -301,5 +304,48 @@ describe.each(storeTargets())('bulk import and export on $name', (target) => {
     expect(
       (await t.http.get('/api/v1/documents/export?branch=main&objectType=Nope').set(t.as('viewer'))).status,
     ).toBe(404);
+  });
+});
+
+describe.each(storeTargets())('an import the client abandons, on $name', (target) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // Production's breakers: three store failures in a row open the store breaker for everyone.
+    t = await startTestApp(target, { OMS_ENV: 'production', LOG_LEVEL: 'error' });
+    await given(t).type('Thing', [{ name: 'n', dataType: 'integer' }]);
+    await new Promise<void>((resolve) => t.server.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(() => t?.close());
+
+  /** Sends part of an import, waits for the service to work on it, then drops the connection. */
+  async function abandon(run: number): Promise<void> {
+    const { port } = t.server.address() as AddressInfo;
+    const req = httpRequest({
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: '/api/v1/documents/bulk',
+      headers: { ...t.as('editor'), 'content-type': 'application/x-ndjson' },
+    });
+    req.on('error', () => undefined); // the abort is ours
+    for (let batch = 0; batch < 3; batch++) {
+      req.write(
+        Array.from({ length: 1_000 }, (_, i) =>
+          JSON.stringify({ objectType: 'Thing', id: `t-${run}-${batch}-${i}`, properties: { n: i } }),
+        ).join('\n') + '\n',
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    req.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+
+  it('is the client going away: nothing written, and no breaker counts it as the store failing', async () => {
+    for (let run = 0; run < 4; run++) await abandon(run);
+    const text = await scrape(t.metrics);
+    for (const breaker of ['store', 'documents'])
+      expect([breaker, seriesValue(text, 'circuit_breaker_state', { breaker })]).toEqual([breaker, 0]);
+    const list = await t.http.get('/api/v1/documents/crud?objectType=Thing').set(t.as('viewer')).expect(200);
+    expect(list.body.items).toEqual([]);
   });
 });

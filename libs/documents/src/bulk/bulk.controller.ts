@@ -1,3 +1,4 @@
+import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import {
   Controller,
@@ -23,7 +24,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { RequireRole, Write } from '@oms/auth';
-import { ValidationFailed, WriteContext, queryPointer } from '@oms/common';
+import { ValidationFailed, WriteContext, bodyPointer, queryPointer } from '@oms/common';
 import { OmsConfig } from '@oms/config';
 import {
   ApiCommitMessage,
@@ -131,12 +132,15 @@ export class BulkController {
     const length = Number(request.header('content-length') ?? 0);
     if (length > this.limit)
       throw new PayloadTooLargeException(`The body is larger than ${bytes(this.limit)}.`);
+    const encoding = (request.header('content-encoding') ?? 'identity').trim().toLowerCase();
+    if (encoding !== 'identity' && encoding !== 'gzip')
+      throw new UnsupportedMediaTypeException('A bulk import takes Content-Encoding gzip or identity.');
     if (dryRun !== undefined && dryRun !== 'true' && dryRun !== 'false')
       throw new ValidationFailed([{ path: queryPointer('dryRun'), message: 'must be true or false' }]);
     const result = await this.bulk.import({
       branch: branchOf(branch),
       format,
-      body: this.body(request),
+      body: this.body(request, encoding === 'gzip'),
       author: ctx.author,
       message: ctx.message,
       ifMatch: parseTagCondition(request.header('if-match'), 'If-Match'),
@@ -146,12 +150,15 @@ export class BulkController {
     return result;
   }
 
-  /** The body as it arrives (gunzipped if sent so), bounded by BULK_BODY_LIMIT. */
-  private async *body(request: Request): AsyncGenerator<Buffer> {
-    const encoding = (request.header('content-encoding') ?? 'identity').trim().toLowerCase();
-    if (encoding !== 'identity' && encoding !== 'gzip')
-      throw new UnsupportedMediaTypeException('A bulk import takes Content-Encoding gzip or identity.');
-    const source: AsyncIterable<Buffer> = encoding === 'gzip' ? request.pipe(createGunzip()) : request;
+  /**
+   * The body as it arrives (gunzipped if sent so), bounded by BULK_BODY_LIMIT. What goes wrong reading it is
+   * the client's: a body that does not decompress, or a connection dropped mid-body. It is read inside the
+   * import's transaction, where any other error would be taken for the store failing (the client's
+   * ECONNRESET is a network code) and counted by the store breaker for everyone.
+   */
+  private async *body(request: Request, gzip: boolean): AsyncGenerator<Buffer> {
+    // pipeline, not pipe: a request that breaks off must end the gunzip stream too, not leave it waiting.
+    const source: AsyncIterable<Buffer> = gzip ? pipeline(request, createGunzip(), () => undefined) : request;
     let size = 0;
     try {
       for await (const chunk of source) {
@@ -161,7 +168,14 @@ export class BulkController {
         yield chunk;
       }
     } catch (error) {
-      throw undecodableBody(error) ?? error;
+      if (error instanceof PayloadTooLargeException) throw error;
+      throw (
+        undecodableBody(error) ??
+        new ValidationFailed(
+          [{ path: bodyPointer(), message: 'ended before it was complete' }],
+          'The request body ended before it was complete.',
+        )
+      );
     }
   }
 
