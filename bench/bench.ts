@@ -9,6 +9,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { LoadOptions, LoadResult, load, loadAtRate } from './lib/load';
 import { sweepPlot } from './lib/plot';
+import { PERSON_TYPE } from './lib/fixtures';
 import { Service, startBaseline, startService } from './lib/service';
 import { overloadSweep, sweepGoals } from './overload';
 import { bulkRows } from './bulk';
@@ -118,15 +119,7 @@ async function api(
 
 /** The data every scenario reads: one object type and DOCS documents. */
 async function seed(s: Service): Promise<string> {
-  const type = {
-    name: 'Person',
-    properties: [
-      { name: 'name', dataType: 'string', required: true },
-      { name: 'age', dataType: 'integer' },
-      { name: 'email', dataType: 'string' },
-    ],
-  };
-  if ((await api(s, 'POST', '/api/v1/schemas/main/object-types', type)).status !== 201)
+  if ((await api(s, 'POST', '/api/v1/schemas/main/object-types', PERSON_TYPE)).status !== 201)
     throw new Error('seed type');
   for (let i = 0; i < DOCS; i += 10) {
     await Promise.all(

@@ -11,7 +11,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { Service, metric, startService } from './lib/service';
+import { processCpuMs } from './lib/load';
+import { Service, startService } from './lib/service';
 
 export interface Row {
   name: string;
@@ -50,53 +51,49 @@ function memory(pid: number): { rss: number; peak: number } {
   return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
 }
 
-async function importRun(s: Service, docs: number): Promise<Row> {
+/**
+ * One step against the service, measured: its seconds, documents per second, the service's CPU per document
+ * (from /proc, as every bench scenario) and its peak RSS growth.
+ */
+async function step(s: Service, name: string, docs: number, run: () => Promise<void>): Promise<Row> {
   const rssBefore = memory(s.pid).rss;
-  const cpuBefore = await metric(s, 'process_cpu_seconds_total');
+  const cpuBefore = processCpuMs(s.pid);
   const started = process.hrtime.bigint();
-  const res = await fetch(`${s.url}/api/v1/documents/bulk`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/x-ndjson' },
-    body: Readable.toWeb(Readable.from(chunks(docs))),
-    duplex: 'half',
-  });
-  const answer = (await res.json()) as { created?: number };
+  await run();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (res.status !== 200 || answer.created !== docs)
-    throw new Error(`import of ${docs}: ${res.status} ${JSON.stringify(answer).slice(0, 300)}`);
-  const cpu = (await metric(s, 'process_cpu_seconds_total')) - cpuBefore;
   return {
-    name: `bulk-import-${label(docs)}`,
+    name: `${name}-${label(docs)}`,
     docs,
     seconds: round(seconds),
     docsPerSec: Math.round(docs / seconds),
-    cpuMsPerDoc: round((cpu * 1000) / docs, 4),
+    cpuMsPerDoc: round((processCpuMs(s.pid) - cpuBefore) / docs, 4),
     peakRssMb: Math.round(memory(s.pid).peak - rssBefore),
   };
 }
 
-async function exportRun(s: Service, docs: number): Promise<Row> {
-  const rssBefore = memory(s.pid).rss;
-  const cpuBefore = await metric(s, 'process_cpu_seconds_total');
-  const started = process.hrtime.bigint();
-  const res = await fetch(`${s.url}/api/v1/documents/export?objectType=Item`, {
-    headers: { authorization: `Bearer ${s.token}` },
+const importRun = (s: Service, docs: number) =>
+  step(s, 'bulk-import', docs, async () => {
+    const res = await fetch(`${s.url}/api/v1/documents/bulk`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/x-ndjson' },
+      body: Readable.toWeb(Readable.from(chunks(docs))),
+      duplex: 'half',
+    });
+    const answer = (await res.json()) as { created?: number };
+    if (res.status !== 200 || answer.created !== docs)
+      throw new Error(`import of ${docs}: ${res.status} ${JSON.stringify(answer).slice(0, 300)}`);
   });
-  let lines = 0;
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>)
-    for (let at = chunk.indexOf(10); at >= 0; at = chunk.indexOf(10, at + 1)) lines += 1;
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (lines !== docs) throw new Error(`export: ${lines} lines, ${docs} expected`);
-  const cpu = (await metric(s, 'process_cpu_seconds_total')) - cpuBefore;
-  return {
-    name: `export-${label(docs)}`,
-    docs,
-    seconds: round(seconds),
-    docsPerSec: Math.round(docs / seconds),
-    cpuMsPerDoc: round((cpu * 1000) / docs, 4),
-    peakRssMb: Math.round(memory(s.pid).peak - rssBefore),
-  };
-}
+
+const exportRun = (s: Service, docs: number) =>
+  step(s, 'export', docs, async () => {
+    const res = await fetch(`${s.url}/api/v1/documents/export?objectType=Item`, {
+      headers: { authorization: `Bearer ${s.token}` },
+    });
+    let lines = 0;
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>)
+      for (let at = chunk.indexOf(10); at >= 0; at = chunk.indexOf(10, at + 1)) lines += 1;
+    if (lines !== docs) throw new Error(`export: ${lines} lines, ${docs} expected`);
+  });
 
 /** The anchor: the same rows COPY'd into a plain table (id, body jsonb) on the same PostgreSQL. */
 async function copyRun(databaseUrl: string, docs: number): Promise<Row> {

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { load } from './lib/load';
+import { PERSON_TYPE } from './lib/fixtures';
 import { startService } from './lib/service';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -52,18 +53,10 @@ async function main(): Promise<void> {
     join(__dirname, 'lib', 'profile-preload.js'),
   );
   const auth = { authorization: `Bearer ${s.token}` };
-  const type = {
-    name: 'Person',
-    properties: [
-      { name: 'name', dataType: 'string', required: true },
-      { name: 'age', dataType: 'integer' },
-      { name: 'email', dataType: 'string' },
-    ],
-  };
   await fetch(`${s.url}/api/v1/schemas/main/object-types`, {
     method: 'POST',
     headers: { ...auth, 'content-type': 'application/json' },
-    body: JSON.stringify(type),
+    body: JSON.stringify(PERSON_TYPE),
   });
   await fetch(`${s.url}/api/v1/documents/crud`, {
     method: 'POST',
