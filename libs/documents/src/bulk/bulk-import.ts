@@ -91,24 +91,20 @@ export class BulkImport {
     return this.errors.length >= MAX_BULK_ERRORS;
   }
 
-  async run(items: AsyncIterable<BulkItem>, onBatch?: (lines: number) => void): Promise<void> {
+  async run(items: AsyncIterable<BulkItem>): Promise<void> {
     let batch: Item[] = [];
-    let lines = 0;
     for await (const raw of items) {
-      lines += 1;
       const item = await this.parse(raw);
       if (item) batch.push(item);
       if (this.full) return;
       if (batch.length >= BULK_BATCH) {
         await this.apply(batch);
-        onBatch?.(lines);
         batch = [];
         if (this.full) return;
       }
     }
     await this.apply(batch);
     await this.settleDeferred();
-    onBatch?.(lines);
   }
 
   /**
@@ -274,11 +270,6 @@ export class BulkImport {
       return;
     }
     const before = this.errors.length;
-    for (const ref of this.references(item)) {
-      // Not there yet: it may come later in the import (checked at its end).
-      if (state.value(ref.id)?.objectType !== ref.referenceType)
-        this.forward.push({ line, from: id, ...ref });
-    }
     for (const { name, key, value } of this.uniqueValues(item.objectType, next.properties)) {
       const other = state.holderOf(key, id);
       if (other)
@@ -289,6 +280,11 @@ export class BulkImport {
         );
     }
     if (this.errors.length > before) return;
+    for (const ref of this.references(item)) {
+      // Not there yet: it may come later in the import (checked at its end, for an item that applied).
+      if (state.value(ref.id)?.objectType !== ref.referenceType)
+        this.forward.push({ line, from: id, ...ref });
+    }
     state.set(id, next);
     state.claim(this.uniqueKeys(current), this.uniqueKeys(next), id);
     if (current) this.counts.updated += 1;
@@ -321,7 +317,7 @@ export class BulkImport {
       .filter((p) => p.unique && own(properties, p.name) !== undefined)
       .map((p) => {
         const value = own(properties, p.name);
-        return { name: p.name, value, key: `${objectType}\u0000${p.name}\u0000${JSON.stringify(value)}` };
+        return { name: p.name, value, key: uniqueKey(objectType, p.name, value) };
       });
   }
 
@@ -350,7 +346,7 @@ export class BulkImport {
         values.map((value) => ({ [name]: value })),
       );
       for (const holder of holders) {
-        const key = `${type}\u0000${name}\u0000${JSON.stringify(own(holder.body, name))}`;
+        const key = uniqueKey(type, name, own(holder.body, name));
         if (probes.has(key)) state.claim([], [key], holder.id);
       }
     }
@@ -370,6 +366,10 @@ export class BulkImport {
       );
   }
 }
+
+/** Names one unique value: its type, its property and the value (as JSON). */
+const uniqueKey = (type: string, property: string, value: unknown) =>
+  `${type}\u0000${property}\u0000${JSON.stringify(value)}`;
 
 /**
  * The documents a batch touches, as the batch goes: what the branch held (loaded once), what earlier
