@@ -331,11 +331,15 @@ async function pgbench(server: string): Promise<Scenario> {
   }
 }
 
-const ratio = (a: string, b: string) => {
-  const x = scenarios.find((s) => s.name === a);
-  const y = scenarios.find((s) => s.name === b);
-  return x && y ? Math.round((x.reqPerSec / y.reqPerSec) * 1000) / 1000 : null;
+const find = (name: string) => scenarios.find((s) => s.name === name);
+
+/** a / b of one figure of two scenarios, to three places (null when either is missing or zero). */
+const ratioOf = (figure: 'reqPerSec' | 'cpuMsPerRequest', a: string, b: string) => {
+  const x = find(a)?.[figure];
+  const y = find(b)?.[figure];
+  return x && y ? Math.round((x / y) * 1000) / 1000 : null;
 };
+const ratio = (a: string, b: string) => ratioOf('reqPerSec', a, b);
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -446,7 +450,7 @@ async function main(): Promise<void> {
   await viaRedis?.stop();
   await miss.stop();
 
-  const capacity = scenarios.find((x) => x.name === 'doc-get-hit')!.reqPerSec;
+  const capacity = find('doc-get-hit')!.reqPerSec;
   process.stderr.write('[writes and lists]\n');
   await writes(main);
   process.stderr.write('[open breaker]\n');
@@ -488,13 +492,8 @@ async function main(): Promise<void> {
     docRedisHitVsMemoryHit: process.env.REDIS_URL ? ratio('doc-get-redis', 'doc-get-hit') : null,
     docMissVsMemoryHit: ratio('doc-get-miss', 'doc-get-hit'),
   };
-  const rejecting = scenarios.find((s) => s.name === 'breaker-open-reject');
-  const find = (name: string) => scenarios.find((x) => x.name === name);
-  const cpuRatio = (a: string, b: string) => {
-    const x = find(a)?.cpuMsPerRequest;
-    const y = find(b)?.cpuMsPerRequest;
-    return x && y ? Math.round((x / y) * 1000) / 1000 : null;
-  };
+  const rejecting = find('breaker-open-reject');
+  const cpuRatio = (a: string, b: string) => ratioOf('cpuMsPerRequest', a, b);
   const onPostgres = Boolean(process.env.DATABASE_URL);
   const creates = find('doc-create-1-branch');
   const goals = [
