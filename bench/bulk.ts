@@ -11,6 +11,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { countLines } from '../apps/oms/src/cli/progress';
 import { processCpuMs } from './lib/load';
 import { Service, startService } from './lib/service';
 
@@ -90,8 +91,7 @@ const exportRun = (s: Service, docs: number) =>
       headers: { authorization: `Bearer ${s.token}` },
     });
     let lines = 0;
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>)
-      for (let at = chunk.indexOf(10); at >= 0; at = chunk.indexOf(10, at + 1)) lines += 1;
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) lines += countLines(chunk);
     if (lines !== docs) throw new Error(`export: ${lines} lines, ${docs} expected`);
   });
 

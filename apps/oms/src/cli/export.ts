@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createWriteStream, renameSync, rmSync } from 'node:fs';
-import { progress } from './progress';
+import { countLines, progress } from './progress';
 import { describeProblem, fail, transferArgs } from './transfer-args';
 
 const USAGE =
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   let rows = 0;
   try {
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      for (let at = chunk.indexOf(10); at >= 0; at = chunk.indexOf(10, at + 1)) rows += 1;
+      rows += countLines(chunk);
       bar.update(rows, rows);
       if (!sink.write(chunk)) await once(sink, 'drain');
     }

@@ -1,6 +1,6 @@
 import { createReadStream, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { progress } from './progress';
+import { countLines, progress } from './progress';
 import { describeProblem, fail, transferArgs } from './transfer-args';
 
 const USAGE =
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   source.on('data', (chunk: Buffer | string) => {
     const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
     sent += bytes.length;
-    for (let at = bytes.indexOf(10); at >= 0; at = bytes.indexOf(10, at + 1)) rows += 1;
+    rows += countLines(bytes);
     bar.update(sent, rows);
   });
   const query = new URLSearchParams({ branch: args.branch });

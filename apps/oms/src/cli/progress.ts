@@ -49,3 +49,10 @@ export function progress(options: ProgressOptions): Progress {
     },
   };
 }
+
+/** How many lines a chunk of NDJSON ends (its newline bytes): the rows a transfer has moved. */
+export function countLines(chunk: Uint8Array): number {
+  let lines = 0;
+  for (let at = chunk.indexOf(10); at >= 0; at = chunk.indexOf(10, at + 1)) lines += 1;
+  return lines;
+}
