@@ -11,7 +11,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { RequireRole, Write } from '@oms/auth';
-import { TYPE_NAME_PATTERN, WriteContext } from '@oms/common';
+import { WriteContext } from '@oms/common';
 import { ApiCommitMessage, ApiIfMatch, ApiProblems, AT_QUERY, apiPath, responseHeaders } from '@oms/http';
 import { Resilient, Revalidate } from '@oms/resilience';
 import type { Response } from 'express';
@@ -24,7 +24,7 @@ import {
 } from './document.dto';
 import { DocumentsService } from './documents.service';
 import { parseListQuery } from './list-query';
-import { BRANCH_QUERY, branchOf } from './branch-query';
+import { BRANCH_QUERY, OBJECT_TYPE_QUERY, branchOf } from './document-queries';
 
 @ApiTags('documents')
 @ApiBearerAuth()
@@ -38,11 +38,7 @@ export class DocumentsController {
   @ApiOperation({ summary: 'List documents, filtered and paged by cursor' })
   @ApiQuery(BRANCH_QUERY)
   @ApiQuery(AT_QUERY)
-  @ApiQuery({
-    name: 'objectType',
-    required: false,
-    schema: { type: 'string', pattern: TYPE_NAME_PATTERN.source },
-  })
+  @ApiQuery(OBJECT_TYPE_QUERY)
   @ApiQuery({
     name: 'limit',
     required: false,

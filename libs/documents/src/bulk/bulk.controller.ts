@@ -36,13 +36,12 @@ import {
   undecodableBody,
 } from '@oms/http';
 import { Resilient, formatEtag, parseTagCondition } from '@oms/resilience';
-import { TYPE_NAME_PATTERN } from '@oms/common';
 import bytes from 'bytes';
 import type { Request, Response } from 'express';
 import { BulkImportResultDto } from './bulk.dto';
 import { BulkFormat } from './bulk-items';
 import { BulkService } from './bulk.service';
-import { BRANCH_QUERY, branchOf } from '../branch-query';
+import { BRANCH_QUERY, OBJECT_TYPE_QUERY, branchOf } from '../document-queries';
 
 /** Until the response can take more (or is closed): one listener of each, removed after. */
 function drained(response: Response): Promise<void> {
@@ -183,17 +182,13 @@ export class BulkController {
   @ApiOperation({
     summary: 'Export documents as NDJSON, one consistent state',
     description:
-      'One document per line (the representation a GET returns), sorted by id, all read from the commit ' +
-      'that was the head when the export began (or `at`). `X-Total-Count` gives the number of lines; ' +
-      'each line imports as is (POST /documents/bulk).',
+      'One document per line (the representation a GET returns), all read from the commit that was the ' +
+      'head when the export began (or `at`): type by type, referenced types first, and by id within a ' +
+      'type. `X-Total-Count` gives the number of lines; each line imports as is (POST /documents/bulk).',
   })
   @ApiQuery(BRANCH_QUERY)
   @ApiQuery(AT_QUERY)
-  @ApiQuery({
-    name: 'objectType',
-    required: false,
-    schema: { type: 'string', pattern: TYPE_NAME_PATTERN.source },
-  })
+  @ApiQuery(OBJECT_TYPE_QUERY)
   @ApiProduces('application/x-ndjson')
   @ApiOkResponse({
     description: 'NDJSON, one document per line',

@@ -1,4 +1,4 @@
-import { BRANCH_NAME_PATTERN } from '@oms/common';
+import { BRANCH_NAME_PATTERN, TYPE_NAME_PATTERN } from '@oms/common';
 import { MAIN_BRANCH } from '@oms/store';
 
 /** `?branch=` of the document routes, as OpenAPI shows it. */
@@ -7,6 +7,13 @@ export const BRANCH_QUERY = {
   required: false,
   description: 'Branch (default main)',
   schema: { type: 'string', pattern: BRANCH_NAME_PATTERN.source, default: MAIN_BRANCH },
+} as const;
+
+/** `?objectType=` of the document routes that select by type. */
+export const OBJECT_TYPE_QUERY = {
+  name: 'objectType',
+  required: false,
+  schema: { type: 'string', pattern: TYPE_NAME_PATTERN.source },
 } as const;
 
 /** The branch a document route works on: `?branch=`, or main. */
