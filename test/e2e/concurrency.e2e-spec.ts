@@ -1,5 +1,6 @@
 import { TestApp, startTestApp } from '../support/app';
 import { given } from '../support/given';
+import { scrape, seriesValue } from '../support/metrics';
 import { storeTargets } from '../support/store-targets';
 
 const DOCS = '/api/v1/documents/crud';
@@ -105,5 +106,56 @@ describe.each(storeTargets())('concurrent writes on $name', (target) => {
     const stored = await t.http.get(`${DOCS}/note`).set(editor()).expect(200);
     expect(stored.body.properties).toEqual(winner.properties);
     expect(stored.body.version).toBe(winner.version);
+  });
+
+  it(`commits ${WRITERS} parallel creates in groups: each 2xx its own commit and there, no unique value twice`, async () => {
+    await make.type('Seat', [{ name: 'seat', dataType: 'string', unique: true }]);
+    const headBefore = (await t.http.get('/api/v1/branches/main/commits?limit=1').set(editor()).expect(200))
+      .body[0].id;
+    const before = await scrape(t.metrics);
+    // A slow store (each call 100 ms later), so that writes queue behind one another as they arrive.
+    const faults = '/api/v1/admin/faults/store';
+    await t.http.put(faults).set(t.as('admin')).send({ errorRate: 0, latencyMs: 100 }).expect(200);
+    // Two writers per seat: in a group, the second sees the first's write and is refused alone.
+    const seatOf = (i: number) => `seat-${i % (WRITERS / 2)}`;
+    const responses = await Promise.all(
+      range(WRITERS).map((i) =>
+        t.http
+          .post(DOCS)
+          .set(editor())
+          .send({ objectType: 'Seat', id: `seat-writer-${i}`, properties: { seat: seatOf(i) } }),
+      ),
+    );
+    await t.http.delete(faults).set(t.as('admin')).expect(204);
+    const statuses = responses.map((r) => r.status);
+    expect(countOf(statuses, 201)).toBe(WRITERS / 2);
+    expect(countOf(statuses, 409)).toBe(WRITERS / 2);
+    const created = responses.filter((r) => r.status === 201).map((r) => r.body as { id: string });
+    for (const { id } of created) await t.http.get(`${DOCS}/${id}`).set(editor()).expect(200);
+    const listed = await t.http.get(`${DOCS}?objectType=Seat&limit=100`).set(editor()).expect(200);
+    const seats = listed.body.items.map((d: { properties: { seat: string } }) => d.properties.seat);
+    expect(seats).toHaveLength(WRITERS / 2);
+    expect(new Set(seats).size).toBe(WRITERS / 2);
+
+    // One commit per created document, in one chain on top of the head before them.
+    const commits = (await t.http.get('/api/v1/branches/main/commits?limit=100').set(editor()).expect(200))
+      .body as { id: string; parents: string[]; message: string; createdAt: string }[];
+    const ours = commits.slice(0, WRITERS / 2);
+    expect(commits[WRITERS / 2]!.id).toBe(headBefore);
+    ours.forEach((c, i) => expect(c.parents).toEqual([commits[i + 1]!.id]));
+    expect(ours.map((c) => c.message.replace(/seat-writer-\d+/, 'X')).sort()).toEqual(
+      ours.map(() => 'Create Seat X'),
+    );
+    // Fewer transactions than writes: the writes that queued were committed together.
+    const after = await scrape(t.metrics);
+    const [count, sum] = ['count', 'sum'].map(
+      (part) =>
+        (seriesValue(after, `store_write_group_size_${part}`) ?? NaN) -
+        (seriesValue(before, `store_write_group_size_${part}`) ?? NaN),
+    );
+    // (A refused write counts where it ran in a group; alone, its transaction rolled back.)
+    expect(sum).toBeGreaterThanOrEqual(WRITERS / 2);
+    expect(sum).toBeLessThanOrEqual(WRITERS);
+    expect(count).toBeLessThan(sum!);
   });
 });

@@ -252,6 +252,82 @@ describe.each(storeTargets())('VersionedStore on $name', (target) => {
       expect((await get('main', 'pre'))?.body.name).toBe('p3');
     });
 
+    describe('group commit (writeEach)', () => {
+      const by = (message: string) => ({ author: `author-${message}`, message });
+
+      it('gives each write its own commit, chained, seeing the writes before it; a failing one fails alone', async () => {
+        await store.createBranch('grouped', 'main', 'alice');
+        const before = (await store.getBranch('grouped'))!.head;
+        const seen: (number | null)[] = [];
+        const outcomes = await store.writeEach('grouped', [
+          { commit: by('one'), fn: (w) => w.put('document', 'g1', doc('first')) },
+          {
+            // Sees g1, then fails after writing: its row goes, the others stay.
+            commit: by('two'),
+            fn: async (w) => {
+              expect((await w.get<{ name: string }>('document', 'g1'))?.body.name).toBe('first');
+              await w.put('document', 'g2', doc('dropped'));
+              throw new AlreadyExists('Document', 'g1');
+            },
+          },
+          {
+            // A value the store itself refuses (a NUL character): rolled back alone too.
+            commit: by('three'),
+            fn: (w) => w.put('document', 'g3', doc('nul\u0000byte')),
+          },
+          {
+            commit: by('four'),
+            fn: async (w) => {
+              expect(await w.get('document', 'g2')).toBeNull();
+              return w.put('document', 'g4', doc('fourth'));
+            },
+            options: {
+              precondition: { kind: 'document', id: 'g1', check: (v) => void seen.push(v) },
+            },
+          },
+          { commit: by('five'), fn: (w) => w.put('document', 'g5', doc('dry')), options: { dryRun: true } },
+        ]);
+        expect(outcomes.map((o) => o.status)).toEqual([
+          'fulfilled',
+          'rejected',
+          'rejected',
+          'fulfilled',
+          'fulfilled',
+        ]);
+        expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(AlreadyExists);
+        for (const id of ['g2', 'g3', 'g5']) expect(await get('grouped', id)).toBeNull();
+        expect((await get('grouped', 'g4'))?.body.name).toBe('fourth');
+
+        const commits = await store.listCommits('grouped', 3);
+        expect(commits.map((c) => [c.author, c.message])).toEqual([
+          ['author-four', 'four'],
+          ['author-one', 'one'],
+          [expect.any(String), expect.any(String)],
+        ]);
+        expect(commits[0]!.parents).toEqual([commits[1]!.id]);
+        expect(commits[1]!.parents).toEqual([before]);
+        expect((await store.getBranch('grouped'))!.head).toBe(commits[0]!.id);
+        // The precondition of the fourth saw the first's document.
+        expect(seen).toEqual([(await get('grouped', 'g1'))?.version]);
+      });
+
+      it("starts no write past its budget: the outcomes are the first writes'", async () => {
+        const slow = (id: string) => ({
+          commit: by(id),
+          fn: async (w: Parameters<Parameters<VersionedStore['write']>[2]>[0]) => {
+            await new Promise((resolve) => setTimeout(resolve, 30));
+            return w.put('document', id, doc(id));
+          },
+        });
+        const outcomes = await store.writeEach('main', [slow('b1'), slow('b2'), slow('b3')], {
+          budgetMs: 10,
+        });
+        expect(outcomes.map((o) => o.status)).toEqual(['fulfilled']);
+        expect(await get('main', 'b1')).not.toBeNull();
+        expect(await get('main', 'b2')).toBeNull();
+      });
+    });
+
     it('serialises racing writers so no check can be raced', async () => {
       const attempts = Array.from({ length: 20 }, (_, i) =>
         store.write('main', alice, async (w) => {

@@ -12,6 +12,7 @@ export const METRICS = {
   shed: 'backpressure_rejected_total',
   httpDuration: 'http_request_duration_seconds',
   storeReads: 'store_reads_total',
+  storeWriteGroups: 'store_write_group_size',
   storeUp: 'store_up',
   admissionLimit: 'admission_limit',
   admissionInflight: 'admission_inflight',

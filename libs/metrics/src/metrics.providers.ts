@@ -77,4 +77,9 @@ export const METRIC_PROVIDERS = [
     help: 'Reads from the store by kind (entity = a full read, version = the version alone)',
     labelNames: ['operation'],
   }),
+  makeHistogramProvider({
+    name: METRICS.storeWriteGroups,
+    help: 'Writes per committed store transaction on a branch: 1 at rest, more when writes queued and were committed together (group commit)',
+    buckets: [1, 2, 4, 8, 16, 32, 64],
+  }),
 ];

@@ -10,7 +10,7 @@ import {
 } from '@oms/resilience';
 import { StoreObserver } from '@oms/store';
 import { CacheEvents, CacheResult, CacheTierName } from '@oms/caching';
-import { Counter, Gauge } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import { METRICS } from './metric-names';
 
 const REVALIDATED_RESOURCES = ['document', 'object-type', 'object-type-list'];
@@ -28,6 +28,7 @@ export class PrometheusEvents implements ResilienceEvents, StoreObserver, CacheE
     @InjectMetric(METRICS.activeRequests) private readonly activeRequests: Gauge,
     @InjectMetric(METRICS.shed) private readonly shedTotal: Counter,
     @InjectMetric(METRICS.storeReads) private readonly storeReads: Counter,
+    @InjectMetric(METRICS.storeWriteGroups) private readonly writeGroups: Histogram,
     @InjectMetric(METRICS.cacheRequests) private readonly cacheRequests: Counter,
     @InjectMetric(METRICS.cacheInvalidations) private readonly cacheInvalidations: Counter,
     @InjectMetric(METRICS.admissionLimit) private readonly admissionLimit: Gauge,
@@ -97,5 +98,9 @@ export class PrometheusEvents implements ResilienceEvents, StoreObserver, CacheE
 
   read(kind: 'entity' | 'version' | 'list'): void {
     this.storeReads.labels(kind).inc();
+  }
+
+  writeGroup(size: number): void {
+    this.writeGroups.observe(size);
   }
 }

@@ -68,6 +68,14 @@ export class ResilientStoreGuard implements StoreGuard {
     }
   }
 
+  get timeoutMs(): number {
+    return this.guard.timeoutMs;
+  }
+
+  explain(operation: string, error: unknown): unknown {
+    return this.translate(operation, error, false);
+  }
+
   private translate(
     operation: string,
     error: unknown,

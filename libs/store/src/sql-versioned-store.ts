@@ -29,6 +29,7 @@ import {
   Comparison,
   EntityChange,
   EntityKind,
+  GroupedWrite,
   HistoryEntry,
   MergeWriter,
   NO_OBSERVER,
@@ -37,6 +38,7 @@ import {
   ThreeWayStates,
   VersionedStore,
   WriteOptions,
+  WriteOutcome,
   sameEntityValue,
 } from './versioned-store';
 import { ENTITY_COLUMNS, EntityRow, toRecord } from './sql-branch-reader';
@@ -307,7 +309,7 @@ export class SqlVersionedStore implements VersionedStore {
     fn: (writer: MergeWriter) => Promise<T>,
     options: WriteOptions = {},
   ): Promise<T> {
-    return this.locked<SqlMergeWriter, T>(
+    return this.locked<T>(
       target,
       options,
       async (tx, row, ours) => {
@@ -369,7 +371,7 @@ export class SqlVersionedStore implements VersionedStore {
     fn: (writer: MergeWriter) => Promise<T>,
     options: WriteOptions = {},
   ): Promise<T> {
-    return this.locked<SqlMergeWriter, T>(
+    return this.locked<T>(
       branch,
       options,
       async (tx, row, ours) => {
@@ -446,24 +448,73 @@ export class SqlVersionedStore implements VersionedStore {
     return fn(new SqlBranchReader(this.db, (await this.view(this.db, branch)).data, this.observer));
   }
 
-  write<T>(
+  async write<T>(
     branch: string,
     commit: CommitInfo,
     fn: (writer: BranchWriter) => Promise<T>,
     options: WriteOptions = {},
   ): Promise<T> {
-    return this.locked(
-      branch,
-      options,
-      (tx, row, view) =>
-        new SqlBranchWriter(
-          tx,
-          view.data,
-          { id: String(row.id), headCommit: row.head_commit },
-          commit,
-          this.observer,
-        ),
-      fn,
+    const outcome = one(await this.writeEach(branch, [{ commit, fn, options }], options), 'outcome');
+    if (outcome.status === 'rejected') throw outcome.reason;
+    return outcome.value as T;
+  }
+
+  /**
+   * One transaction with the branch locked, each write after the one before it. A write alone needs no
+   * savepoint: its failure rolls the transaction back. In a group, each write has one, so that a failing
+   * write takes back only its own rows; a savepoint that cannot be rolled back to means the transaction
+   * itself is lost, and every write with it.
+   */
+  writeEach(branch: string, writes: GroupedWrite[], options: WriteOptions = {}): Promise<WriteOutcome[]> {
+    const alone = writes.length === 1;
+    const started = performance.now();
+    const spent = () => options.budgetMs !== undefined && performance.now() - started > options.budgetMs;
+    const run = this.db.transaction(async (tx) => {
+      const row = await this.lockBranch(tx, branch, options);
+      const view = toView(await tx.query<ViewRow>(headViewSql(), [row.id]));
+      let head = row.head_commit;
+      const outcomes: WriteOutcome[] = [];
+      for (const { commit, fn, options: own = {} } of writes) {
+        if (outcomes.length > 0 && spent()) break;
+        if (!alone) await tx.query('SAVEPOINT write');
+        try {
+          if (own.signal?.aborted) throw new TransactionAbandoned();
+          const writer = new SqlBranchWriter(
+            tx,
+            view.data,
+            { id: String(row.id), headCommit: head },
+            commit,
+            this.observer,
+          );
+          const { precondition } = own;
+          if (precondition) precondition.check(await writer.version(precondition.kind, precondition.id));
+          const value = await fn(writer);
+          await writer.finish();
+          outcomes.push({ status: 'fulfilled', value });
+          if (alone) {
+            if (own.dryRun) throw new RolledBack(outcomes);
+          } else if (own.dryRun) {
+            await undo(tx);
+          } else {
+            await tx.query('RELEASE SAVEPOINT write');
+            head = writer.openedCommit ?? head;
+          }
+        } catch (error) {
+          if (alone) throw error;
+          await undo(tx);
+          outcomes.push({ status: 'rejected', reason: error });
+        }
+      }
+      return outcomes;
+      // A caller that gave up (timeout) was told the writes failed: the transaction checks its signal
+      // just before COMMIT and rolls back instead.
+    }, options);
+    return run.then(
+      (outcomes) => {
+        this.observer.writeGroup(outcomes.length);
+        return outcomes;
+      },
+      (error: unknown) => RolledBack.unwrap<WriteOutcome[]>(error),
     );
   }
 
@@ -471,17 +522,14 @@ export class SqlVersionedStore implements VersionedStore {
    * One transaction with the branch locked: the row lock serialises commits on one branch, so seq order is
    * commit order and checks made inside fn (versions, unique values) cannot be raced by another writer.
    */
-  private locked<W extends SqlBranchWriter, T>(
+  private locked<T>(
     branch: string,
     options: WriteOptions,
-    open: (tx: SqlExecutor, row: BranchRow, view: View) => W | Promise<W>,
-    fn: (writer: W) => Promise<T>,
+    open: (tx: SqlExecutor, row: BranchRow, view: View) => SqlMergeWriter | Promise<SqlMergeWriter>,
+    fn: (writer: SqlMergeWriter) => Promise<T>,
   ): Promise<T> {
     const run = this.db.transaction(async (tx) => {
-      const row = await this.findBranch(tx, branch, 'FOR UPDATE');
-      if (!row) throw new NotFound('Branch', branch);
-      // The lock may have been a long wait: a caller that gave up meanwhile gets no work done for it.
-      if (options.signal?.aborted) throw new TransactionAbandoned();
+      const row = await this.lockBranch(tx, branch, options);
       const writer = await open(tx, row, toView(await tx.query<ViewRow>(headViewSql(), [row.id])));
       const { precondition } = options;
       if (precondition) precondition.check(await writer.version(precondition.kind, precondition.id));
@@ -489,10 +537,17 @@ export class SqlVersionedStore implements VersionedStore {
       await writer.finish();
       if (options.dryRun) throw new RolledBack(result);
       return result;
-      // A caller that gave up (timeout) was told the write failed: the transaction checks its signal
-      // just before COMMIT and rolls back instead.
     }, options);
     return options.dryRun ? run.catch((error: unknown) => RolledBack.unwrap<T>(error)) : run;
+  }
+
+  /** The branch's row, locked for this transaction's commits. */
+  private async lockBranch(tx: SqlExecutor, branch: string, options: WriteOptions): Promise<BranchRow> {
+    const row = await this.findBranch(tx, branch, 'FOR UPDATE');
+    if (!row) throw new NotFound('Branch', branch);
+    // The lock may have been a long wait: a caller that gave up meanwhile gets no work done for it.
+    if (options.signal?.aborted) throw new TransactionAbandoned();
+    return row;
   }
 
   /**
@@ -648,6 +703,12 @@ export class SqlVersionedStore implements VersionedStore {
     if (rows.length === 0) throw new NotFound('Branch', branch);
     return toView(rows);
   }
+}
+
+/** Takes back what the write since the last savepoint did. */
+async function undo(tx: SqlExecutor): Promise<void> {
+  await tx.query('ROLLBACK TO SAVEPOINT write');
+  await tx.query('RELEASE SAVEPOINT write');
 }
 
 /** Carries a dry run's result out of its transaction, which it rolls back on the way. */

@@ -8,12 +8,15 @@ import {
   Comparison,
   EntityChange,
   EntityKind,
+  GroupedWrite,
   HistoryEntry,
   MergeWriter,
   Tag,
   VersionedStore,
   WriteOptions,
+  WriteOutcome,
 } from './versioned-store';
+import { WriteGroups } from './write-groups';
 
 /**
  * Wraps every store operation: the resilience layer plugs its breaker, timeout and fault injection in
@@ -43,16 +46,46 @@ export interface StoreGuard {
   run<T>(operation: string, fn: (call: StoreCall) => Promise<T>, options?: GuardOptions): Promise<T>;
   /** Runs a health probe: bounded in time, but never refused by a breaker. */
   probe<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * What an error of one write in a group means to its caller, when the group's transaction went on
+   * without it (the error `run` would have thrown had the write run alone).
+   */
+  explain(operation: string, error: unknown): unknown;
+  /** A call's usual bound (ms). */
+  readonly timeoutMs: number;
 }
+
+/** The most writes one group commit carries. */
+export const MAX_WRITE_GROUP = 64;
+/**
+ * The part of a call's bound a group may spend before it starts no further write: the group then ends
+ * within its bound, however many writes it gathered, and the rest wait for the next.
+ */
+const GROUP_BUDGET_SHARE = 0.25;
 
 export const STORE_GUARD = Symbol('StoreGuard');
 
-/** The versioned store with each operation run through a guard. */
+/**
+ * The versioned store with each operation run through a guard. Writes to a branch that queue behind
+ * another share one transaction (WriteGroups): one lock, one commit to disk, for as many as have queued.
+ */
 export class GuardedVersionedStore implements VersionedStore {
+  private readonly groups: WriteGroups;
+
   constructor(
     private readonly inner: VersionedStore,
     private readonly guard: StoreGuard,
-  ) {}
+    maxGroup = MAX_WRITE_GROUP,
+  ) {
+    this.groups = new WriteGroups(
+      maxGroup,
+      (branch, take) =>
+        this.locked('write', branch, { budgetMs: guard.timeoutMs * GROUP_BUDGET_SHARE }, (o) =>
+          this.inner.writeEach(branch, take(), o),
+        ),
+      (error) => guard.explain('write', error),
+    );
+  }
 
   ping(): Promise<void> {
     return this.guard.probe(() => this.inner.ping());
@@ -154,7 +187,14 @@ export class GuardedVersionedStore implements VersionedStore {
     fn: (writer: BranchWriter) => Promise<T>,
     options?: WriteOptions,
   ): Promise<T> {
-    return this.locked('write', branch, options, (o) => this.inner.write(branch, commit, fn, o));
+    // A long write (a bulk import) runs alone: a group waits for its slowest member.
+    if (options?.timeoutMs !== undefined)
+      return this.locked('write', branch, options, (o) => this.inner.write(branch, commit, fn, o));
+    return this.groups.submit(branch, { commit, fn, options });
+  }
+
+  writeEach(branch: string, writes: GroupedWrite[], options?: WriteOptions): Promise<WriteOutcome[]> {
+    return this.locked('write', branch, options, (o) => this.inner.writeEach(branch, writes, o));
   }
 
   /**
@@ -173,6 +213,7 @@ export class GuardedVersionedStore implements VersionedStore {
         fn({
           precondition: options?.precondition,
           dryRun: options?.dryRun,
+          budgetMs: options?.budgetMs,
           fastForward: options?.fastForward,
           signal: options?.signal ?? call.signal,
           lockTimeoutMs: call.lockTimeoutMs,

@@ -71,6 +71,11 @@ export interface WriteOptions {
   /** The bound on the whole write where it is longer than the store's usual one (a bulk import). */
   timeoutMs?: number;
   /**
+   * For a group of writes: once the transaction has run this long, no further write of the group starts;
+   * those left have no outcome (the outcomes are the first writes'), for the caller to run in another.
+   */
+  budgetMs?: number;
+  /**
    * For merges, false: a merge commit even where the target could fast-forward, so that the target keeps
    * reading only its own rows (a fast-forward makes it read the source's too, from then on).
    */
@@ -284,15 +289,34 @@ export interface VersionedStore {
     fn: (writer: BranchWriter) => Promise<T>,
     options?: WriteOptions,
   ): Promise<T>;
+  /**
+   * Several writes to one branch in one transaction (group commit), in order. Each makes its own commit
+   * (its parent: the commit of the write before it) and sees what the writes before it wrote; one that
+   * fails is rolled back to its savepoint and settles rejected, alone. `options` bound the transaction:
+   * when it fails as a whole, nothing of any write is applied and the promise rejects. With
+   * `options.budgetMs`, the outcomes may cover only the first writes.
+   */
+  writeEach(branch: string, writes: GroupedWrite[], options?: WriteOptions): Promise<WriteOutcome[]>;
 }
+
+/** One write of a group: its commit's author and message, its work, and its own options. */
+export interface GroupedWrite<T = unknown> {
+  commit: CommitInfo;
+  fn: (writer: BranchWriter) => Promise<T>;
+  options?: Pick<WriteOptions, 'precondition' | 'dryRun' | 'signal'>;
+}
+
+export type WriteOutcome<T = unknown> = PromiseSettledResult<T>;
 
 export const VERSIONED_STORE = Symbol('VersionedStore');
 
 /** Told of every read, by kind: `entity` loads bodies, `version` only the version, `list` a page. */
 export interface StoreObserver {
   read(kind: 'entity' | 'version' | 'list'): void;
+  /** A transaction of writes on one branch committed: how many writes it carried (group commit). */
+  writeGroup(size: number): void;
 }
 
 export const STORE_OBSERVER = Symbol('StoreObserver');
 
-export const NO_OBSERVER: StoreObserver = { read: () => undefined };
+export const NO_OBSERVER: StoreObserver = { read: () => undefined, writeGroup: () => undefined };
