@@ -68,14 +68,27 @@ describe.each(storeTargets())('list pages are served by indexes on $name', (targ
     );
   });
 
+  beforeAll(async () => {
+    await store.createBranch('fork', 'main', 'plans');
+    await store.write('fork', { author: 'plans', message: 'fork writes' }, (w) =>
+      w.writeMany(
+        'document',
+        Array.from({ length: 20 }, (_, i) => ({
+          id: `d-${String(i * 7).padStart(5, '0')}`,
+          value: i % 4 === 0 ? null : { objectType: 'A', body: { n: i, tag: 't4' } },
+        })),
+      ),
+    );
+  });
+
   afterAll(async () => {
     await opened?.client.close();
     await cleanup?.();
   });
 
-  async function plansOf(query: ListQuery): Promise<{ sql: string; nodes: PlanNode[] }[]> {
+  async function plansOf(branch: string, query: ListQuery): Promise<{ sql: string; nodes: PlanNode[] }[]> {
     sent.length = 0;
-    const page = await store.read('main', (r) => r.list('document', query));
+    const page = await store.read(branch, (r) => r.list('document', query));
     expect(page.length).toBeGreaterThan(0);
     const reads = sent.filter(
       (s) => /^\s*(WITH|SELECT)/i.test(s.text) && /\b(heads|versions)\b/.test(s.text),
@@ -121,14 +134,22 @@ describe.each(storeTargets())('list pages are served by indexes on $name', (targ
     },
   ]);
 
-  it.each(cases)('$name: no sequential scan, and no sort of the whole branch', async ({ query, sorted }) => {
-    for (const { sql, nodes: planNodes } of await plansOf(query)) {
-      const scans = planNodes.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name']);
-      expect({ sql, scans }).toEqual({ sql, scans: [] });
-      if (!sorted) {
-        const sorts = planNodes.filter((n) => /Sort/.test(n['Node Type'])).map((n) => n['Node Type']);
-        expect({ sql, sorts }).toEqual({ sql, sorts: [] });
+  // `fork` reads its own rows (heads) and main's (versions up to the fork): each level has its index.
+  const onBranches = ['main', 'fork'].flatMap((branch) => cases.map((c) => ({ ...c, branch })));
+
+  it.each(onBranches)(
+    '$branch, $name: no sequential scan, and no sort of the whole branch',
+    async ({ branch, query, sorted }) => {
+      for (const { sql, nodes: planNodes } of await plansOf(branch, query)) {
+        const scans = planNodes.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name']);
+        expect({ sql, scans }).toEqual({ sql, scans: [] });
+        // Resolving a batch of ids to their visible rows picks, per id, the newest of the view's levels: a
+        // sort bounded by the batch and the levels, not by the branch.
+        if (!sorted && !/FROM unnest\(/.test(sql)) {
+          const sorts = planNodes.filter((n) => /Sort/.test(n['Node Type'])).map((n) => n['Node Type']);
+          expect({ sql, sorts }).toEqual({ sql, sorts: [] });
+        }
       }
-    }
-  });
+    },
+  );
 });

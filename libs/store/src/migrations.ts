@@ -131,6 +131,14 @@ const MIGRATIONS: { version: number; statements: string[] }[] = [
       `CREATE INDEX heads_by_created ON heads (branch_id, kind, created_at, entity_id)`,
     ],
   },
+  {
+    version: 6,
+    statements: [
+      // The same order on an ancestor's rows, for a forked branch's list in creation order (measured at 100k
+      // on PGlite: 859 ms a page, against 128 ms at 1k, every ancestor row sorted).
+      `CREATE INDEX versions_by_created ON versions (branch_id, kind, created_at, entity_id)`,
+    ],
+  },
 ];
 
 /** Applies pending migrations and creates `main`; idempotent, and safe when instances start together. */

@@ -7,6 +7,7 @@ import {
   EntityKind,
   EntityRecord,
   ListFilter,
+  ListPosition,
   ListQuery,
   NO_OBSERVER,
   SortOrder,
@@ -107,14 +108,9 @@ export class SqlBranchReader implements BranchReader {
 
   async list<B>(kind: EntityKind, query: ListQuery): Promise<EntityRecord<B>[]> {
     this.observer.read('list');
-    const byId = (query.sort ?? 'id') === 'id' || query.sort === '-id';
     const own = this.ownOnly;
     const rows =
-      own !== undefined
-        ? await this.listOwn(own, kind, query)
-        : byId
-          ? await this.listThroughViewInIdOrder(kind, query)
-          : await this.listThroughView(kind, query);
+      own !== undefined ? await this.listOwn(own, kind, query) : await this.listThroughView(kind, query);
     return rows.map((row) => toRecord<B>(row));
   }
 
@@ -131,47 +127,61 @@ export class SqlBranchReader implements BranchReader {
   }
 
   /**
-   * In id order, a page is merged from the levels: each level gives its next candidate ids from an ordered
-   * index scan (the branch's heads, each ancestor's versions up to its limit), the ids every level has
-   * covered are resolved to their visible rows and filtered, and this repeats until the page is full.
-   * A page thus costs about the same whatever the number of documents.
+   * Through a view of several levels, a page is merged from them: each level gives its next candidate keys
+   * (id, or creation time and id) from an ordered index scan (the branch's heads, each ancestor's versions
+   * up to its limit); up to the horizon (the nearest last key of a level cut short), the candidates' ids are
+   * resolved to their visible rows and filtered, and this repeats until the page is full. A page thus costs
+   * about the same whatever the number of documents. A visible row is kept only in the window its own key
+   * falls in (an entity deleted and created again has other keys in older levels): its level listed it there.
    */
-  private async listThroughViewInIdOrder(kind: EntityKind, query: ListQuery): Promise<EntityRow[]> {
-    const descending = query.sort === '-id';
-    const before = (a: string, b: string) => (descending ? a > b : a < b);
-    // One segment gives at most one row per candidate id: a page-sized batch. Several may hide each other.
+  private async listThroughView(kind: EntityKind, query: ListQuery): Promise<EntityRow[]> {
+    const { columns, direction } = ORDER[query.sort ?? 'id'];
+    const byTime = columns.length > 1;
+    const sign = direction === 'ASC' ? 1 : -1;
+    const compare = (a: ListPosition, b: ListPosition) =>
+      sign *
+      ((byTime ? a.createdAt!.getTime() - b.createdAt!.getTime() : 0) ||
+        (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    // One segment gives at most one key per candidate entity: a page-sized batch. Several may hide each other.
     const batch = this.view.length === 1 ? query.limit : Math.max(2 * query.limit, 20);
     const page: EntityRow[] = [];
-    let after = query.after?.id;
+    let after = query.after;
     for (;;) {
       const levels = await Promise.all(
-        this.view.map((segment) => this.candidates(kind, query, segment, after, batch)),
+        this.view.map((segment) => this.candidates(kind, { ...query, after }, segment, batch)),
       );
-      // Past the last id of a level that was cut short, that level may still hold candidates: stop there.
-      let horizon: string | undefined;
-      for (const ids of levels) {
-        const last = ids[ids.length - 1];
-        if (last !== undefined && ids.length === batch && (horizon === undefined || before(last, horizon)))
-          horizon = last;
+      // Past the last key of a level that was cut short, that level may still hold candidates: stop there.
+      let horizon: ListPosition | undefined;
+      for (const keys of levels) {
+        const last = keys[keys.length - 1];
+        if (last && keys.length === batch && (!horizon || compare(last, horizon) < 0)) horizon = last;
       }
-      const window = [...new Set(levels.flat())]
-        .filter((id) => horizon === undefined || !before(horizon, id))
-        .sort((a, b) => (a === b ? 0 : before(a, b) ? -1 : 1));
-      if (window.length === 0) return page;
-      page.push(...(await this.resolveInOrder(kind, window, query)));
-      if (page.length >= query.limit || horizon === undefined) return page.slice(0, query.limit);
-      after = window[window.length - 1];
+      const within = (key: ListPosition) =>
+        (!after || compare(key, after) > 0) && (!horizon || compare(key, horizon) <= 0);
+      const ids = [
+        ...new Set(
+          levels
+            .flat()
+            .filter(within)
+            .map((key) => key.id),
+        ),
+      ];
+      if (ids.length === 0) return page;
+      const rows = await this.resolve(kind, ids, query);
+      const key = (r: EntityRow) => ({ id: r.entity_id, createdAt: new Date(r.created_at) });
+      page.push(...rows.filter((r) => within(key(r))).sort((a, b) => compare(key(a), key(b))));
+      if (page.length >= query.limit || !horizon) return page.slice(0, query.limit);
+      after = horizon;
     }
   }
 
-  /** The next candidate ids of one level, in the page's order. */
+  /** The next candidate keys of one level, in the page's order. */
   private async candidates(
     kind: EntityKind,
     query: ListQuery,
     segment: ViewSegment,
-    after: string | undefined,
     batch: number,
-  ): Promise<string[]> {
+  ): Promise<ListPosition[]> {
     const [alias, table] = segment.limit === null ? ['h', 'heads'] : ['v', 'versions'];
     const p = new SqlParams();
     const where = [
@@ -180,29 +190,26 @@ export class SqlBranchReader implements BranchReader {
       `NOT ${alias}.deleted`,
     ];
     if (segment.limit !== null) where.push(`${alias}.seq <= ${p.add(segment.limit)}::bigint`);
-    where.push(
-      ...filters(alias, query, p),
-      ...keyset(alias, { ...query, after: after ? { id: after } : undefined }, p),
-    );
-    const rows = await this.db.query<{ entity_id: string }>(
-      `SELECT DISTINCT ${alias}.entity_id FROM ${table} ${alias} WHERE ${where.join(' AND ')}
-        ORDER BY ${alias}.entity_id ${query.sort === '-id' ? 'DESC' : 'ASC'} LIMIT ${p.add(batch)}`,
+    where.push(...filters(alias, query, p), ...keyset(alias, query, p));
+    const { columns } = ORDER[query.sort ?? 'id'];
+    const rows = await this.db.query<{ entity_id: string; created_at?: Date }>(
+      `SELECT DISTINCT ${columns.map((c) => `${alias}.${c}`).join(', ')} FROM ${table} ${alias}
+        WHERE ${where.join(' AND ')} ${orderBy(alias, query.sort)} LIMIT ${p.add(batch)}`,
       p.values,
     );
-    return rows.map((r) => r.entity_id);
+    return rows.map((r) => ({ id: r.entity_id, createdAt: r.created_at && new Date(r.created_at) }));
   }
 
-  /** The visible rows of these ids that pass the filters, in the given order. */
-  private resolveInOrder(kind: EntityKind, ids: string[], query: ListQuery): Promise<EntityRow[]> {
+  /** The visible rows of these ids that pass the filters. */
+  private resolve(kind: EntityKind, ids: string[], query: ListQuery): Promise<EntityRow[]> {
     const p = new SqlParams();
     const k = p.add(kind);
     const visible = ['NOT r.deleted', ...filters('r', query, p)];
     return this.db.query<EntityRow>(
       `WITH l(branch_id, lim, live) AS (VALUES ${viewValues(this.view)})
-       SELECT r.* FROM unnest(${p.add(ids)}::text[]) WITH ORDINALITY AS c(entity_id, n)
+       SELECT r.* FROM unnest(${p.add(ids)}::text[]) AS c(entity_id)
        CROSS JOIN LATERAL (${visibleRow(k, 'c.entity_id')}) r
-        WHERE ${visible.join(' AND ')}
-        ORDER BY c.n`,
+        WHERE ${visible.join(' AND ')}`,
       p.values,
     );
   }
@@ -265,32 +272,19 @@ export class SqlBranchReader implements BranchReader {
     return Number(one(await this.db.query<{ n: number }>(sql, p.values), 'count').n);
   }
 
-  private listThroughView(kind: EntityKind, query: ListQuery): Promise<EntityRow[]> {
-    const p = new SqlParams();
-    return this.db.query<EntityRow>(
-      `${this.visibleMatches(kind, query, p)}
-       SELECT * FROM matches r ${orderBy('r', query.sort)} LIMIT ${p.add(query.limit)}`,
-      p.values,
-    );
-  }
-
   /**
-   * A `WITH … matches AS (…)` of the visible rows that pass the filters (and the keyset, if any).
+   * A `WITH … matches AS (…)` of the visible rows that pass the filters (for a count).
    * Candidates are entities with any row matching the filters at some level; each is then resolved to
    * its visible row, which must match again. Every visible match is a candidate, so nothing is missed.
    */
-  private visibleMatches(
-    kind: EntityKind,
-    query: ListFilter & Pick<ListQuery, 'sort' | 'after'>,
-    p: SqlParams,
-  ) {
+  private visibleMatches(kind: EntityKind, query: ListFilter, p: SqlParams) {
     const k = p.add(kind);
     // The live segment (if any) reads heads; `l.branch_id = h.branch_id` is false when there is none.
     const own = [`h.branch_id = ${p.add(this.live?.branchId ?? '0')}`, `h.kind = ${k}`, 'NOT h.deleted'];
-    own.push(...filters('h', query, p), ...keyset('h', query, p));
+    own.push(...filters('h', query, p));
     const inherited = [`NOT l.live`, `v.kind = ${k}`, 'NOT v.deleted'];
-    inherited.push(...filters('v', query, p), ...keyset('v', query, p));
-    const visible = ['NOT r.deleted', ...filters('r', query, p), ...keyset('r', query, p)];
+    inherited.push(...filters('v', query, p));
+    const visible = ['NOT r.deleted', ...filters('r', query, p)];
     return `WITH l(branch_id, lim, live) AS (VALUES ${viewValues(this.view)}),
        cand AS (
          SELECT h.entity_id FROM heads h WHERE ${own.join(' AND ')}
