@@ -187,8 +187,9 @@ export class GuardedVersionedStore implements VersionedStore {
     fn: (writer: BranchWriter) => Promise<T>,
     options?: WriteOptions,
   ): Promise<T> {
-    // A long write (a bulk import) runs alone: a group waits for its slowest member.
-    if (options?.timeoutMs !== undefined)
+    // A long write (a bulk import) runs alone: a group waits for its slowest member. So does one that must
+    // hear its own COMMIT being sent (a group sends one for all).
+    if (options?.timeoutMs !== undefined || options?.onCommit)
       return this.locked('write', branch, options, (o) => this.inner.write(branch, commit, fn, o));
     return this.groups.submit(branch, { commit, fn, options });
   }
