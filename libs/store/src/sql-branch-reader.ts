@@ -168,7 +168,7 @@ export class SqlBranchReader implements BranchReader {
       ];
       if (ids.length === 0) return page;
       const rows = await this.resolve(kind, ids, query);
-      const key = (r: EntityRow) => ({ id: r.entity_id, createdAt: new Date(r.created_at) });
+      const key = (r: EntityRow) => ({ id: r.entity_id, createdAt: r.created_at });
       page.push(...rows.filter((r) => within(key(r))).sort((a, b) => compare(key(a), key(b))));
       if (page.length >= query.limit || !horizon) return page.slice(0, query.limit);
       after = horizon;
@@ -197,7 +197,7 @@ export class SqlBranchReader implements BranchReader {
         WHERE ${where.join(' AND ')} ${orderBy(alias, query.sort)} LIMIT ${p.add(batch)}`,
       p.values,
     );
-    return rows.map((r) => ({ id: r.entity_id, createdAt: r.created_at && new Date(r.created_at) }));
+    return rows.map((r) => ({ id: r.entity_id, createdAt: r.created_at }));
   }
 
   /** The visible rows of these ids that pass the filters. */

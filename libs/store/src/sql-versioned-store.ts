@@ -486,10 +486,7 @@ export class SqlVersionedStore implements VersionedStore {
             commit,
             this.observer,
           );
-          const { precondition } = own;
-          if (precondition) precondition.check(await writer.version(precondition.kind, precondition.id));
-          const value = await fn(writer);
-          await writer.finish();
+          const value = await applyTo(writer, fn, own);
           outcomes.push({ status: 'fulfilled', value });
           if (alone) {
             if (own.dryRun) throw new RolledBack(outcomes);
@@ -531,10 +528,7 @@ export class SqlVersionedStore implements VersionedStore {
     const run = this.db.transaction(async (tx) => {
       const row = await this.lockBranch(tx, branch, options);
       const writer = await open(tx, row, toView(await tx.query<ViewRow>(headViewSql(), [row.id])));
-      const { precondition } = options;
-      if (precondition) precondition.check(await writer.version(precondition.kind, precondition.id));
-      const result = await fn(writer);
-      await writer.finish();
+      const result = await applyTo(writer, fn, options);
       if (options.dryRun) throw new RolledBack(result);
       return result;
     }, options);
@@ -703,6 +697,18 @@ export class SqlVersionedStore implements VersionedStore {
     if (rows.length === 0) throw new NotFound('Branch', branch);
     return toView(rows);
   }
+}
+
+/** A write on its locked branch: its precondition first, then its work, then the branch head moved. */
+async function applyTo<W extends SqlBranchWriter, T>(
+  writer: W,
+  fn: (writer: W) => Promise<T>,
+  { precondition }: Pick<WriteOptions, 'precondition'>,
+): Promise<T> {
+  if (precondition) precondition.check(await writer.version(precondition.kind, precondition.id));
+  const result = await fn(writer);
+  await writer.finish();
+  return result;
 }
 
 /** Takes back what the write since the last savepoint did. */
