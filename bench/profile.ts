@@ -15,8 +15,12 @@ import { startService } from './lib/service';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const TOP = Number(process.env.BENCH_PROFILE_TOP ?? 25);
 const ROOT = join(__dirname, '..');
-/** What to profile: `type` (a cached object type, the default) or `document` (one document). */
-const TARGET = process.env.BENCH_PROFILE_TARGET === 'document' ? 'document' : 'type';
+/**
+ * What to profile: `type` (a cached object type, the default), `type-304` (its revalidation with a matching
+ * If-None-Match) or `document` (one document).
+ */
+const TARGETS = ['type', 'type-304', 'document'] as const;
+const TARGET = TARGETS.find((t) => t === process.env.BENCH_PROFILE_TARGET) ?? 'type';
 /** Extra variables for the service, as JSON (e.g. {"MEMORY_CACHE_TTL_SECONDS":"0"} for store reads). */
 const EXTRA_ENV = JSON.parse(process.env.BENCH_PROFILE_ENV ?? '{}') as Record<string, string>;
 
@@ -53,7 +57,7 @@ async function main(): Promise<void> {
     join(__dirname, 'lib', 'profile-preload.js'),
   );
   const auth = { authorization: `Bearer ${s.token}` };
-  await fetch(`${s.url}/api/v1/schemas/main/object-types`, {
+  const created = await fetch(`${s.url}/api/v1/schemas/main/object-types`, {
     method: 'POST',
     headers: { ...auth, 'content-type': 'application/json' },
     body: JSON.stringify(PERSON_TYPE),
@@ -67,9 +71,10 @@ async function main(): Promise<void> {
     TARGET === 'document'
       ? `${s.url}/api/v1/documents/crud/p-1`
       : `${s.url}/api/v1/schemas/main/object-types/Person`;
-  await load({ url, headers: auth, durationSeconds: 1 });
+  const headers = TARGET === 'type-304' ? { ...auth, 'if-none-match': created.headers.get('etag')! } : auth;
+  await load({ url, headers, durationSeconds: 1 });
   process.kill(s.pid, 'SIGUSR2'); // the profiler starts (bench/lib/profile-preload.js)
-  const result = await load({ url, headers: auth, durationSeconds: SECONDS, pid: s.pid });
+  const result = await load({ url, headers, durationSeconds: SECONDS, pid: s.pid });
   process.kill(s.pid, 'SIGUSR2'); // … and stops, writing the profile
   for (const until = Date.now() + 10_000; !existsSync(file) && Date.now() < until;)
     await new Promise((resolve) => setTimeout(resolve, 100));

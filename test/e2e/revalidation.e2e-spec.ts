@@ -47,6 +47,27 @@ describe.each(storeTargets())('revalidating GETs that do not match on $name', (t
     },
   );
 
+  it.each([
+    ['a document', '/api/v1/documents/crud/g2'],
+    ['an object type', '/api/v1/schemas/main/object-types/Meter'],
+  ])(
+    'keeps %s cached while only revalidations (304) ask for it: one store read, then memory hits',
+    async (_, path) => {
+      // Just written (nothing cached), and never read by a plain GET: only the 304s can fill the cache.
+      const written = path.includes('/documents/')
+        ? await given(t).document('Gauge', { label: 'y' }, 'g2')
+        : await given(t).type('Meter', [{ name: 'n', dataType: 'integer' }]);
+      const tag = `"${(written as { version: number }).version}"`;
+      const revalidate = () => t.http.get(path).set(t.as('viewer')).set('If-None-Match', tag).expect(304);
+      await revalidate();
+      const before = await counts();
+      for (let i = 0; i < 4; i++) await revalidate();
+      const after = await counts();
+      expect(after.storeReads - before.storeReads).toBe(0);
+      expect(after.memoryHits - before.memoryHits).toBe(4);
+    },
+  );
+
   it('still runs the handler when nothing is cached, and answers 404 for a missing document', async () => {
     await t.http
       .get('/api/v1/documents/crud/nowhere')

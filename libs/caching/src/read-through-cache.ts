@@ -63,6 +63,11 @@ export class ReadThroughCache {
     private readonly events: CacheEvents,
   ) {}
 
+  /** Whether any tier keeps what is read (memory or Redis); without one, every read is the store's. */
+  get caches(): boolean {
+    return this.tiers.memory !== undefined || this.tiers.redis !== undefined;
+  }
+
   async read<T>(key: string, load: () => Promise<T>, options: ReadOptions = {}): Promise<T> {
     const { memory } = this.tiers;
     if (memory) {
@@ -81,17 +86,6 @@ export class ReadThroughCache {
       if (this.inflight.get(key)?.promise === promise) this.inflight.delete(key);
       if (this.inflight.size === 0) this.invalidatedAt.clear();
     }
-  }
-
-  /** What the cache holds for a key, without loading it (undefined: not cached). */
-  async peek<T>(key: string): Promise<T | undefined> {
-    const { memory, redis } = this.tiers;
-    if (memory) {
-      const hit = await memory.get<Envelope<T>>(key);
-      this.events.lookup('memory', hit === undefined ? 'miss' : 'hit');
-      if (hit !== undefined) return hit.v;
-    }
-    return (await redis?.get<Envelope<T>>(key))?.v;
   }
 
   /**

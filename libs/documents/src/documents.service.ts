@@ -49,24 +49,30 @@ export class DocumentsService {
 
   /** The document on the branch's head, or `at` a commit or tag of its history (immutable: not cached). */
   async get(branch: string, id: string, at?: string): Promise<DocumentResponseDto> {
-    const load = async () => {
-      const record = await this.read(branch, at, (r) => r.get<DocumentProperties>('document', id));
-      return record ? toDocumentResponse(record) : null;
-    };
-    const found =
-      at === undefined ? await this.cache.read(this.cache.keys.document(branch, id), load) : await load();
+    const found = await this.find(branch, id, at);
     if (!found)
       throw new NotFound('Document', id, `on branch '${branch}'${at === undefined ? '' : ` at '${at}'`}`);
     return found;
   }
 
-  /** The current entity tag (for revalidation): with the document when cached, else from the version alone. */
+  /** The document (null: none), read through the cache on the head. */
+  private find(branch: string, id: string, at?: string): Promise<DocumentResponseDto | null> {
+    const load = async () => {
+      const record = await this.read(branch, at, (r) => r.get<DocumentProperties>('document', id));
+      return record ? toDocumentResponse(record) : null;
+    };
+    return at === undefined ? this.cache.read(this.cache.keys.document(branch, id), load) : load();
+  }
+
+  /**
+   * The current entity tag (for revalidation), with the document. On the head it is read through the cache
+   * like a GET, so revalidations keep it there: one store read, then hits until it changes. Without a
+   * cache tier, or `at` a commit, the version alone is read.
+   */
   async current(branch: string, id: string, at?: string): Promise<Current<DocumentResponseDto>> {
-    return versionedCurrent(
-      at === undefined
-        ? await this.cache.peek<DocumentResponseDto | null>(this.cache.keys.document(branch, id))
-        : undefined,
-      () => this.read(branch, at, (r) => r.version('document', id)),
+    const cached = at === undefined && this.cache.caches;
+    return versionedCurrent(cached ? await this.find(branch, id) : undefined, () =>
+      this.read(branch, at, (r) => r.version('document', id)),
     );
   }
 

@@ -56,6 +56,12 @@ export class ObjectTypesService {
    * (immutable: not cached), tagged by that commit's id.
    */
   async list(branch: string, at?: string): Promise<Tagged<ObjectTypeListResponseDto>> {
+    const { tag, body } = await this.findList(branch, at);
+    return new Tagged(tag, body);
+  }
+
+  /** The list and its tag: read through the cache on the head. */
+  private findList(branch: string, at?: string): Promise<{ tag: string; body: ObjectTypeListResponseDto }> {
     const load = async () => {
       const [tag, records] = await Promise.all([
         this.listTag(branch, at),
@@ -63,19 +69,12 @@ export class ObjectTypesService {
       ]);
       return { tag, body: { branch, items: records.map(toObjectTypeResponse) } };
     };
-    const { tag, body } =
-      at === undefined ? await this.cache.read(this.cache.keys.objectTypeList(branch), load) : await load();
-    return new Tagged(tag, body);
+    return at === undefined ? this.cache.read(this.cache.keys.objectTypeList(branch), load) : load();
   }
 
   /** The type on the branch's head, or `at` a commit or tag of its history (immutable: not cached). */
   async get(branch: string, name: string, at?: string): Promise<ObjectTypeResponseDto> {
-    const load = async () => {
-      const record = await this.read(branch, at, (r) => r.get<ObjectTypeDefinition>('type', name));
-      return record ? toObjectTypeResponse(record) : null;
-    };
-    const found =
-      at === undefined ? await this.cache.read(this.cache.keys.objectType(branch, name), load) : await load();
+    const found = await this.find(branch, name, at);
     if (!found)
       throw new NotFound(
         'Object type',
@@ -85,24 +84,35 @@ export class ObjectTypesService {
     return found;
   }
 
-  /** The current entity tag of one type (for revalidation): with the type when cached, else from its version. */
+  /** The type (null: none), read through the cache on the head. */
+  private find(branch: string, name: string, at?: string): Promise<ObjectTypeResponseDto | null> {
+    const load = async () => {
+      const record = await this.read(branch, at, (r) => r.get<ObjectTypeDefinition>('type', name));
+      return record ? toObjectTypeResponse(record) : null;
+    };
+    return at === undefined ? this.cache.read(this.cache.keys.objectType(branch, name), load) : load();
+  }
+
+  /**
+   * The current entity tag of one type (for revalidation), with the type. On the head it is read through the cache
+   * like a GET, so revalidations keep it there: one store read, then hits until it changes. Without a
+   * cache tier, or `at` a commit, the version alone is read.
+   */
   async current(branch: string, name: string, at?: string): Promise<Current<ObjectTypeResponseDto>> {
-    return versionedCurrent(
-      at === undefined
-        ? await this.cache.peek<ObjectTypeResponseDto | null>(this.cache.keys.objectType(branch, name))
-        : undefined,
-      () => this.read(branch, at, (r) => r.version('type', name)),
+    const cached = at === undefined && this.cache.caches;
+    return versionedCurrent(cached ? await this.find(branch, name) : undefined, () =>
+      this.read(branch, at, (r) => r.version('type', name)),
     );
   }
 
-  /** The entity tag of the branch's type list (moves with every schema write there), with the list when cached. */
+  /**
+   * The entity tag of the branch's type list (moves with every schema write there); on the head, with the list
+   * read through the cache (without a cache tier: the tag alone).
+   */
   async currentList(branch: string, at?: string): Promise<Current<Tagged<ObjectTypeListResponseDto>>> {
-    if (at !== undefined) return { tag: await this.listTag(branch, at) };
-    const cached = await this.cache.peek<{ tag: string; body: ObjectTypeListResponseDto }>(
-      this.cache.keys.objectTypeList(branch),
-    );
-    if (cached) return { tag: cached.tag, body: new Tagged(cached.tag, cached.body) };
-    return { tag: await this.store.schemaVersion(branch) };
+    if (at !== undefined || !this.cache.caches) return { tag: await this.listTag(branch, at) };
+    const { tag, body } = await this.findList(branch);
+    return { tag, body: new Tagged(tag, body) };
   }
 
   /** The type list's tag: the schema version of the head, or the id of the commit `at` names (never moves). */

@@ -16,7 +16,7 @@ const CONDITIONAL_WRITES = new Set(['PUT', 'PATCH', 'DELETE']);
 /**
  * Conditional requests (RFC 9110 §13), run by the resilience interceptor around a handler:
  * - GET/HEAD with If-None-Match (weak comparison, lists, `*`): 304 before the handler runs, from the
- *   version alone — also when the request says `Cache-Control: no-cache`, which asks us to revalidate. When
+ *   current version — also when the request says `Cache-Control: no-cache`, which asks us to revalidate. When
  *   it does not match and the look-up found the representation (a cache hit), that is the answer: the
  *   handler does not look it up a second time.
  * - REQUIRE_IF_MATCH: PUT/PATCH/DELETE without If-Match get 428 (If-None-Match: * also counts for PUT).

@@ -12,14 +12,14 @@ export interface Current<T = unknown> {
 }
 
 /**
- * The Current of a versioned entity: its cached representation when the cache holds it (absent: cached
- * null), else the version alone, read by `version` (null: it does not exist).
+ * The Current of a versioned entity: its representation when the caller looked it up (null: it does not
+ * exist), else the version alone, read by `version` (null: it does not exist).
  */
 export async function versionedCurrent<T extends { version: number }>(
-  cached: T | null | undefined,
+  found: T | null | undefined,
   version: () => Promise<number | null>,
 ): Promise<Current<T>> {
-  if (cached !== undefined) return cached ? { tag: String(cached.version), body: cached } : { tag: null };
+  if (found !== undefined) return found ? { tag: String(found.version), body: found } : { tag: null };
   const stored = await version();
   return { tag: stored === null ? null : String(stored) };
 }
