@@ -97,7 +97,8 @@ export class DocumentsController {
   @Revalidate({
     resource: 'document',
     service: DocumentsService,
-    current: (documents, ids) => documents.current(branchOf(ids.branch), ids.id!, ids.at),
+    current: (documents, ids, cachedOnly) =>
+      documents.current(branchOf(ids.branch), ids.id!, ids.at, cachedOnly),
   })
   @ApiOperation({ summary: 'Get a document' })
   @ApiQuery(BRANCH_QUERY)

@@ -14,7 +14,7 @@ import {
 import { DocumentProperties, DocumentSchemaValidator } from '@oms/schemas';
 import { BranchReader, BranchWriter, CommitInfo, VERSIONED_STORE, VersionedStore } from '@oms/store';
 import { ReadThroughCache } from '@oms/caching';
-import { Current, versionedCurrent } from '@oms/resilience';
+import { Current, currentOf, currentVersion } from '@oms/resilience';
 import { OmsConfig } from '@oms/config';
 import { validateBody } from '@oms/http';
 import {
@@ -67,13 +67,17 @@ export class DocumentsService {
   /**
    * The current entity tag (for revalidation), with the document. On the head it is read through the cache
    * like a GET, so revalidations keep it there: one store read, then hits until it changes. Without a
-   * cache tier, or `at` a commit, the version alone is read.
+   * cache tier, or `at` a commit, the version alone is read (`cachedOnly`: nothing is).
    */
-  async current(branch: string, id: string, at?: string): Promise<Current<DocumentResponseDto>> {
-    const cached = at === undefined && this.cache.caches;
-    return versionedCurrent(cached ? await this.find(branch, id) : undefined, () =>
-      this.read(branch, at, (r) => r.version('document', id)),
-    );
+  async current(
+    branch: string,
+    id: string,
+    at?: string,
+    cachedOnly = false,
+  ): Promise<Current<DocumentResponseDto> | undefined> {
+    if (at === undefined && this.cache.caches) return currentOf(await this.find(branch, id));
+    if (cachedOnly) return undefined;
+    return currentVersion(await this.read(branch, at, (r) => r.version('document', id)));
   }
 
   /** Reads the branch's head, or the branch as it was at a commit or tag of its history. */

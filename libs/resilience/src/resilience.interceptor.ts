@@ -38,7 +38,7 @@ export class ResilienceInterceptor implements NestInterceptor {
     const handle = async () => {
       if (!options.conditional)
         return lastValueFrom<unknown, undefined>(next.handle(), { defaultValue: undefined });
-      // A revalidation that found the representation answers with it: one look-up per request.
+      // A read whose look-up found the representation answers with it: one look-up per request.
       const known = await this.conditional.before(context);
       const result: unknown = known
         ? known.body

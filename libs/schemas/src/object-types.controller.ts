@@ -29,7 +29,7 @@ export class ObjectTypesController {
   @Revalidate({
     resource: 'object-type-list',
     service: ObjectTypesService,
-    current: (types, ids) => types.currentList(ids.branch!, ids.at),
+    current: (types, ids, cachedOnly) => types.currentList(ids.branch!, ids.at, cachedOnly),
   })
   @ApiOperation({ summary: 'List the object types of a branch' })
   @ApiQuery(AT_QUERY)
@@ -64,7 +64,7 @@ export class ObjectTypesController {
   @Revalidate({
     resource: 'object-type',
     service: ObjectTypesService,
-    current: (types, ids) => types.current(ids.branch!, ids.typeName!, ids.at),
+    current: (types, ids, cachedOnly) => types.current(ids.branch!, ids.typeName!, ids.at, cachedOnly),
   })
   @ApiOperation({ summary: 'Get an object type' })
   @ApiQuery(AT_QUERY)

@@ -14,7 +14,7 @@ import {
 } from '@oms/common';
 import { ReadThroughCache } from '@oms/caching';
 import { validateBody } from '@oms/http';
-import { Current, Tagged, versionedCurrent } from '@oms/resilience';
+import { Current, Tagged, currentOf, currentVersion } from '@oms/resilience';
 import {
   BranchReader,
   BranchWriter,
@@ -94,25 +94,35 @@ export class ObjectTypesService {
   }
 
   /**
-   * The current entity tag of one type (for revalidation), with the type. On the head it is read through the cache
+   * The current entity tag (for revalidation), with the type. On the head it is read through the cache
    * like a GET, so revalidations keep it there: one store read, then hits until it changes. Without a
-   * cache tier, or `at` a commit, the version alone is read.
+   * cache tier, or `at` a commit, the version alone is read (`cachedOnly`: nothing is).
    */
-  async current(branch: string, name: string, at?: string): Promise<Current<ObjectTypeResponseDto>> {
-    const cached = at === undefined && this.cache.caches;
-    return versionedCurrent(cached ? await this.find(branch, name) : undefined, () =>
-      this.read(branch, at, (r) => r.version('type', name)),
-    );
+  async current(
+    branch: string,
+    name: string,
+    at?: string,
+    cachedOnly = false,
+  ): Promise<Current<ObjectTypeResponseDto> | undefined> {
+    if (at === undefined && this.cache.caches) return currentOf(await this.find(branch, name));
+    if (cachedOnly) return undefined;
+    return currentVersion(await this.read(branch, at, (r) => r.version('type', name)));
   }
 
   /**
    * The entity tag of the branch's type list (moves with every schema write there); on the head, with the list
-   * read through the cache (without a cache tier: the tag alone).
+   * read through the cache (without a cache tier: the tag alone; `cachedOnly`: nothing).
    */
-  async currentList(branch: string, at?: string): Promise<Current<Tagged<ObjectTypeListResponseDto>>> {
-    if (at !== undefined || !this.cache.caches) return { tag: await this.listTag(branch, at) };
-    const { tag, body } = await this.findList(branch);
-    return { tag, body: new Tagged(tag, body) };
+  async currentList(
+    branch: string,
+    at?: string,
+    cachedOnly = false,
+  ): Promise<Current<Tagged<ObjectTypeListResponseDto>> | undefined> {
+    if (at === undefined && this.cache.caches) {
+      const { tag, body } = await this.findList(branch);
+      return { tag, body: new Tagged(tag, body) };
+    }
+    return cachedOnly ? undefined : { tag: await this.listTag(branch, at) };
   }
 
   /** The type list's tag: the schema version of the head, or the id of the commit `at` names (never moves). */

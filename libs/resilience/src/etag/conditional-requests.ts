@@ -16,9 +16,9 @@ const CONDITIONAL_WRITES = new Set(['PUT', 'PATCH', 'DELETE']);
 /**
  * Conditional requests (RFC 9110 §13), run by the resilience interceptor around a handler:
  * - GET/HEAD with If-None-Match (weak comparison, lists, `*`): 304 before the handler runs, from the
- *   current version — also when the request says `Cache-Control: no-cache`, which asks us to revalidate. When
- *   it does not match and the look-up found the representation (a cache hit), that is the answer: the
- *   handler does not look it up a second time.
+ *   current version — also when the request says `Cache-Control: no-cache`, which asks us to revalidate.
+ * - GET/HEAD whose look-up found the representation (a cache hit; with If-None-Match, one that does not
+ *   match): that is the answer, and the handler does not run (nor look it up a second time).
  * - REQUIRE_IF_MATCH: PUT/PATCH/DELETE without If-Match get 428 (If-None-Match: * also counts for PUT).
  * - Responses get a strong ETag from the stored version, and Cache-Control + Vary; a state read at a
  *   commit (`?at=`) is immutable, so it is cached without revalidation.
@@ -27,6 +27,7 @@ const CONDITIONAL_WRITES = new Set(['PUT', 'PATCH', 'DELETE']);
 @Injectable()
 export class ConditionalRequests {
   private readonly events: ResilienceEvents;
+  private readonly services = new Map<unknown, unknown>();
 
   constructor(
     private readonly config: OmsConfig,
@@ -39,7 +40,7 @@ export class ConditionalRequests {
 
   /**
    * Before the handler: 428 for an unconditional write when required; 304 (NotModified) when fresh. Returns
-   * the representation when a revalidation that did not match already has it (the handler then need not run).
+   * the representation when a read's look-up found it (the handler then need not run).
    */
   async before(context: ExecutionContext): Promise<{ body: unknown } | undefined> {
     const request = context.switchToHttp().getRequest<Request>();
@@ -68,19 +69,30 @@ export class ConditionalRequests {
 
   private async revalidate(context: ExecutionContext, request: Request): Promise<Current | undefined> {
     const options = this.reflector.get<RevalidateOptions | undefined>(REVALIDATE, context.getHandler());
+    if (!options) return undefined;
     const condition = parseTagCondition(request.header('if-none-match'), 'If-None-Match');
-    if (!options || condition === undefined) return undefined;
     // Malformed identifiers never reach the store: the handler's pipe answers them with 400.
     const ids = routeIdentifiers(request);
     if (!ids) return undefined;
-    const service = this.moduleRef.get(options.service, { strict: false });
-    const current = await options.current(service, ids);
+    // Without a condition only a body the service holds is worth having: the handler would read the rest.
+    const current = await options.current(this.serviceOf(options), ids, condition === undefined);
+    if (condition === undefined || current === undefined) return current;
     const matched = weakMatch(condition, current.tag);
     this.events.revalidated(options.resource, matched);
     // A signal, not an error: no stack trace is worth capturing on the 304 path.
     // eslint-disable-next-line @typescript-eslint/only-throw-error
     if (matched) throw new NotModified(formatEtag(current.tag!), cacheControl(ids));
     return current;
+  }
+
+  /** The provider a route revalidates with, looked up once. */
+  private serviceOf(options: RevalidateOptions): unknown {
+    let service = this.services.get(options.service);
+    if (service === undefined) {
+      service = this.moduleRef.get(options.service, { strict: false });
+      this.services.set(options.service, service);
+    }
+    return service;
   }
 }
 

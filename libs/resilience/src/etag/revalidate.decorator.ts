@@ -11,18 +11,14 @@ export interface Current<T = unknown> {
   body?: T;
 }
 
-/**
- * The Current of a versioned entity: its representation when the caller looked it up (null: it does not
- * exist), else the version alone, read by `version` (null: it does not exist).
- */
-export async function versionedCurrent<T extends { version: number }>(
-  found: T | null | undefined,
-  version: () => Promise<number | null>,
-): Promise<Current<T>> {
-  if (found !== undefined) return found ? { tag: String(found.version), body: found } : { tag: null };
-  const stored = await version();
-  return { tag: stored === null ? null : String(stored) };
-}
+/** The Current of an entity looked up in full (null: it does not exist). */
+export const currentOf = <T extends { version: number }>(found: T | null): Current<T> =>
+  found ? { tag: String(found.version), body: found } : { tag: null };
+
+/** The Current of a version read alone (null: the entity does not exist). */
+export const currentVersion = (version: number | null): Current<never> => ({
+  tag: version === null ? null : String(version),
+});
 
 /** How a GET route finds its current entity tag without running the handler. */
 export interface RevalidateOptions<S = unknown> {
@@ -31,12 +27,17 @@ export interface RevalidateOptions<S = unknown> {
   /** The provider that knows the version. */
   service: Type<S>;
   /**
-   * The current tag, from the request's validated identifiers (with `at`: the tag as of that commit); with
-   * the body when it was at hand.
+   * The resource now, from the request's validated identifiers (with `at`: as of that commit): its tag, with
+   * the body when the look-up found it. `cachedOnly`: a GET without If-None-Match asks, which needs no tag,
+   * only a body the service can give without reading the store itself (its cache, read through): answer
+   * undefined rather than read a version alone.
    */
-  current: (service: S, ids: RouteIdentifiers) => Promise<Current>;
+  current: (service: S, ids: RouteIdentifiers, cachedOnly: boolean) => Promise<Current | undefined>;
 }
 
-/** Lets If-None-Match be answered with 304 before the handler runs (and documents it). */
+/**
+ * Lets If-None-Match be answered with 304 before the handler runs (and documents it); a GET whose resource
+ * the look-up found (a cache hit) is answered with it, without running the handler.
+ */
 export const Revalidate = <S>(options: RevalidateOptions<S>) =>
   applyDecorators(SetMetadata(REVALIDATE, options), ApiRevalidates());
