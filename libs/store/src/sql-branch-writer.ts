@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { NotFound, one } from '@oms/common';
+import { NotFound, first, one } from '@oms/common';
 import { NO_LIMIT, ViewSegment } from './view';
 import { SqlExecutor } from './sql-client';
 import { ENTITY_COLUMNS, EntityRow, SqlBranchReader, toRecord } from './sql-branch-reader';
@@ -33,6 +33,13 @@ export interface MergeParent {
   segments: ViewSegment[];
 }
 
+/** A commit the branch head moves to; `schema`: it changed object types (the schema's version moves too). */
+export interface HeadMove {
+  seq: string;
+  id: string;
+  schema: boolean;
+}
+
 interface OpenCommit {
   seq: string;
   id: string;
@@ -46,7 +53,8 @@ const KIND_NAMES: Record<EntityKind, string> = { type: 'Object type', document: 
 
 /**
  * Writes on a locked branch. The commit row is created by the first put or remove, so a write that
- * changes nothing leaves no commit; `finish()` moves the branch head.
+ * changes nothing leaves no commit; `finish()` says where the branch head goes, and the transaction moves it
+ * once for all its writes (moveHead).
  */
 export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
   private commit: OpenCommit | null = null;
@@ -123,38 +131,45 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
     }
   }
 
-  /** Moves the branch head to the commit, if this write made one (a merge always makes one). */
-  async finish(): Promise<void> {
+  /** Where this write takes the branch head: its commit, if it made one (a merge always makes one). */
+  async finish(): Promise<HeadMove | null> {
     if (this.merged) await this.openCommit();
-    if (!this.commit) return;
-    await this.db.query(
-      `UPDATE branches SET head_seq = $1, head_commit = $2 ${this.schemaTouched ? ', schema_seq = $1' : ''}
-        WHERE id = $3`,
-      [this.commit.seq, this.commit.id, this.branch.id],
-    );
+    return this.commit && { seq: this.commit.seq, id: this.commit.id, schema: this.schemaTouched };
   }
 
-  /** One version row per entity (and its head row), all in the open commit. Ids must be distinct. */
+  /**
+   * One version row per entity (and its head row), all in the write's commit. Ids must be distinct. The
+   * first rows of a write open its commit in the same statement (a merge's commit is opened on its own).
+   */
   protected async appendMany(kind: EntityKind, rows: AppendRow[]): Promise<EntityRecord[]> {
     if (rows.length === 0) return [];
-    const commit = await this.openCommit();
+    const open = this.commit ?? (this.merged ? await this.openCommit() : null);
     if (kind === 'type') this.schemaTouched = true;
     const records = rows.map((r) => ({
       entity_id: r.id,
       deleted: r.deleted,
       object_type: r.objectType,
       body: r.body,
-      created_at: (r.current?.createdAt ?? commit.createdAt).toISOString(),
+      created_at: r.current?.createdAt.toISOString() ?? null, // null: created now, by this commit
       created_by: r.current?.createdBy ?? this.info.author,
     }));
-    // One statement: the version rows, and the head rows copied from them.
+    const id = open ? open.id : randomBytes(20).toString('hex');
+    // Times are kept to the millisecond, as JavaScript (and a list's cursor) has them.
+    const commit = open
+      ? { sql: `SELECT $5::bigint AS seq, $6::timestamptz AS at`, params: [open.seq, open.createdAt] }
+      : {
+          sql: `INSERT INTO commits (id, branch_id, parents, author, message) VALUES ($5, $1, $6, $3, $7)
+                RETURNING seq, date_trunc('milliseconds', created_at) AS at`,
+          params: [id, this.branch.headCommit ? [this.branch.headCommit] : [], this.message],
+        };
+    // One statement: the commit (if new), the version rows, and the head rows copied from them.
     const inserted = await this.db.query<EntityRow>(
-      `WITH version AS (
+      `WITH c AS (${commit.sql}), version AS (
          INSERT INTO versions (branch_id, kind, ${ENTITY_COLUMNS})
-         SELECT $1::bigint, $2::text, x.entity_id, $3::bigint, x.deleted, x.object_type, x.body, x.created_at,
-                x.created_by, $4::timestamptz, $5::text
-           FROM jsonb_to_recordset($6::jsonb) AS x(entity_id text, deleted boolean, object_type text, body jsonb,
-                                                   created_at timestamptz, created_by text)
+         SELECT $1::bigint, $2::text, x.entity_id, c.seq, x.deleted, x.object_type, x.body,
+                COALESCE(x.created_at, c.at), x.created_by, c.at, $3::text
+           FROM c, jsonb_to_recordset($4::jsonb) AS x(entity_id text, deleted boolean, object_type text,
+                                                      body jsonb, created_at timestamptz, created_by text)
          -- Written again in the same commit (a bulk import's later line): the commit's row is replaced.
          ON CONFLICT (branch_id, kind, entity_id, seq) DO UPDATE SET
            deleted = EXCLUDED.deleted, object_type = EXCLUDED.object_type, body = EXCLUDED.body
@@ -168,8 +183,10 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
            updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by
        )
        SELECT ${ENTITY_COLUMNS} FROM version`,
-      [this.branch.id, kind, commit.seq, commit.createdAt, this.info.author, JSON.stringify(records)],
+      [this.branch.id, kind, this.info.author, JSON.stringify(records), ...commit.params],
     );
+    const row = first(inserted, 'version');
+    this.commit ??= { seq: String(row.seq), id, createdAt: row.updated_at };
     return inserted.map((row) => toRecord(row));
   }
 
@@ -192,6 +209,20 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
     }
     return this.commit;
   }
+}
+
+/**
+ * Moves a branch's head after the commits of one transaction, given in commit order: to the last one, and
+ * the schema's version to the last that changed object types. One statement however many commits.
+ */
+export async function moveHead(db: SqlExecutor, branchId: string, moves: HeadMove[]): Promise<void> {
+  const head = moves.at(-1);
+  if (!head) return;
+  const schema = moves.findLast((m) => m.schema);
+  await db.query(
+    `UPDATE branches SET head_seq = $1, head_commit = $2 ${schema ? ', schema_seq = $4' : ''} WHERE id = $3`,
+    [head.seq, head.id, branchId, ...(schema ? [schema.seq] : [])],
+  );
 }
 
 /**

@@ -19,7 +19,7 @@ import { SqlClient, SqlExecutor } from './sql-client';
 import { TransactionAbandoned } from './store-errors';
 import { ADVISORY_LOCKS } from './advisory-locks';
 import { SqlBranchReader } from './sql-branch-reader';
-import { SqlBranchWriter, addSegments } from './sql-branch-writer';
+import { HeadMove, SqlBranchWriter, addSegments, moveHead } from './sql-branch-writer';
 import {
   Branch,
   BranchReader,
@@ -473,6 +473,7 @@ export class SqlVersionedStore implements VersionedStore {
       const row = await this.lockBranch(tx, branch, options);
       const view = toView(await tx.query<ViewRow>(headViewSql(), [row.id]));
       let head = row.head_commit;
+      const moves: HeadMove[] = [];
       const outcomes: WriteOutcome[] = [];
       for (const { commit, fn, options: own = {} } of writes) {
         if (outcomes.length > 0 && spent()) break;
@@ -486,15 +487,19 @@ export class SqlVersionedStore implements VersionedStore {
             commit,
             this.observer,
           );
-          const value = await applyTo(writer, fn, own);
+          const { value, move } = await applyTo(writer, fn, own);
           outcomes.push({ status: 'fulfilled', value });
           if (alone) {
             if (own.dryRun) throw new RolledBack(outcomes);
           } else if (own.dryRun) {
             await undo(tx);
+            continue;
           } else {
             await tx.query('RELEASE SAVEPOINT write');
-            head = writer.openedCommit ?? head;
+          }
+          if (move) {
+            moves.push(move);
+            head = move.id;
           }
         } catch (error) {
           if (alone) throw error;
@@ -502,6 +507,7 @@ export class SqlVersionedStore implements VersionedStore {
           outcomes.push({ status: 'rejected', reason: error });
         }
       }
+      await moveHead(tx, String(row.id), moves);
       return outcomes;
       // A caller that gave up (timeout) was told the writes failed: the transaction checks its signal
       // just before COMMIT and rolls back instead.
@@ -528,9 +534,10 @@ export class SqlVersionedStore implements VersionedStore {
     const run = this.db.transaction(async (tx) => {
       const row = await this.lockBranch(tx, branch, options);
       const writer = await open(tx, row, toView(await tx.query<ViewRow>(headViewSql(), [row.id])));
-      const result = await applyTo(writer, fn, options);
-      if (options.dryRun) throw new RolledBack(result);
-      return result;
+      const { value, move } = await applyTo(writer, fn, options);
+      if (options.dryRun) throw new RolledBack(value);
+      await moveHead(tx, String(row.id), move ? [move] : []);
+      return value;
     }, options);
     return options.dryRun ? run.catch((error: unknown) => RolledBack.unwrap<T>(error)) : run;
   }
@@ -699,16 +706,15 @@ export class SqlVersionedStore implements VersionedStore {
   }
 }
 
-/** A write on its locked branch: its precondition first, then its work, then the branch head moved. */
+/** A write on its locked branch: its precondition first, then its work; and where it takes the head. */
 async function applyTo<W extends SqlBranchWriter, T>(
   writer: W,
   fn: (writer: W) => Promise<T>,
   { precondition }: Pick<WriteOptions, 'precondition'>,
-): Promise<T> {
+): Promise<{ value: T; move: HeadMove | null }> {
   if (precondition) precondition.check(await writer.version(precondition.kind, precondition.id));
-  const result = await fn(writer);
-  await writer.finish();
-  return result;
+  const value = await fn(writer);
+  return { value, move: await writer.finish() };
 }
 
 /** Takes back what the write since the last savepoint did. */
