@@ -74,6 +74,8 @@ describe('ResilientStoreGuard', () => {
     ['too many connections', sqlError('53300')],
     ['a refused connection', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
     ['a terminated connection', new Error('Connection terminated unexpectedly')],
+    ['a pool closed by shutdown', new Error('Cannot use a pool after calling end on the pool')],
+    ['PGlite closed by shutdown', new Error('PGlite is closed')],
   ])('counts %s as a store failure: 503, and the breaker opens', async (_, error) => {
     const { guard, store } = setup();
     for (let i = 0; i < 3; i++) {

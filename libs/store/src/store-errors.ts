@@ -38,9 +38,12 @@ const NETWORK_CODES = new Set([
   'EAI_AGAIN',
 ]);
 
-/** pg's own messages when a connection is lost or cannot be had (they carry no code). */
+/**
+ * pg's own messages when a connection is lost or cannot be had (they carry no code), and both clients'
+ * once the store was closed at shutdown (a write still queued then is the store going away, not a bug).
+ */
 const LOST_CONNECTION =
-  /Connection terminated|Client has encountered a connection error|not queryable|timeout exceeded when trying to connect|Connection ended unexpectedly|PGlite is closed/i;
+  /Connection terminated|Client has encountered a connection error|not queryable|timeout exceeded when trying to connect|Connection ended unexpectedly|PGlite is closed|Cannot use a pool after calling end/i;
 
 const SQLSTATE = /^[0-9A-Z]{5}$/;
 
