@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { load } from './lib/load';
+import { LoadOptions, load } from './lib/load';
 import { PERSON_TYPE } from './lib/fixtures';
 import { startService } from './lib/service';
 
@@ -17,9 +17,9 @@ const TOP = Number(process.env.BENCH_PROFILE_TOP ?? 25);
 const ROOT = join(__dirname, '..');
 /**
  * What to profile: `type` (a cached object type, the default), `type-304` (its revalidation with a matching
- * If-None-Match) or `document` (one document).
+ * If-None-Match), `document` (one document) or `doc-create` (documents created on one branch).
  */
-const TARGETS = ['type', 'type-304', 'document'] as const;
+const TARGETS = ['type', 'type-304', 'document', 'doc-create'] as const;
 const TARGET = TARGETS.find((t) => t === process.env.BENCH_PROFILE_TARGET) ?? 'type';
 /** Extra variables for the service, as JSON (e.g. {"MEMORY_CACHE_TTL_SECONDS":"0"} for store reads). */
 const EXTRA_ENV = JSON.parse(process.env.BENCH_PROFILE_ENV ?? '{}') as Record<string, string>;
@@ -67,14 +67,30 @@ async function main(): Promise<void> {
     headers: { ...auth, 'content-type': 'application/json' },
     body: JSON.stringify({ objectType: 'Person', id: 'p-1', properties: { name: 'Ada', age: 36 } }),
   });
-  const url =
-    TARGET === 'document'
-      ? `${s.url}/api/v1/documents/crud/p-1`
-      : `${s.url}/api/v1/schemas/main/object-types/Person`;
+  const url = {
+    type: `${s.url}/api/v1/schemas/main/object-types/Person`,
+    'type-304': `${s.url}/api/v1/schemas/main/object-types/Person`,
+    document: `${s.url}/api/v1/documents/crud/p-1`,
+    'doc-create': `${s.url}/api/v1/documents/crud`,
+  }[TARGET];
   const headers = TARGET === 'type-304' ? { ...auth, 'if-none-match': created.headers.get('etag')! } : auth;
-  await load({ url, headers, durationSeconds: 1 });
+  let n = 0;
+  const creates: Pick<LoadOptions, 'requests'> = {
+    requests: [
+      {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        setupRequest: (req) => ({
+          ...req,
+          body: JSON.stringify({ objectType: 'Person', id: `c-${n++}`, properties: { name: 'n', age: 1 } }),
+        }),
+      },
+    ],
+  };
+  const options = { url, headers, ...(TARGET === 'doc-create' ? creates : {}) };
+  await load({ ...options, durationSeconds: 1 });
   process.kill(s.pid, 'SIGUSR2'); // the profiler starts (bench/lib/profile-preload.js)
-  const result = await load({ url, headers, durationSeconds: SECONDS, pid: s.pid });
+  const result = await load({ ...options, durationSeconds: SECONDS, pid: s.pid });
   process.kill(s.pid, 'SIGUSR2'); // … and stops, writing the profile
   for (const until = Date.now() + 10_000; !existsSync(file) && Date.now() < until;)
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -83,7 +99,7 @@ async function main(): Promise<void> {
   if (process.env.BENCH_PROFILE_KEEP) writeFileSync(process.env.BENCH_PROFILE_KEEP, readFileSync(file));
   const frames = topFrames(JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[] }, TOP);
   rmSync(dir, { recursive: true, force: true });
-  console.log(`${TARGET} GET: ${result.reqPerSec} req/s, ${result.cpuMsPerRequest} ms CPU per request\n`);
+  console.log(`${TARGET}: ${result.reqPerSec} req/s, ${result.cpuMsPerRequest} ms CPU per request\n`);
   console.log('| self % | frame |\n| --- | --- |');
   for (const f of frames) console.log(`| ${f.selfPercent} | \`${f.frame}\` |`);
   mkdirSync(join(__dirname, 'results'), { recursive: true });

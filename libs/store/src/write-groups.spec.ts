@@ -55,6 +55,20 @@ describe('WriteGroups', () => {
     expect(r.groups).toEqual([['a'], ['b', 'c', 'd']]);
   });
 
+  it('lets the writes that arrive in the same turn of the event loop join one that found its branch at rest', async () => {
+    const r = runner();
+    const groups = new WriteGroups(64, r.run, (e) => e);
+    // Two callbacks of one loop phase, like two sockets read in one poll: the second comes before the next turn.
+    const answers = await new Promise<Promise<unknown>[]>((resolve) => {
+      const submitted: Promise<unknown>[] = [];
+      setImmediate(() => submitted.push(groups.submit('main', write('a'))));
+      setImmediate(() => resolve([...submitted, groups.submit('main', write('b'))]));
+    });
+    await r.releaseNext();
+    expect(await Promise.all(answers)).toEqual(['a', 'b']);
+    expect(r.groups).toEqual([['a', 'b']]);
+  });
+
   it('keeps branches apart', async () => {
     const r = runner();
     const groups = new WriteGroups(64, r.run, (e) => e);

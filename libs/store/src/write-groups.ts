@@ -7,9 +7,11 @@ interface Group {
 
 /**
  * Group commit: the writes to one key (a branch) that arrive while its last group is still waiting for its
- * turn join that group, and the group runs as one transaction. A branch at rest runs a write at once, alone;
- * a busy one gathers the writes that queue behind it, up to `maxSize` a group. A group the store had no
- * time to finish (its budget) hands its last writes to the next one, ahead of those gathered there.
+ * turn join that group, and the group runs as one transaction, up to `maxSize` writes. A write that finds
+ * its branch at rest waits one turn of the event loop for company: the requests read from other sockets in
+ * the same turn join it. (PGlite runs a transaction without giving the loop a turn, so no write ever arrives
+ * while one runs: without this wait its writes never grouped.) A group the store had no time to finish (its
+ * budget) hands its last writes to the next one, ahead of those gathered there.
  */
 export class WriteGroups {
   /** Per key, the group that has not started yet: new writes join it. */
@@ -33,11 +35,12 @@ export class WriteGroups {
       }
       group.writes.push(write);
       group.settle.push({ resolve: resolve as (value: unknown) => void, reject });
-      if (starts) void this.start(key, group);
+      if (starts) void this.start(key, group, true);
     });
   }
 
-  private async start(key: string, group: Group): Promise<void> {
+  private async start(key: string, group: Group, gather = false): Promise<void> {
+    if (gather) await new Promise((resolve) => setImmediate(resolve));
     const take = () => {
       if (this.gathering.get(key) === group) this.gathering.delete(key);
       return group.writes;
