@@ -1,9 +1,9 @@
 /**
- * npm run bench:profile — where a cache-hit GET of an object type spends the service's CPU: the built
- * service in production mode, profiled by V8 (through the inspector, started and stopped around the load
- * by bench/lib/profile-preload.js) while 50 connections run for BENCH_SECONDS (5), then the top frames by
- * self time (idle excluded), as a markdown table. Writes
- * bench/results/profile-type-get-hit.json.
+ * npm run bench:profile — where a request spends the service's CPU (a cache-hit GET of an object type, or
+ * BENCH_PROFILE_TARGET): the built service in production mode, profiled by V8 (through the inspector, started
+ * and stopped around the load by bench/lib/profile-preload.js) while 50 connections run for BENCH_SECONDS
+ * (5), then the top frames by self time (idle excluded), as a markdown table. Writes
+ * bench/results/profile-<target>.json.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
   for (const f of frames) console.log(`| ${f.selfPercent} | \`${f.frame}\` |`);
   mkdirSync(join(__dirname, 'results'), { recursive: true });
   writeFileSync(
-    join(__dirname, 'results', `profile-${TARGET}-get.json`),
+    join(__dirname, 'results', `profile-${TARGET}.json`),
     `${JSON.stringify({ date: new Date().toISOString(), reqPerSec: result.reqPerSec, cpuMsPerRequest: result.cpuMsPerRequest, frames }, null, 2)}\n`,
   );
 }
