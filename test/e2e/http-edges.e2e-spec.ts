@@ -1,5 +1,6 @@
-import { request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import helmet from 'helmet';
+import { IncomingMessage, ServerResponse, request as httpRequest } from 'node:http';
+import { type AddressInfo, Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { TestApp, startTestApp } from '../support/app';
 import { given } from '../support/given';
@@ -264,6 +265,21 @@ describe.each(storeTargets())('the HTTP edge on $name', (target) => {
         expect(res.headers['x-content-type-options']).toBe('nosniff');
         expect(res.headers['referrer-policy']).toBe('no-referrer');
         expect(res.headers['x-powered-by']).toBeUndefined();
+      }
+    });
+
+    it("sends every header helmet sets, with helmet's values, on every answer", async () => {
+      const request = new IncomingMessage(new Socket());
+      const reference = new ServerResponse(request);
+      helmet({ contentSecurityPolicy: false })(request, reference, () => undefined);
+      const expected = Object.entries(reference.getHeaders());
+      expect(expected.length).toBeGreaterThan(8);
+      for (const res of [
+        await t.http.get('/api/v1/branches').set(t.as('viewer')),
+        await t.http.get('/api/v1/branches'), // 401
+        await t.http.get('/health/live'),
+      ]) {
+        for (const [name, value] of expected) expect([name, res.headers[name]]).toEqual([name, value]);
       }
     });
 

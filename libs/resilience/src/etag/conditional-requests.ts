@@ -2,7 +2,7 @@ import { ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
 import { ModuleRef, Reflector } from '@nestjs/core';
 import { PreconditionRequired } from '@oms/common';
 import { OmsConfig } from '@oms/config';
-import { RouteIdentifiers, routeIdentifiers } from '@oms/http';
+import { routeIdentifiers } from '@oms/http';
 import { formatEtag, parseTagCondition, weakMatch } from './entity-tags';
 import { Tagged } from './tagged';
 import type { Request, Response } from 'express';
@@ -57,7 +57,8 @@ export class ConditionalRequests {
     const response = http.getResponse<Response>();
     const tag = result instanceof Tagged ? result.tag : versionOf(result);
     if (this.config.etag.enabled && tag !== undefined) response.setHeader('ETag', formatEtag(tag));
-    response.setHeader('Cache-Control', cacheControl(routeIdentifiers(http.getRequest<Request>())));
+    // What it returned was read at `at` (a handler refuses a malformed one before this runs).
+    response.setHeader('Cache-Control', cacheControl(http.getRequest<Request>().query));
     response.setHeader('Vary', VARY);
     return result instanceof Tagged ? (result.body as unknown) : result;
   }
@@ -97,7 +98,7 @@ export class ConditionalRequests {
 }
 
 /** Head reads may change at any write; a read at a commit never does. */
-const cacheControl = (ids: RouteIdentifiers | undefined) =>
+const cacheControl = (ids: { at?: unknown } | undefined) =>
   ids?.at === undefined ? CACHE_CONTROL : IMMUTABLE_CACHE_CONTROL;
 
 function versionOf(result: unknown): string | undefined {
