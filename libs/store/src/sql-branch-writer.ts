@@ -127,6 +127,7 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
           objectType: value?.objectType ?? current.get(id)?.objectType ?? null,
           body: value?.body ?? null,
         })),
+        false,
       );
     }
   }
@@ -140,12 +141,13 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
   /**
    * One version row per entity (and its head row), all in the write's commit. Ids must be distinct. The
    * first rows of a write open its commit in the same statement (a merge's commit is opened on its own).
+   * Without `records` (a bulk write, whose caller knows what it wrote) no row travels back but one.
    */
-  protected async appendMany(kind: EntityKind, rows: AppendRow[]): Promise<EntityRecord[]> {
+  protected async appendMany(kind: EntityKind, rows: AppendRow[], records = true): Promise<EntityRecord[]> {
     if (rows.length === 0) return [];
     const open = this.commit ?? (this.merged ? await this.openCommit() : null);
     if (kind === 'type') this.schemaTouched = true;
-    const records = rows.map((r) => ({
+    const values = rows.map((r) => ({
       entity_id: r.id,
       deleted: r.deleted,
       object_type: r.objectType,
@@ -182,12 +184,12 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
            body = EXCLUDED.body, created_at = EXCLUDED.created_at, created_by = EXCLUDED.created_by,
            updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by
        )
-       SELECT ${ENTITY_COLUMNS} FROM version`,
-      [this.branch.id, kind, this.info.author, JSON.stringify(records), ...commit.params],
+       SELECT ${ENTITY_COLUMNS} FROM version ${records ? '' : 'LIMIT 1'}`,
+      [this.branch.id, kind, this.info.author, JSON.stringify(values), ...commit.params],
     );
     const row = first(inserted, 'version');
     this.commit ??= { seq: String(row.seq), id, createdAt: row.updated_at };
-    return inserted.map((row) => toRecord(row));
+    return records ? inserted.map((row) => toRecord(row)) : [];
   }
 
   protected async openCommit(): Promise<OpenCommit> {
