@@ -448,6 +448,15 @@ describe.each(storeTargets())('revalidation and metrics on $name', (target: Stor
         seriesValue(full, 'etag_cache_misses_total', { resource: 'document' })! -
           seriesValue(after, 'etag_cache_misses_total', { resource: 'document' })!,
       ).toBe(1);
+
+      // A GET without If-None-Match needs no tag: no version is read for it, only what the handler reads.
+      await getDoc(cold, 'thing-2').expect(200);
+      const plain = await scrape(cold.metrics);
+      const sincePlain = (operation: string) =>
+        seriesValue(plain, 'store_reads_total', { operation })! -
+        seriesValue(full, 'store_reads_total', { operation })!;
+      expect(sincePlain('version')).toBe(0);
+      expect(sincePlain('entity')).toBe(target.redisUrl ? 0 : 1);
     } finally {
       await cold.close();
     }
