@@ -22,11 +22,16 @@ describe.each(storeTargets())('VersionedStore on $name', (target) => {
   let opened: OpenedStore;
   let store: VersionedStore;
   let cleanup: () => Promise<void>;
+  /** Entity reads the store has sent to the database (its observer). */
+  let entityReads = 0;
 
   beforeAll(async () => {
     const provisioned = await target.provision();
     cleanup = provisioned.cleanup;
-    opened = await openStore(provisioned.location);
+    opened = await openStore(provisioned.location, {
+      read: (kind) => void (kind === 'entity' && (entityReads += 1)),
+      writeGroup: () => undefined,
+    });
     store = opened.versioned;
   });
 
@@ -309,6 +314,48 @@ describe.each(storeTargets())('VersionedStore on $name', (target) => {
         expect((await store.getBranch('grouped'))!.head).toBe(commits[0]!.id);
         // The precondition of the fourth saw the first's document.
         expect(seen).toEqual([(await get('grouped', 'g1'))?.version]);
+      });
+
+      it('reads a type once per group until a write changes it; a change taken back is not seen', async () => {
+        await store.createBranch('typed', 'main', 'alice');
+        const labels: unknown[] = [];
+        type Writer = Parameters<Parameters<VersionedStore['write']>[2]>[0];
+        const label = async (w: Writer) =>
+          void labels.push((await w.get<{ label: string }>('type', 'Kind'))?.body.label ?? null);
+        const kind = (value: string) => ({ objectType: null, body: { label: value } });
+        const readsBefore = entityReads;
+        const outcomes = await store.writeEach('typed', [
+          {
+            commit: by('a'),
+            fn: async (w) => {
+              await label(w);
+              await w.put('type', 'Kind', kind('one'));
+              await label(w);
+            },
+          },
+          {
+            commit: by('b'),
+            fn: async (w) => {
+              await label(w);
+              await w.put('type', 'Kind', kind('dropped'));
+              await label(w);
+              throw new AlreadyExists('Object type', 'Kind');
+            },
+          },
+          { commit: by('c'), fn: label },
+          {
+            commit: by('d'),
+            fn: async (w) => {
+              await w.remove('type', 'Kind');
+              await label(w);
+            },
+          },
+        ]);
+        expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+        expect(labels).toEqual([null, 'one', 'one', 'dropped', 'one', null]);
+        // Read from the database: a's first look, after a's put, after b's put, c's after b was taken back,
+        // d's after its remove. The other four looks (b's first, and the put/remove's own) are the memo's.
+        expect(entityReads - readsBefore).toBe(5);
       });
 
       it("starts no write past its budget: the outcomes are the first writes'", async () => {

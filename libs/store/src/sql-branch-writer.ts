@@ -40,6 +40,13 @@ export interface HeadMove {
   schema: boolean;
 }
 
+/**
+ * The object types the writes of one transaction have read (null: absent), so that a group of writes to
+ * documents reads each type once. Cleared by every write of a type, and by the transaction when it takes a
+ * write back (its savepoint), since what was read after that write's changes is gone with them.
+ */
+export type TypeMemo = Map<string, EntityRecord | null>;
+
 interface OpenCommit {
   seq: string;
   id: string;
@@ -68,9 +75,17 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
     private readonly info: CommitInfo,
     observer: StoreObserver,
     private readonly merged?: MergeParent,
+    private readonly types?: TypeMemo,
   ) {
     super(db, view, observer);
     this.message = info.message;
+  }
+
+  /** An object type is read once per transaction (TypeMemo), until a write changes one. */
+  override async get<B>(kind: EntityKind, id: string): Promise<EntityRecord<B> | null> {
+    if (kind !== 'type' || !this.types) return super.get<B>(kind, id);
+    if (!this.types.has(id)) this.types.set(id, await super.get(kind, id));
+    return this.types.get(id) as EntityRecord<B> | null;
   }
 
   get head(): string {
@@ -146,7 +161,10 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
   protected async appendMany(kind: EntityKind, rows: AppendRow[], records = true): Promise<EntityRecord[]> {
     if (rows.length === 0) return [];
     const open = this.commit ?? (this.merged ? await this.openCommit() : null);
-    if (kind === 'type') this.schemaTouched = true;
+    if (kind === 'type') {
+      this.schemaTouched = true;
+      this.types?.clear();
+    }
     const values = rows.map((r) => ({
       entity_id: r.id,
       deleted: r.deleted,

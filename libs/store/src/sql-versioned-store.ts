@@ -19,7 +19,7 @@ import { SqlClient, SqlExecutor } from './sql-client';
 import { TransactionAbandoned } from './store-errors';
 import { ADVISORY_LOCKS } from './advisory-locks';
 import { SqlBranchReader } from './sql-branch-reader';
-import { HeadMove, SqlBranchWriter, addSegments, moveHead } from './sql-branch-writer';
+import { HeadMove, SqlBranchWriter, TypeMemo, addSegments, moveHead } from './sql-branch-writer';
 import {
   Branch,
   BranchReader,
@@ -474,6 +474,7 @@ export class SqlVersionedStore implements VersionedStore {
       const view = toView(await tx.query<ViewRow>(headViewSql(), [row.id]));
       let head = row.head_commit;
       const moves: HeadMove[] = [];
+      const types: TypeMemo = new Map();
       const outcomes: WriteOutcome[] = [];
       for (const { commit, fn, options: own = {} } of writes) {
         if (outcomes.length > 0 && spent()) break;
@@ -486,6 +487,8 @@ export class SqlVersionedStore implements VersionedStore {
             { id: String(row.id), headCommit: head },
             commit,
             this.observer,
+            undefined,
+            types,
           );
           const { value, move } = await applyTo(writer, fn, own);
           outcomes.push({ status: 'fulfilled', value });
@@ -493,6 +496,7 @@ export class SqlVersionedStore implements VersionedStore {
             if (own.dryRun) throw new RolledBack(outcomes);
           } else if (own.dryRun) {
             await undo(tx);
+            types.clear();
             continue;
           } else {
             await tx.query('RELEASE SAVEPOINT write');
@@ -504,6 +508,7 @@ export class SqlVersionedStore implements VersionedStore {
         } catch (error) {
           if (alone) throw error;
           await undo(tx);
+          types.clear();
           outcomes.push({ status: 'rejected', reason: error });
         }
       }
