@@ -34,7 +34,7 @@ function recording(client: SqlClient, sent: { text: string; params?: unknown[] }
   return {
     kind: client.kind,
     query: executor(client).query,
-    transaction: (fn, options) => client.transaction((tx) => fn(executor(tx)), options),
+    transaction: (fn, options) => client.transaction((tx) => fn({ ...executor(tx), exec: tx.exec }), options),
     close: () => client.close(),
   };
 }

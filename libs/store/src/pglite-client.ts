@@ -1,6 +1,6 @@
 import { PGlite, Transaction } from '@electric-sql/pglite';
 import { lockDataDirectory, restrictDataDirectory } from './data-dir-lock';
-import { SqlClient, SqlExecutor, TransactionOptions, beforeCommit } from './sql-client';
+import { SqlClient, SqlTransaction, TransactionOptions, beforeCommit } from './sql-client';
 
 /** The in-memory data directory value, used by tests. */
 export const IN_MEMORY = 'memory://';
@@ -33,10 +33,11 @@ export class PgliteClient implements SqlClient {
   }
 
   /** In process, nothing can be lost between fn's end and COMMIT: PGlite commits as fn resolves. */
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+  transaction<T>(fn: (tx: SqlTransaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     return this.db.transaction(async (tx: Transaction) => {
       const result = await fn({
         query: async <R>(text: string, params?: unknown[]) => (await tx.query<R>(text, params)).rows,
+        exec: async (sql: string) => void (await tx.exec(sql)),
       });
       beforeCommit(options);
       return result;

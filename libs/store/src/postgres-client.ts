@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Pool, PoolClient } from 'pg';
-import { SqlClient, SqlExecutor, TransactionOptions, beforeCommit } from './sql-client';
+import { SqlClient, SqlTransaction, TransactionOptions, beforeCommit } from './sql-client';
 import { CommitOutcomeUnknown, classifyStoreError } from './store-errors';
 
 export interface PostgresClientOptions {
@@ -31,7 +31,7 @@ export class PostgresClient implements SqlClient {
     return result.rows as T[];
   }
 
-  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+  async transaction<T>(fn: (tx: SqlTransaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const client: PoolClient = await this.pool.connect();
     // A checked-out client has no pool listener: without ours, a connection dropped between two queries
     // of this transaction ('error' emitted with no listener) would end the process.
@@ -48,6 +48,7 @@ export class PostgresClient implements SqlClient {
       );
       const result = await fn({
         query: async <R>(text: string, params?: unknown[]) => (await client.query(text, params)).rows as R[],
+        exec: async (sql: string) => void (await client.query(sql)),
       });
       beforeCommit(options);
       committing = true;

@@ -5,6 +5,12 @@ export interface SqlExecutor {
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
 }
 
+/** The connection of one transaction: parameterised queries, and statements sent together. */
+export interface SqlTransaction extends SqlExecutor {
+  /** Runs statements without parameters, several in one round trip (PostgreSQL's simple query protocol). */
+  exec(sql: string): Promise<void>;
+}
+
 export interface TransactionOptions {
   /** Aborted before the commit: the transaction rolls back (TransactionAbandoned) instead. */
   signal?: AbortSignal;
@@ -24,7 +30,7 @@ export interface SqlClient extends SqlExecutor {
    * Runs fn in one transaction: committed when fn resolves, rolled back when it throws. A connection lost
    * while committing throws CommitOutcomeUnknown.
    */
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  transaction<T>(fn: (tx: SqlTransaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
   close(): Promise<void>;
 }
 

@@ -461,9 +461,10 @@ export class SqlVersionedStore implements VersionedStore {
 
   /**
    * One transaction with the branch locked, each write after the one before it. A write alone needs no
-   * savepoint: its failure rolls the transaction back. In a group, each write has one, so that a failing
-   * write takes back only its own rows; a savepoint that cannot be rolled back to means the transaction
-   * itself is lost, and every write with it.
+   * savepoint: its failure rolls the transaction back. In a group, each write starts at a savepoint, so that
+   * a failing write takes back only its own rows (the savepoint stays for the next one); a write that
+   * succeeds moves the savepoint past itself in one round trip. A savepoint that cannot be rolled back to
+   * means the transaction itself is lost, and every write with it.
    */
   writeEach(branch: string, writes: GroupedWrite[], options: WriteOptions = {}): Promise<WriteOutcome[]> {
     const alone = writes.length === 1;
@@ -476,9 +477,9 @@ export class SqlVersionedStore implements VersionedStore {
       const moves: HeadMove[] = [];
       const types: TypeMemo = new Map();
       const outcomes: WriteOutcome[] = [];
-      for (const { commit, fn, options: own = {} } of writes) {
+      if (!alone) await tx.exec('SAVEPOINT write');
+      for (const [at, { commit, fn, options: own = {} }] of writes.entries()) {
         if (outcomes.length > 0 && spent()) break;
-        if (!alone) await tx.query('SAVEPOINT write');
         try {
           if (own.signal?.aborted) throw new TransactionAbandoned();
           const writer = new SqlBranchWriter(
@@ -495,11 +496,11 @@ export class SqlVersionedStore implements VersionedStore {
           if (alone) {
             if (own.dryRun) throw new RolledBack(outcomes);
           } else if (own.dryRun) {
-            await undo(tx);
+            await tx.exec(UNDO);
             types.clear();
             continue;
-          } else {
-            await tx.query('RELEASE SAVEPOINT write');
+          } else if (at < writes.length - 1) {
+            await tx.exec('RELEASE SAVEPOINT write; SAVEPOINT write'); // (COMMIT releases the last)
           }
           if (move) {
             moves.push(move);
@@ -507,7 +508,7 @@ export class SqlVersionedStore implements VersionedStore {
           }
         } catch (error) {
           if (alone) throw error;
-          await undo(tx);
+          await tx.exec(UNDO);
           types.clear();
           outcomes.push({ status: 'rejected', reason: error });
         }
@@ -722,11 +723,8 @@ async function applyTo<W extends SqlBranchWriter, T>(
   return { value, move: await writer.finish() };
 }
 
-/** Takes back what the write since the last savepoint did. */
-async function undo(tx: SqlExecutor): Promise<void> {
-  await tx.query('ROLLBACK TO SAVEPOINT write');
-  await tx.query('RELEASE SAVEPOINT write');
-}
+/** Takes back what the write since the savepoint did; the savepoint stays, for the next write. */
+const UNDO = 'ROLLBACK TO SAVEPOINT write';
 
 /** Carries a dry run's result out of its transaction, which it rolls back on the way. */
 class RolledBack extends Error {
