@@ -492,16 +492,19 @@ export class SqlVersionedStore implements VersionedStore {
             types,
           );
           const { value, move } = await applyTo(writer, fn, own);
-          outcomes.push({ status: 'fulfilled', value });
+          const done: WriteOutcome = { status: 'fulfilled', value };
           if (alone) {
-            if (own.dryRun) throw new RolledBack(outcomes);
+            if (own.dryRun) throw new RolledBack([done]);
           } else if (own.dryRun) {
             await tx.exec(UNDO);
             types.clear();
+            outcomes.push(done);
             continue;
           } else if (at < writes.length - 1) {
             await tx.exec('RELEASE SAVEPOINT write; SAVEPOINT write'); // (COMMIT releases the last)
           }
+          // Only now: a savepoint statement that failed above makes this write's outcome a failure.
+          outcomes.push(done);
           if (move) {
             moves.push(move);
             head = move.id;
