@@ -473,7 +473,6 @@ export class SqlVersionedStore implements VersionedStore {
     const run = this.db.transaction(async (tx) => {
       const row = await this.lockBranch(tx, branch, options);
       const view = toView(await tx.query<ViewRow>(headViewSql(), [row.id]));
-      let head = row.head_commit;
       const moves: HeadMove[] = [];
       const types: TypeMemo = new Map();
       const outcomes: WriteOutcome[] = [];
@@ -485,7 +484,7 @@ export class SqlVersionedStore implements VersionedStore {
           const writer = new SqlBranchWriter(
             tx,
             view.data,
-            { id: String(row.id), headCommit: head },
+            { id: String(row.id), headCommit: moves.at(-1)?.id ?? row.head_commit },
             commit,
             this.observer,
             undefined,
@@ -505,10 +504,7 @@ export class SqlVersionedStore implements VersionedStore {
           }
           // Only now: a savepoint statement that failed above makes this write's outcome a failure.
           outcomes.push(done);
-          if (move) {
-            moves.push(move);
-            head = move.id;
-          }
+          if (move) moves.push(move);
         } catch (error) {
           if (alone) throw error;
           await tx.exec(UNDO);
