@@ -106,6 +106,11 @@ const HAPPY: [string, Call][] = [
     { path: { branch: 'main', typeName: 'Walk' }, role: 'viewer' },
   ],
   [
+    'get /api/v1/schemas/{branch}/object-types/{typeName}/json-schema',
+    { path: { branch: 'main', typeName: 'Walk' }, role: 'viewer' },
+  ],
+  ['get /api/v1/schemas/{branch}/json-schema', { path: { branch: 'main' }, role: 'viewer' }],
+  [
     'put /api/v1/schemas/{branch}/object-types/{typeName}',
     {
       path: { branch: 'main', typeName: 'Walk' },

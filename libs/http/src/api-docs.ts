@@ -68,7 +68,10 @@ export class MergeConflictDto {
 }
 
 export class MergeViolationDto {
-  @ApiProperty({ enum: ['unique', 'required', 'reference', 'enum', 'type', 'breaking-schema'] }) kind: string;
+  @ApiProperty({
+    enum: ['unique', 'required', 'reference', 'enum', 'constraint', 'type', 'breaking-schema'],
+  })
+  kind: string;
   @ApiProperty({ type: String, nullable: true }) objectType: string | null;
   @ApiProperty({ type: String, nullable: true }) documentId: string | null;
   @ApiProperty({ description: 'JSON Pointer into the document' }) path: string;

@@ -13,7 +13,13 @@ import { CacheEvents, CacheResult, CacheTierName } from '@oms/caching';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { METRICS } from './metric-names';
 
-const REVALIDATED_RESOURCES = ['document', 'object-type', 'object-type-list'];
+const REVALIDATED_RESOURCES = [
+  'document',
+  'object-type',
+  'object-type-list',
+  'json-schema',
+  'object-type-json-schema',
+];
 
 /** Turns what the resilience layer and the store report into the contract's metrics. */
 @Injectable()

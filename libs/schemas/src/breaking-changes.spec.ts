@@ -58,6 +58,35 @@ describe('riskyChanges', () => {
     expect(riskyChanges(changed('email', { unique: true }), PERSON).size).toBe(0); // no longer unique
   });
 
+  it('names each value constraint tightened or added, and none loosened or removed', () => {
+    const bounded = changed('age', { minimum: 0, maximum: 150 });
+    const limited = changed('tags', { maxItems: 5, maxLength: 20, pattern: '^a' }, bounded);
+    expect(described(PERSON, limited)).toEqual({
+      age: "minimum 0 added to 'age', maximum 150 added to 'age'",
+      tags: "maxLength 20 added to 'tags', maxItems 5 added to 'tags', pattern ^a added to 'tags'",
+    });
+    expect(
+      described(limited, changed('age', { minimum: 1, maximum: 100, exclusiveMaximum: 99 }, limited)),
+    ).toEqual({
+      age: "minimum of 'age' tightened from 0 to 1, maximum of 'age' tightened from 150 to 100, exclusiveMaximum 99 added to 'age'",
+    });
+    expect(
+      described(
+        limited,
+        changed(
+          'tags',
+          { maxItems: 5, maxLength: 20, pattern: '^b', uniqueItems: true, format: 'email' },
+          limited,
+        ),
+      ),
+    ).toEqual({
+      tags: "pattern of 'tags' changed to ^b, format email added to 'tags', property 'tags' must not repeat items",
+    });
+    // Loosened, or removed: nothing a document could break.
+    expect(riskyChanges(limited, changed('age', { minimum: -1, maximum: 200 }, limited)).size).toBe(0);
+    expect(riskyChanges(limited, PERSON).size).toBe(0);
+  });
+
   it('describes each risky change of a property, several at once joined', () => {
     expect(described(PERSON, changed('email', null))).toEqual({ email: "property 'email' removed" });
     expect(described(PERSON, changed('ssn', { required: true }))).toEqual({

@@ -72,6 +72,42 @@ function describe(prev: PropertyDefinition, next: PropertyDefinition): string[] 
     words.push(`property '${n}' now references ${next.referenceType} instead of ${prev.referenceType}`);
   }
   if (!prev.unique && next.unique) words.push(`property '${n}' became unique`);
+  words.push(...tightened(prev, next));
+  return words;
+}
+
+/** Lower bounds: raising one (or adding it) tightens; upper bounds: lowering one. */
+const LOWER = ['minimum', 'exclusiveMinimum', 'minLength', 'minItems'] as const;
+const UPPER = ['maximum', 'exclusiveMaximum', 'maxLength', 'maxItems'] as const;
+
+/** The value constraints `next` narrows (where existing values may fall outside), in words. */
+function tightened(prev: PropertyDefinition, next: PropertyDefinition): string[] {
+  const n = next.name;
+  const words: string[] = [];
+  const bound = (name: string, from: number | undefined, to: number) =>
+    words.push(
+      from === undefined
+        ? `${name} ${to} added to '${n}'`
+        : `${name} of '${n}' tightened from ${from} to ${to}`,
+    );
+  for (const name of LOWER) {
+    const to = next[name];
+    const from = prev[name];
+    if (to !== undefined && (from === undefined || to > from)) bound(name, from, to);
+  }
+  for (const name of UPPER) {
+    const to = next[name];
+    const from = prev[name];
+    if (to !== undefined && (from === undefined || to < from)) bound(name, from, to);
+  }
+  for (const name of ['pattern', 'format'] as const) {
+    const to = next[name];
+    if (to === undefined || to === prev[name]) continue;
+    words.push(
+      prev[name] === undefined ? `${name} ${to} added to '${n}'` : `${name} of '${n}' changed to ${to}`,
+    );
+  }
+  if (next.uniqueItems && !prev.uniqueItems) words.push(`property '${n}' must not repeat items`);
   return words;
 }
 

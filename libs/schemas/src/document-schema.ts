@@ -28,27 +28,147 @@ const SCALAR_SCHEMAS: Record<Exclude<DataType, 'enum'>, object> = {
 const FORMAT_MESSAGES: Record<string, string> = {
   date: 'must be a date (YYYY-MM-DD)',
   'date-time': 'must be a date-time with a time zone (RFC 3339)',
+  email: 'must be an email address',
+  uri: 'must be an absolute URI',
+  uuid: 'must be a UUID',
+  hostname: 'must be a hostname',
 };
 
-/** JSON Schema for one value of a property (one item of an array property). */
-function scalarSchema(property: PropertyDefinition): object {
-  return property.dataType === 'enum'
-    ? { type: 'string', enum: property.enumValues ?? [] }
-    : SCALAR_SCHEMAS[property.dataType];
+/** The value constraints of a property that apply to each value (each item, on an array property). */
+const VALUE_CONSTRAINTS = [
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'format',
+] as const;
+
+/** A data type's schema; a definition stored before today's types has none (its validator is refused). */
+function known(schema: object | undefined, property: PropertyDefinition): object {
+  if (!schema) throw new Error(`unknown data type ${String(property.dataType)}`);
+  return schema;
 }
 
-/** JSON Schema for a type's documents' `properties`. */
+/** JSON Schema for one value of a property (one item of an array property). */
+function scalarSchema(property: PropertyDefinition): Record<string, unknown> {
+  const schema: Record<string, unknown> =
+    property.dataType === 'enum'
+      ? { type: 'string', enum: property.enumValues ?? [] }
+      : { ...known(SCALAR_SCHEMAS[property.dataType], property) };
+  for (const constraint of VALUE_CONSTRAINTS) {
+    const value = property[constraint];
+    if (value === undefined) continue;
+    // An integer's own bounds stay: a constraint can only narrow them.
+    const base = schema[constraint];
+    if (constraint === 'minimum' && typeof base === 'number')
+      schema.minimum = Math.max(base, value as number);
+    else if (constraint === 'maximum' && typeof base === 'number')
+      schema.maximum = Math.min(base, value as number);
+    else schema[constraint] = value;
+  }
+  return schema;
+}
+
+/** JSON Schema for one property's value: a scalar, or an array of them with its own constraints. */
+function propertySchema(property: PropertyDefinition): Record<string, unknown> {
+  const scalar = scalarSchema(property);
+  if (!property.array) return scalar;
+  const { minItems, maxItems, uniqueItems } = property;
+  return {
+    type: 'array',
+    items: scalar,
+    ...(minItems !== undefined && { minItems }),
+    ...(maxItems !== undefined && { maxItems }),
+    ...(uniqueItems && { uniqueItems }),
+  };
+}
+
+/** JSON Schema for a type's documents' `properties` (once nulls are dropped: see withoutNulls). */
 export function toJsonSchema(type: ObjectTypeDefinition): object {
   const properties: Record<string, unknown> = {};
-  for (const property of type.properties) {
-    const scalar = scalarSchema(property);
-    setOwn(properties, property.name, property.array ? { type: 'array', items: scalar } : scalar);
-  }
+  for (const property of type.properties) setOwn(properties, property.name, propertySchema(property));
   return {
     type: 'object',
     additionalProperties: false,
-    required: type.properties.filter((p) => effective(type, p).required).map((p) => p.name),
+    required: requiredOf(type),
     properties,
+  };
+}
+
+const requiredOf = (type: ObjectTypeDefinition): string[] =>
+  type.properties.filter((p) => effective(type, p).required).map((p) => p.name);
+
+export const JSON_SCHEMA_DIALECT = 'https://json-schema.org/draft/2020-12/schema';
+
+/** The `$id` of a branch's JSON Schema, and of one type's. */
+export const jsonSchemaId = (branch: string, type?: string): string =>
+  `urn:oms:branch:${encodeURIComponent(branch)}:json-schema` +
+  (type === undefined ? '' : `:object-type:${type}`);
+
+/**
+ * A type's documents' `properties` as JSON Schema 2020-12, as sent (nulls included): a null is an absent
+ * property, allowed where the property is optional. Checks that need other documents are only stated.
+ */
+function exportedSchema(type: ObjectTypeDefinition): Record<string, unknown> {
+  const required = requiredOf(type);
+  const properties: Record<string, unknown> = {};
+  for (const property of type.properties) {
+    const schema = {
+      ...propertySchema(property),
+      ...(property.description && { description: property.description }),
+    };
+    setOwn(
+      properties,
+      property.name,
+      required.includes(property.name) ? schema : { anyOf: [schema, { type: 'null' }] },
+    );
+  }
+  const comment = crossDocumentRules(type);
+  return {
+    title: type.displayName ?? type.name,
+    ...(type.description && { description: type.description }),
+    ...(comment && { $comment: comment }),
+    type: 'object',
+    additionalProperties: false,
+    required,
+    properties,
+  };
+}
+
+/** What OMS checks beyond this schema, in words: references that must resolve, values that must be unique. */
+function crossDocumentRules(type: ObjectTypeDefinition): string | undefined {
+  const rules = type.properties.flatMap((declared) => {
+    const property = effective(type, declared);
+    return [
+      ...(property.dataType === 'reference'
+        ? [`'${property.name}' must name an existing ${property.referenceType} document on the branch`]
+        : []),
+      ...(property.unique
+        ? [`'${property.name}' must be unique among ${type.name} documents on the branch`]
+        : []),
+    ];
+  });
+  return rules.length > 0 ? `Also checked by OMS, across documents: ${rules.join('; ')}.` : undefined;
+}
+
+/** One object type's documents' `properties` as a JSON Schema 2020-12 document. */
+export function typeJsonSchema(branch: string, type: ObjectTypeDefinition): object {
+  return { $schema: JSON_SCHEMA_DIALECT, $id: jsonSchemaId(branch, type.name), ...exportedSchema(type) };
+}
+
+/** A branch's object types as one JSON Schema 2020-12 document: one `$defs` entry per type. */
+export function branchJsonSchema(branch: string, types: ObjectTypeDefinition[]): object {
+  const defs: Record<string, unknown> = {};
+  for (const type of types) setOwn(defs, type.name, exportedSchema(type));
+  return {
+    $schema: JSON_SCHEMA_DIALECT,
+    $id: jsonSchemaId(branch),
+    title: `Object types of branch ${branch}`,
+    $comment: "Each entry of $defs validates the 'properties' of one object type's documents.",
+    $defs: defs,
   };
 }
 
@@ -82,6 +202,27 @@ function toViolation(error: ErrorObject, type: ObjectTypeDefinition): Violation 
       };
     case 'type':
       return { path: base, message: `must be ${describeType(error)}` };
+    case 'minLength':
+    case 'maxLength':
+    case 'minItems':
+    case 'maxItems': {
+      const { limit } = error.params as { limit: number };
+      const least = error.keyword.startsWith('min') ? 'at least' : 'at most';
+      const unit = error.keyword.endsWith('Items') ? 'item' : 'character';
+      return { path: base, message: `must have ${least} ${limit} ${unit}${limit === 1 ? '' : 's'}` };
+    }
+    case 'pattern':
+      return {
+        path: base,
+        message: `must match the pattern ${(error.params as { pattern: string }).pattern}`,
+      };
+    case 'uniqueItems': {
+      const { i, j } = error.params as { i: number; j: number };
+      return {
+        path: base,
+        message: `must not repeat an item (items ${Math.min(i, j)} and ${Math.max(i, j)} are equal)`,
+      };
+    }
     default:
       return { path: base, message: error.message ?? 'is invalid' };
   }

@@ -6,22 +6,42 @@ import {
   IsArray,
   IsBoolean,
   IsIn,
+  IsInt,
+  IsNumber,
   IsObject,
   IsOptional,
   IsString,
   Matches,
+  Max,
   MaxLength,
+  Min,
   ValidateNested,
 } from 'class-validator';
 import { EntityRecord } from '@oms/store';
 import {
+  CONSTRAINT_NAMES,
   DATA_TYPES,
   DataType,
   ObjectTypeDefinition,
   PropertyDefinition,
+  STRING_FORMATS,
+  StringFormat,
   TYPE_NAME_PATTERN,
 } from './object-type.model';
-import { NamesAScalarProperty, PresentIffDataType, UniqueAllowed, enumValuesRule } from './object-type.rules';
+import {
+  FitsDataType,
+  NamesAScalarProperty,
+  NotAbove,
+  PresentIffDataType,
+  UniqueAllowed,
+  ValidPattern,
+  enumValuesRule,
+} from './object-type.rules';
+
+const FINITE = { allowNaN: false, allowInfinity: false };
+/** The longest pattern accepted: every stored pattern is proven linear first, and proofs grow with it. */
+export const MAX_PATTERN_LENGTH = 1000;
+const COUNT_LIMIT = 1_000_000_000;
 
 const nameMessage = { message: `must match ${TYPE_NAME_PATTERN.source}` };
 
@@ -60,6 +80,92 @@ export class PropertyDto {
   referenceType?: string;
 
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(2000) description?: string;
+
+  @ApiPropertyOptional({ description: 'integer, decimal: the least value allowed' })
+  @IsOptional()
+  @IsNumber(FINITE)
+  @FitsDataType('minimum')
+  @NotAbove('maximum')
+  minimum?: number;
+
+  @ApiPropertyOptional({ description: 'integer, decimal: the greatest value allowed' })
+  @IsOptional()
+  @IsNumber(FINITE)
+  @FitsDataType('maximum')
+  maximum?: number;
+
+  @ApiPropertyOptional({ description: 'integer, decimal: values must be greater than this' })
+  @IsOptional()
+  @IsNumber(FINITE)
+  @FitsDataType('exclusiveMinimum')
+  @NotAbove('exclusiveMaximum')
+  exclusiveMinimum?: number;
+
+  @ApiPropertyOptional({ description: 'integer, decimal: values must be less than this' })
+  @IsOptional()
+  @IsNumber(FINITE)
+  @FitsDataType('exclusiveMaximum')
+  exclusiveMaximum?: number;
+
+  @ApiPropertyOptional({ minimum: 0, description: 'string, text: the fewest characters (code points)' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(COUNT_LIMIT)
+  @FitsDataType('minLength')
+  @NotAbove('maxLength')
+  minLength?: number;
+
+  @ApiPropertyOptional({ minimum: 0, description: 'string, text: the most characters (code points)' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(COUNT_LIMIT)
+  @FitsDataType('maxLength')
+  maxLength?: number;
+
+  @ApiPropertyOptional({
+    maxLength: MAX_PATTERN_LENGTH,
+    description:
+      'string, text: an ECMAScript regular expression (u flag) each value must match (anywhere: anchor it ' +
+      'with ^ and $ to match the whole value). Refused when it can backtrack super-linearly (ReDoS).',
+    example: '^[A-Z]{2}[0-9]{4}$',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_PATTERN_LENGTH)
+  @ValidPattern()
+  @FitsDataType('pattern')
+  pattern?: string;
+
+  @ApiPropertyOptional({ enum: STRING_FORMATS, description: 'string, text: a format each value must have' })
+  @IsOptional()
+  @IsIn(STRING_FORMATS, { message: `must be one of ${STRING_FORMATS.join(', ')}` })
+  @FitsDataType('format')
+  format?: StringFormat;
+
+  @ApiPropertyOptional({ minimum: 0, description: 'array properties: the fewest items (cardinality)' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(COUNT_LIMIT)
+  @FitsDataType('minItems')
+  @NotAbove('maxItems')
+  minItems?: number;
+
+  @ApiPropertyOptional({ minimum: 0, description: 'array properties: the most items (cardinality)' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(COUNT_LIMIT)
+  @FitsDataType('maxItems')
+  maxItems?: number;
+
+  @ApiPropertyOptional({ description: 'array properties: no two items equal' })
+  @IsOptional()
+  @IsBoolean()
+  @FitsDataType('uniqueItems')
+  uniqueItems?: boolean;
 }
 
 /** Body of POST and PUT: the whole definition. */
@@ -125,6 +231,7 @@ export function toDefinition(dto: ObjectTypeDto): ObjectTypeDefinition {
     ...(p.enumValues !== undefined && { enumValues: p.enumValues }),
     ...(p.referenceType !== undefined && { referenceType: p.referenceType }),
     ...(p.description !== undefined && { description: p.description }),
+    ...Object.fromEntries(CONSTRAINT_NAMES.filter((c) => p[c] !== undefined).map((c) => [c, p[c]] as const)),
   });
   return {
     name: dto.name,

@@ -17,7 +17,58 @@ export const SCALAR_TYPES: readonly DataType[] = DATA_TYPES.filter((t) => t !== 
 
 export { TYPE_NAME_PATTERN } from '@oms/common';
 
-export interface PropertyDefinition {
+/** The string formats a `format` constraint may name (checked as JSON Schema's, by ajv-formats). */
+export const STRING_FORMATS = ['email', 'uri', 'uuid', 'hostname'] as const;
+export type StringFormat = (typeof STRING_FORMATS)[number];
+
+/** Bounds on a number (each item's, on an array property). */
+export interface NumberConstraints {
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+}
+
+/** Rules on a string (each item's, on an array property); lengths count characters (code points). */
+export interface StringConstraints {
+  minLength?: number;
+  maxLength?: number;
+  /** An ECMAScript regular expression (`u` flag) a value must match somewhere; proven linear when stored. */
+  pattern?: string;
+  format?: StringFormat;
+}
+
+/** Rules on an array property's array as a whole. */
+export interface ArrayConstraints {
+  minItems?: number;
+  maxItems?: number;
+  uniqueItems?: boolean;
+}
+
+/** Every value constraint, with the data types (or `array`) each one fits. */
+export const CONSTRAINTS = {
+  minimum: 'number',
+  maximum: 'number',
+  exclusiveMinimum: 'number',
+  exclusiveMaximum: 'number',
+  minLength: 'string',
+  maxLength: 'string',
+  pattern: 'string',
+  format: 'string',
+  minItems: 'array',
+  maxItems: 'array',
+  uniqueItems: 'array',
+} as const satisfies Record<keyof (NumberConstraints & StringConstraints & ArrayConstraints), string>;
+export type ConstraintName = keyof typeof CONSTRAINTS;
+export const CONSTRAINT_NAMES = Object.keys(CONSTRAINTS) as ConstraintName[];
+
+/** The data types a `number` or `string` constraint fits. */
+export const CONSTRAINED_TYPES: Record<'number' | 'string', readonly DataType[]> = {
+  number: ['integer', 'decimal'],
+  string: ['string', 'text'],
+};
+
+export interface PropertyDefinition extends NumberConstraints, StringConstraints, ArrayConstraints {
   name: string;
   dataType: DataType;
   required: boolean;

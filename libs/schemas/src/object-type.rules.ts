@@ -1,5 +1,5 @@
 import { ValidationArguments, ValidationOptions, registerDecorator } from 'class-validator';
-import { DataType, SCALAR_TYPES } from './object-type.model';
+import { CONSTRAINED_TYPES, CONSTRAINTS, ConstraintName, DataType, SCALAR_TYPES } from './object-type.model';
 
 type Check = (value: unknown, object: Record<string, unknown>) => string | null;
 
@@ -63,4 +63,43 @@ export function NamesAScalarProperty() {
     }
     return null;
   });
+}
+
+/** A value constraint only where it fits: a number's on integer and decimal, a string's on string and text. */
+export function FitsDataType(constraint: ConstraintName) {
+  const fits = CONSTRAINTS[constraint];
+  return rule(`fits_${constraint}`, (value, object) => {
+    if (value === undefined) return null;
+    if (fits === 'array')
+      return object.array === true ? null : 'is only allowed on array properties (array: true)';
+    const types = CONSTRAINED_TYPES[fits];
+    return types.includes(object.dataType as DataType)
+      ? null
+      : `is only allowed when dataType is ${types.join(' or ')}`;
+  });
+}
+
+/** A lower bound no greater than its upper bound, when both are given. */
+export function NotAbove(upper: ConstraintName) {
+  return rule(`notAbove_${upper}`, (value, object) => {
+    const bound = object[upper];
+    return typeof value === 'number' && typeof bound === 'number' && value > bound
+      ? `must not be greater than ${upper} (${bound})`
+      : null;
+  });
+}
+
+/** An ECMAScript regular expression as JSON Schema runs it (with the `u` flag). */
+export const patternSyntaxRule = (value: unknown): string | null => {
+  if (typeof value !== 'string') return 'must be a string';
+  try {
+    new RegExp(value, 'u');
+    return null;
+  } catch (error) {
+    return `must be a valid regular expression (with the u flag): ${(error as Error).message}`;
+  }
+};
+
+export function ValidPattern() {
+  return rule('validPattern', (value) => (value === undefined ? null : patternSyntaxRule(value)));
 }

@@ -24,7 +24,14 @@ import {
   CommitInfo,
 } from '@oms/store';
 import { BreakingChangeScan, riskyChanges } from './breaking-changes';
-import { DocumentProperties, DocumentSchemaValidator } from './document-schema';
+import { PatternSafety } from './pattern-safety';
+import { patternSyntaxRule } from './object-type.rules';
+import {
+  DocumentProperties,
+  DocumentSchemaValidator,
+  branchJsonSchema,
+  typeJsonSchema,
+} from './document-schema';
 import { ObjectTypeDefinition, TYPE_NAME_PATTERN, referencesTo } from './object-type.model';
 import {
   ObjectTypeDto,
@@ -49,6 +56,7 @@ export class ObjectTypesService {
     @Inject(VERSIONED_STORE) private readonly store: VersionedStore,
     private readonly validator: DocumentSchemaValidator,
     private readonly cache: ReadThroughCache,
+    private readonly patterns: PatternSafety,
   ) {}
 
   /**
@@ -125,6 +133,41 @@ export class ObjectTypesService {
     return cachedOnly ? undefined : { tag: await this.listTag(branch, at) };
   }
 
+  /** The branch's types as one JSON Schema 2020-12 document, tagged like the type list (every schema write moves it). */
+  async jsonSchema(branch: string, at?: string): Promise<Tagged<object>> {
+    const { tag, body } = await this.findList(branch, at);
+    return new Tagged(tag, branchJsonSchema(branch, body.items));
+  }
+
+  /** One type's documents as a JSON Schema 2020-12 document, tagged like the type. */
+  async typeJsonSchema(branch: string, name: string, at?: string): Promise<Tagged<object>> {
+    const type = await this.get(branch, name, at);
+    return new Tagged(String(type.version), typeJsonSchema(branch, type));
+  }
+
+  /** The entity tag of the branch's JSON Schema, with the schema when the type list was found cached. */
+  async currentJsonSchema(
+    branch: string,
+    at?: string,
+    cachedOnly = false,
+  ): Promise<Current<Tagged<object>> | undefined> {
+    const list = await this.currentList(branch, at, cachedOnly);
+    if (!list?.body) return list && { tag: list.tag };
+    return { tag: list.tag, body: new Tagged(list.body.tag, branchJsonSchema(branch, list.body.body.items)) };
+  }
+
+  /** The entity tag of one type's JSON Schema, with the schema when the type was found cached. */
+  async currentTypeJsonSchema(
+    branch: string,
+    name: string,
+    at?: string,
+    cachedOnly = false,
+  ): Promise<Current<Tagged<object>> | undefined> {
+    const type = await this.current(branch, name, at, cachedOnly);
+    if (!type?.body) return type && { tag: type.tag };
+    return { tag: type.tag, body: new Tagged(type.tag!, typeJsonSchema(branch, type.body)) };
+  }
+
   /** The type list's tag: the schema version of the head, or the id of the commit `at` names (never moves). */
   private async listTag(branch: string, at: string | undefined): Promise<string> {
     return at === undefined
@@ -155,8 +198,8 @@ export class ObjectTypesService {
     return this.cache.afterWrite([keys.objectType(branch, name), keys.objectTypeList(branch)], write);
   }
 
-  create(branch: string, body: unknown, ctx: WriteContext): Promise<ObjectTypeResponseDto> {
-    const { value: dto, violations } = validateBody(ObjectTypeDto, body);
+  async create(branch: string, body: unknown, ctx: WriteContext): Promise<ObjectTypeResponseDto> {
+    const { dto, violations } = await this.validBody(body);
     const message = ctx.message ?? `Create object type ${String(dto.name)}`;
     const name = String(dto.name);
     return this.write(branch, name, { author: ctx.author, message }, ctx.precondition, async (w) => {
@@ -170,13 +213,13 @@ export class ObjectTypesService {
   }
 
   /** PUT: replaces the definition (refusing breaking changes), or creates it when absent. */
-  replace(
+  async replace(
     branch: string,
     name: string,
     body: unknown,
     ctx: WriteContext,
   ): Promise<WriteResult<ObjectTypeResponseDto>> {
-    const { value: dto, violations } = validateBody(ObjectTypeDto, body);
+    const { dto, violations } = await this.validBody(body);
     if (typeof dto.name === 'string' && dto.name !== name) {
       violations.push({ path: '/name', message: `must equal the name in the path ('${name}')` });
     }
@@ -230,6 +273,22 @@ export class ObjectTypesService {
     const record = await reader.get<ObjectTypeDefinition>('type', name);
     if (!record) throw new NotFound('Object type', name, `on branch '${branch}'`);
     return record;
+  }
+
+  /**
+   * The body's violations, with a proof for each pattern that it cannot backtrack super-linearly: done
+   * before the write, as a proof can take a while and the write holds the branch.
+   */
+  private async validBody(body: unknown): Promise<{ dto: ObjectTypeDto; violations: Violation[] }> {
+    const { value: dto, violations } = validateBody(ObjectTypeDto, body);
+    const properties: unknown[] = Array.isArray(dto.properties) ? dto.properties : [];
+    for (const [index, property] of properties.entries()) {
+      const pattern = (property as { pattern?: unknown } | null)?.pattern;
+      if (typeof pattern !== 'string' || patternSyntaxRule(pattern) !== null) continue;
+      const problem = await this.patterns.problem(pattern);
+      if (problem) violations.push({ path: `/properties/${index}/pattern`, message: problem });
+    }
+    return { dto, violations };
   }
 
   /**

@@ -5,7 +5,12 @@ import { DocumentProperties, ObjectTypeDefinition, ObjectTypesService, withoutNu
 import { BranchWriter } from '@oms/store';
 import { MergedEntity } from './three-way';
 
-export type ViolationKind = 'unique' | 'required' | 'reference' | 'enum' | 'type' | 'breaking-schema';
+export type ViolationKind =
+  'unique' | 'required' | 'reference' | 'enum' | 'constraint' | 'type' | 'breaking-schema';
+
+/** How the validator words a value constraint's violation (bounds, lengths, counts, patterns, formats). */
+const CONSTRAINT_MESSAGE =
+  /^must (be [<>]=? |have (at least|at most) |match the pattern |not repeat an item|be an? (email address|absolute URI|UUID|hostname)$)/;
 
 export interface MergeViolation {
   kind: ViolationKind;
@@ -19,6 +24,7 @@ export interface MergeViolation {
 function kindOf(message: string): ViolationKind {
   if (message.startsWith('is required')) return 'required';
   if (message.startsWith('must be one of')) return 'enum';
+  if (CONSTRAINT_MESSAGE.test(message)) return 'constraint';
   if (message.startsWith('references ') || message.includes('does not exist')) return 'reference';
   return 'type';
 }
