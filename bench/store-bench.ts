@@ -53,6 +53,13 @@ interface Result {
   branchListPageP99Ms: number;
   branchCreateMsAt1k: number;
   branchCreateMsAtTotal: number;
+  /** One page of a document's inverse links (its 10 referrers), at 1k documents and at TOTAL. */
+  inverseLinksP99MsAt1k: number;
+  inverseLinksP99MsAtTotal: number;
+  inverseLinksP50MsAt1k: number;
+  inverseLinksP50MsAtTotal: number;
+  /** Goal: ≤ 1.5 (an index look-up: flat in the number of documents). */
+  inverseLinksP99TotalVs1k: number;
   documents: number;
   versionControl: VersionControl;
   runtimeSeconds: number;
@@ -102,7 +109,33 @@ const percentile = (values: number[], p: number) => {
 };
 const round = (n: number) => Math.round(n * 1000) / 1000;
 const id = (i: number) => `doc-${String(i).padStart(7, '0')}`;
-const body = (i: number) => ({ name: `person ${i}`, age: i % 100, email: `p${i}@example.org` });
+/** Each document refers to document ⌊i / 10⌋ (`boss`): every one of the first tenth has 10 referrers. */
+const body = (i: number) => ({
+  name: `person ${i}`,
+  age: i % 100,
+  email: `p${i}@example.org`,
+  boss: id(Math.floor(Math.abs(i) / REFERRERS)),
+});
+const REFERRERS = 10;
+
+/**
+ * One page of a document's inverse links, as GET /documents/crud/{id}/links/{inverseName} reads it: the
+ * documents whose reference names it, by JSON containment (the body index), in id order.
+ */
+const inverseLinksPage = (
+  r: Parameters<Parameters<OpenedStore['versioned']['read']>[1]>[0],
+  target: string,
+) => r.list('document', { objectType: 'Person', contains: { boss: target }, sort: 'id', limit: 51 });
+
+/** Times inverse-link pages of random documents among the first `documents / REFERRERS` (10 referrers each). */
+async function inverseLinks(store: OpenedStore, documents: number): Promise<number[]> {
+  return timeEach(2_000, async () => {
+    const target = id(Math.floor(Math.random() * (documents / REFERRERS)));
+    const page = await store.versioned.read('main', (r) => inverseLinksPage(r, target));
+    if (page.length !== REFERRERS)
+      throw new Error(`${target} has ${page.length} referrers, not ${REFERRERS}`);
+  });
+}
 
 async function timeEach(count: number, fn: (i: number) => Promise<unknown>): Promise<number[]> {
   const times: number[] = [];
@@ -144,7 +177,8 @@ async function fill(client: SqlClient, from: number, to: number): Promise<void> 
       );
       if (!commit) throw new Error(`fill: INSERT INTO commits returned no row for ${commitId}`);
       const rows = `SELECT $1::bigint, 'document', 'doc-' || lpad(i::text, 7, '0'), $2::bigint, false, 'Person',
-          jsonb_build_object('name', 'person ' || i, 'age', i % 100, 'email', 'p' || i || '@example.org'),
+          jsonb_build_object('name', 'person ' || i, 'age', i % 100, 'email', 'p' || i || '@example.org',
+            'boss', 'doc-' || lpad((i / ${REFERRERS})::text, 7, '0')),
           $3::timestamptz, 'bench', $3::timestamptz, 'bench'
         FROM generate_series($4::int, $5::int) AS i`;
       const params = [main.id, commit.seq, commit.created_at, start, end];
@@ -252,7 +286,12 @@ async function change(store: OpenedStore, branch: string, ids: string[]): Promis
   for (let start = 0; start < ids.length; start += 100) {
     await store.versioned.write(branch, author, async (w) => {
       for (const doc of ids.slice(start, start + 100)) {
-        await w.put('document', doc, { objectType: 'Person', body: { name: `${branch} ${doc}`, age: 1 } });
+        // The same boss: every document keeps its place in the inverse-link figures.
+        const boss = id(Math.floor(Number(doc.slice('doc-'.length)) / REFERRERS));
+        await w.put('document', doc, {
+          objectType: 'Person',
+          body: { name: `${branch} ${doc}`, age: 1, boss },
+        });
       }
     });
   }
@@ -409,6 +448,8 @@ async function run(name: string, store: OpenedStore): Promise<Result> {
   );
   const singleInsertsPerSec = 1000 / (singles.reduce((a, b) => a + b, 0) / singles.length);
   const branchCreateMsAt1k = await branchCreation(store, 'small');
+  stage(`inverse links at ${SMALL} documents`);
+  const linksAt1k = await inverseLinks(store, SMALL);
 
   stage(`batched writes, then fill to ${MID}`);
   const bulkLoadDocsPerSec = await writeBatches(store, SMALL, SMALL + 5 * BATCH);
@@ -428,6 +469,7 @@ async function run(name: string, store: OpenedStore): Promise<Result> {
   const branchCreateMsAtTotal = await branchCreation(store, 'large');
 
   stage(`reads`);
+  const linksAtTotal = await inverseLinks(store, TOTAL);
   const gets = await timeEach(5_000, () =>
     versioned.read('main', (r) => r.get('document', id(Math.floor(Math.random() * TOTAL)))),
   );
@@ -529,6 +571,11 @@ async function run(name: string, store: OpenedStore): Promise<Result> {
     branchListPageP99Ms: round(percentile(branchPages, 99)),
     branchCreateMsAt1k: round(branchCreateMsAt1k),
     branchCreateMsAtTotal: round(branchCreateMsAtTotal),
+    inverseLinksP99MsAt1k: round(percentile(linksAt1k, 99)),
+    inverseLinksP99MsAtTotal: round(percentile(linksAtTotal, 99)),
+    inverseLinksP50MsAt1k: p50(linksAt1k),
+    inverseLinksP50MsAtTotal: p50(linksAtTotal),
+    inverseLinksP99TotalVs1k: ratio(percentile(linksAtTotal, 99), percentile(linksAt1k, 99)),
     versionControl: vc,
     runtimeSeconds: Math.round((performance.now() - started) / 100) / 10,
   };
@@ -577,6 +624,7 @@ function goals(r: Result): [string, number, number][] {
       vc.history10kVs10,
       1.5,
     ],
+    [`inverse links p99 at ${TOTAL} / at ${SMALL} docs`, r.inverseLinksP99TotalVs1k, 1.5],
     ['get at a commit / at head', vc.readAtGetVsHead, 2],
     ['list page at a commit / at head', vc.readAtListPageVsHead, 2],
   ];

@@ -170,12 +170,26 @@ describe.each(storeTargets())('docs and health on $name', (target) => {
     it.each([
       [
         'ObjectTypeDto',
-        ['name', 'displayName', 'description', 'primaryKey', 'properties'],
+        ['name', 'kind', 'implements', 'displayName', 'description', 'primaryKey', 'properties'],
         ['name', 'properties'],
       ],
       [
         'PropertyDto',
-        ['name', 'dataType', 'required', 'array', 'unique', 'enumValues', 'referenceType', 'description'],
+        [
+          ...[
+            'name',
+            'dataType',
+            'required',
+            'array',
+            'unique',
+            'enumValues',
+            'referenceType',
+            'description',
+          ],
+          ...['inverseName', 'onDelete', 'properties'],
+          ...['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum'],
+          ...['minLength', 'maxLength', 'pattern', 'format', 'minItems', 'maxItems', 'uniqueItems'],
+        ],
         ['name', 'dataType'],
       ],
       ['CreateDocumentDto', ['objectType', 'id', 'properties'], ['objectType', 'properties']],

@@ -15,7 +15,10 @@ async function main() {
     } catch (error) {
       errors = String(error.message);
     }
-    const dereferenced = await SwaggerParser.dereference(structuredClone(doc));
+    // Recursive schemas (a struct's members are properties) stay $refs: the rest is resolved in place.
+    const dereferenced = await SwaggerParser.dereference(structuredClone(doc), {
+      dereference: { circular: 'ignore' },
+    });
     process.stdout.write(JSON.stringify({ errors, dereferenced }));
   } else if (command === 'types') {
     const { default: openapiTS, astToString } = require('openapi-typescript');

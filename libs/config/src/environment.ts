@@ -83,6 +83,7 @@ export class EnvironmentVariables {
   @Matches(/^\d+(b|kb|mb|gb)$/i, { message: 'must look like 64mb or 1gb' })
   BULK_BODY_LIMIT: string;
   @Transform(toNumber) @IsInt() @Min(1) BULK_TIMEOUT_MS: number;
+  @Transform(toNumber) @IsInt() @Min(0) @Max(1_000_000) MAX_CASCADE: number;
   @Transform(toNumber) @IsInt() @Min(0) SHUTDOWN_TIMEOUT_MS: number;
   @Matches(/^(false|true|\d+|[0-9A-Za-z.:/]+(\s*,\s*[0-9A-Za-z.:/]+)*)$/, {
     message:
@@ -169,6 +170,7 @@ const development: Defaults = {
   BODY_LIMIT: '1mb',
   BULK_BODY_LIMIT: '256mb',
   BULK_TIMEOUT_MS: '600000',
+  MAX_CASCADE: '10000',
   SHUTDOWN_TIMEOUT_MS: '10000',
   TRUST_PROXY: 'false',
   JSON_MAX_DEPTH: '64',

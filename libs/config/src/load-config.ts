@@ -79,6 +79,7 @@ function toConfig(env: EnvironmentVariables): OmsConfig {
       jsonMaxDepth: env.JSON_MAX_DEPTH,
       trustProxy: trustProxy(env.TRUST_PROXY),
     },
+    documents: { maxCascade: env.MAX_CASCADE },
     metrics: { port: env.METRICS_PORT, host: env.METRICS_HOST },
     store: { databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, timeoutMs: env.STORE_TIMEOUT_MS },
     redis: { url: env.REDIS_URL, keyPrefix: env.REDIS_CACHE_PREFIX, timeoutMs: env.REDIS_TIMEOUT_MS },

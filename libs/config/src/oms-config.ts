@@ -15,6 +15,8 @@ export class OmsConfig {
     /** Express's `trust proxy`: which hops' X-Forwarded-For names the client (per-address login throttle). */
     trustProxy: boolean | number | string;
   };
+  /** How far a document delete may reach through cascade and nullify links before it is refused (409). */
+  documents: { maxCascade: number };
   metrics: { port: number; host: string };
   store: { databaseUrl?: string; dataDir: string; timeoutMs: number };
   redis: { url?: string; keyPrefix: string; timeoutMs: number };

@@ -1,13 +1,20 @@
 import { Injectable } from '@nestjs/common';
-import { StateConflict, UniqueViolation, ValidationFailed, Violation, inBody, own } from '@oms/common';
+import { StateConflict, UniqueViolation, ValidationFailed, Violation, inBody } from '@oms/common';
 import {
   DocumentProperties,
   DocumentSchemaValidator,
   ObjectTypeDefinition,
   TYPE_NAME_PATTERN,
-  effective,
+  containmentAt,
+  leaf,
+  propertyPaths,
+  referencePathsTo,
   referenceValues,
-  referencesTo,
+  uniquePaths,
+  pathName,
+  isInterface,
+  targetNames,
+  valuesAt,
   withoutNulls,
 } from '@oms/schemas';
 import { BranchReader, BranchWriter, EntityRecord } from '@oms/store';
@@ -66,7 +73,12 @@ export class DocumentIntegrity {
     raw: unknown,
     violations: Violation[],
   ): Promise<{ type: TypeRecord; properties: DocumentProperties }> {
-    const properties = isPlainObject(raw) ? withoutNulls(raw) : undefined;
+    const properties = isPlainObject(raw) ? withoutNulls(raw, type?.body.properties ?? []) : undefined;
+    if (type && isInterface(type.body))
+      violations.push({
+        path: '/objectType',
+        message: `'${type.id}' is an interface: it holds no documents`,
+      });
     if (type && properties) {
       const problems = await this.problems(reader, branch, type, [{ id: '', properties }]);
       violations.push(...(problems.get('') ?? []));
@@ -91,10 +103,18 @@ export class DocumentIntegrity {
       references.flat().map((r) => r.id),
     );
     const problems = new Map<string, Violation[]>();
+    // A reference to an interface takes a document of any type implementing it.
+    const accepted = new Set<string>();
+    for (const ref of references.flat()) {
+      const target = found.get(ref.id)?.objectType;
+      if (target && target !== ref.referenceType && (await this.refersAs(reader, target, ref.referenceType)))
+        accepted.add(`${target}\u0000${ref.referenceType}`);
+    }
     documents.forEach((document, i) => {
       const violations = [...this.validator.validate(type.body, type.version, document.properties)];
       for (const ref of references[i] ?? []) {
-        if (found.get(ref.id)?.objectType !== ref.referenceType) {
+        const target = found.get(ref.id)?.objectType;
+        if (target !== ref.referenceType && !accepted.has(`${target}\u0000${ref.referenceType}`)) {
           violations.push({
             path: ref.path,
             message: `references ${ref.referenceType} '${ref.id}', which does not exist on branch '${branch}'`,
@@ -104,6 +124,21 @@ export class DocumentIntegrity {
       if (violations.length > 0) problems.set(document.id, violations);
     });
     return problems;
+  }
+
+  /**
+   * Whether a document of `objectType` may be named by a reference to `referenceType`: the same type, or one
+   * implementing that interface (its type read once per write, through the write's type memo).
+   */
+  async refersAs(
+    reader: BranchReader,
+    objectType: string | null | undefined,
+    referenceType: string,
+  ): Promise<boolean> {
+    if (!objectType) return false;
+    if (objectType === referenceType) return true;
+    const type = await reader.get<ObjectTypeDefinition>('type', objectType);
+    return type?.body.implements?.includes(referenceType) ?? false;
   }
 
   /** Runs inside the write, under the branch lock: no concurrent writer can slip a duplicate in. */
@@ -128,25 +163,26 @@ export class DocumentIntegrity {
     documents: CheckedDocument[],
   ): Promise<Map<string, Violation[]>> {
     const clashes = new Map<string, Violation[]>();
-    for (const property of type.body.properties.map((p) => effective(type.body, p))) {
-      if (!property.unique) continue;
+    for (const path of uniquePaths(type.body)) {
+      // Unique paths never go through an array: one value per document at most.
+      const valueOf = (body: DocumentProperties) => valuesAt(path, body)[0];
       const valued = documents.flatMap((d) => {
-        const value = own(d.properties, property.name);
-        return value === undefined ? [] : [{ id: d.id, value, key: JSON.stringify(value) }];
+        const found = valueOf(d.properties);
+        return found === undefined ? [] : [{ id: d.id, ...found, key: JSON.stringify(found.value) }];
       });
-      const probes = [...new Map(valued.map((v) => [v.key, { [property.name]: v.value }])).values()];
+      const probes = [...new Map(valued.map((v) => [v.key, containmentAt(path, v.value)])).values()];
       const holders = new Map<string, string[]>();
       for (const holder of await reader.containing('document', type.id, probes)) {
-        const key = JSON.stringify(own(holder.body as DocumentProperties, property.name));
+        const key = JSON.stringify(valueOf(holder.body as DocumentProperties)?.value);
         holders.set(key, [...(holders.get(key) ?? []), holder.id]);
       }
-      for (const { id, value, key } of valued) {
+      for (const { id, value, key, pointer } of valued) {
         const other = holders.get(key)?.find((holder) => holder !== id);
         if (!other) continue;
         clashes.set(id, [
           ...(clashes.get(id) ?? []),
           {
-            path: `/properties/${property.name}`,
+            path: pointer,
             message: `must be unique: ${JSON.stringify(value)} is already used by document '${other}'`,
           },
         ]);
@@ -165,22 +201,27 @@ export class DocumentIntegrity {
   ): Promise<Map<string, Referrers['sample']>> {
     const found = new Map<string, Referrers['sample']>();
     const types = await reader.list<ObjectTypeDefinition>('type', { limit: 10_000 });
+    const definitions = types.map((t) => t.body);
     for (const type of types) {
-      for (const property of type.body.properties) {
+      for (const path of propertyPaths(type.body.properties)) {
+        const property = leaf(path);
         const pointedAt = targets.filter(
-          (t) => property.dataType === 'reference' && property.referenceType === t.objectType,
+          (t) =>
+            property.dataType === 'reference' &&
+            property.referenceType !== undefined &&
+            targetNames(definitions, t.objectType ?? '').includes(property.referenceType),
         );
         if (pointedAt.length === 0) continue;
-        const probes = pointedAt.map((t) => ({ [property.name]: property.array ? [t.id] : t.id }));
+        const probes = pointedAt.map((t) => containmentAt(path, t.id));
         for (const holder of await reader.containing('document', type.id, probes)) {
-          const value = own(holder.body as DocumentProperties, property.name);
+          const values = valuesAt(path, holder.body as DocumentProperties).map((v) => v.value);
           for (const target of pointedAt) {
-            const refers = Array.isArray(value) ? value.includes(target.id) : value === target.id;
             const sample = found.get(target.id) ?? [];
-            if (!refers || holder.id === target.id || sample.length >= REFERRERS_SHOWN) continue;
+            if (!values.includes(target.id) || holder.id === target.id || sample.length >= REFERRERS_SHOWN)
+              continue;
             found.set(target.id, [
               ...sample,
-              { id: holder.id, objectType: type.id, property: property.name },
+              { id: holder.id, objectType: type.id, property: pathName(path) },
             ]);
           }
         }
@@ -192,14 +233,38 @@ export class DocumentIntegrity {
   /** A document others reference cannot go: 409 with how many references there are and the first few. */
   async checkUnreferenced(reader: BranchReader, target: DocumentRecord): Promise<void> {
     const referrers = await this.referrers(reader, target);
-    if (referrers.total === 0) return;
-    const more = referrers.total - referrers.sample.length;
+    if (referrers.total > 0) throw referencedConflict(target, referrers);
+  }
+
+  /**
+   * The documents a delete would update (their references to deleted documents removed), checked against
+   * their types like any write: a nullified reference must not leave a document invalid (required, minItems).
+   */
+  async checkNullified(
+    reader: BranchReader,
+    branch: string,
+    types: TypeRecord[],
+    target: DocumentRecord,
+    updated: { id: string; objectType: string; properties: DocumentProperties }[],
+  ): Promise<void> {
+    const violations: { documentId: string; path: string; message: string }[] = [];
+    for (const type of types) {
+      const documents = updated.filter((u) => u.objectType === type.id);
+      if (documents.length === 0) continue;
+      for (const [documentId, problems] of await this.problems(reader, branch, type, documents))
+        violations.push(...problems.map((v) => ({ documentId, ...v })));
+    }
+    if (violations.length === 0) return;
     throw new StateConflict(
-      'Document is referenced',
-      `Document '${target.id}' is referenced by ${referrers.total} document(s): ` +
-        referrers.sample.map((r) => `'${r.id}'`).join(', ') +
-        (more > 0 ? ` and ${more} more.` : '.'),
-      { referencedBy: referrers },
+      'Delete would leave documents invalid',
+      `Deleting document '${target.id}' would remove references that ${new Set(violations.map((v) => v.documentId)).size} ` +
+        'document(s) need (nullify): ' +
+        violations
+          .slice(0, REFERRERS_SHOWN)
+          .map((v) => `'${v.documentId}' ${v.path} ${v.message}`)
+          .join('; ') +
+        '.',
+      { violations: violations.slice(0, 1000) },
     );
   }
 
@@ -211,11 +276,14 @@ export class DocumentIntegrity {
     const types = await reader.list<ObjectTypeDefinition>('type', { limit: 10_000 });
     const referrers: Referrers = { total: 0, sample: [] };
     for (const type of types) {
-      for (const property of referencesTo(type.body, target.objectType!)) {
-        const filter = {
-          objectType: type.id,
-          contains: { [property.name]: property.array ? [target.id] : target.id },
-        };
+      for (const path of referencePathsTo(
+        type.body,
+        targetNames(
+          types.map((t) => t.body),
+          target.objectType!,
+        ),
+      )) {
+        const filter = { objectType: type.id, contains: containmentAt(path, target.id) };
         const count = await reader.count('document', filter);
         if (count === 0) continue;
         const hits = await reader.list('document', { ...filter, limit: REFERRERS_SHOWN + 1 });
@@ -223,10 +291,22 @@ export class DocumentIntegrity {
         referrers.total += count - (self ? 1 : 0);
         for (const hit of hits) {
           if (hit.id !== target.id && referrers.sample.length < REFERRERS_SHOWN)
-            referrers.sample.push({ id: hit.id, objectType: type.id, property: property.name });
+            referrers.sample.push({ id: hit.id, objectType: type.id, property: pathName(path) });
         }
       }
     }
     return referrers;
   }
+}
+
+/** 409 for a document others reference: how many references there are and the first few. */
+export function referencedConflict(target: { id: string }, referrers: Referrers): StateConflict {
+  const more = referrers.total - referrers.sample.length;
+  return new StateConflict(
+    'Document is referenced',
+    `Document '${target.id}' is referenced by ${referrers.total} document(s): ` +
+      referrers.sample.map((r) => `'${r.id}'`).join(', ') +
+      (more > 0 ? ` and ${more} more.` : '.'),
+    { referencedBy: referrers },
+  );
 }

@@ -18,3 +18,18 @@ export const OBJECT_TYPE_QUERY = {
 
 /** The branch a document route works on: `?branch=`, or main. */
 export const branchOf = (branch?: string) => branch ?? MAIN_BRANCH;
+
+/** `?limit=` of the paged document routes. */
+export const LIMIT_QUERY = {
+  name: 'limit',
+  required: false,
+  schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
+} as const;
+
+/** `?cursor=` of the paged document routes. */
+export const CURSOR_QUERY = {
+  name: 'cursor',
+  required: false,
+  description: 'nextCursor of the previous page',
+  schema: { type: 'string' },
+} as const;

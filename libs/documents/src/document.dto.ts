@@ -64,8 +64,24 @@ export class DocumentListResponseDto {
   nextCursor: string | null;
 }
 
-/** The fixed query parameters of a list; `property.<name>=<value>` filters are parsed beside them. */
-export class ListDocumentsQueryDto {
+export class TouchedDocumentDto {
+  @ApiProperty() id: string;
+  @ApiProperty() objectType: string;
+}
+
+/** What a delete did besides removing its document, when its links' rules did anything. */
+export class DeleteResultDto {
+  @ApiProperty({ type: [TouchedDocumentDto], description: 'The document itself first, then what cascaded' })
+  deleted: TouchedDocumentDto[];
+  @ApiProperty({
+    type: [TouchedDocumentDto],
+    description: 'Documents whose references to deleted ones were removed (nullify)',
+  })
+  updated: TouchedDocumentDto[];
+}
+
+/** The query of a page of documents read on a branch, now or at a commit: a list's, a link's. */
+export class DocumentPageQueryDto {
   @IsOptional()
   @Matches(BRANCH_NAME_PATTERN, { message: `must match ${BRANCH_NAME_PATTERN.source}` })
   branch?: string;
@@ -74,12 +90,16 @@ export class ListDocumentsQueryDto {
   @Matches(COMMIT_REF_PATTERN, { message: `must match ${COMMIT_REF_PATTERN.source}` })
   at?: string;
 
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) limit?: number;
+  @IsOptional() @IsString() cursor?: string;
+}
+
+/** The fixed query parameters of a list; `property.<name>=<value>` filters are parsed beside them. */
+export class ListDocumentsQueryDto extends DocumentPageQueryDto {
   @IsOptional()
   @Matches(TYPE_NAME_PATTERN, { message: `must match ${TYPE_NAME_PATTERN.source}` })
   objectType?: string;
 
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) limit?: number;
-  @IsOptional() @IsString() cursor?: string;
   @IsOptional() @IsIn(SORT_ORDERS, { message: `must be one of ${SORT_ORDERS.join(', ')}` }) sort?: SortOrder;
 }
 

@@ -17,6 +17,7 @@ import { Resilient, Revalidate } from '@oms/resilience';
 import type { Response } from 'express';
 import {
   CreateDocumentDto,
+  DeleteResultDto,
   DocumentListResponseDto,
   DocumentResponseDto,
   ReplaceDocumentDto,
@@ -24,7 +25,7 @@ import {
 } from './document.dto';
 import { DocumentsService } from './documents.service';
 import { parseListQuery } from './list-query';
-import { BRANCH_QUERY, OBJECT_TYPE_QUERY, branchOf } from './document-queries';
+import { BRANCH_QUERY, CURSOR_QUERY, LIMIT_QUERY, OBJECT_TYPE_QUERY, branchOf } from './document-queries';
 
 @ApiTags('documents')
 @ApiBearerAuth()
@@ -39,17 +40,8 @@ export class DocumentsController {
   @ApiQuery(BRANCH_QUERY)
   @ApiQuery(AT_QUERY)
   @ApiQuery(OBJECT_TYPE_QUERY)
-  @ApiQuery({
-    name: 'limit',
-    required: false,
-    schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
-  })
-  @ApiQuery({
-    name: 'cursor',
-    required: false,
-    description: 'nextCursor of the previous page',
-    schema: { type: 'string' },
-  })
+  @ApiQuery(LIMIT_QUERY)
+  @ApiQuery(CURSOR_QUERY)
   @ApiQuery({
     name: 'sort',
     required: false,
@@ -161,17 +153,34 @@ export class DocumentsController {
   @Delete(':id')
   @HttpCode(204)
   @RequireRole('editor')
-  @ApiOperation({ summary: 'Delete a document (409 while others reference it)' })
+  @ApiOperation({
+    summary: 'Delete a document, and what its links say (cascade, nullify) in the same commit',
+    description:
+      'A referrer whose reference property says `restrict` (the default) refuses the delete (409); `cascade` ' +
+      'deletes it too, `nullify` removes its reference. 204 when only the document went; 200 listing what ' +
+      'else was deleted or updated otherwise. More than MAX_CASCADE documents touched: 409.',
+  })
   @ApiQuery(BRANCH_QUERY)
   @ApiCommitMessage()
   @ApiIfMatch()
-  @ApiNoContentResponse()
+  @ApiNoContentResponse({ description: 'Deleted; nothing else changed' })
+  @ApiOkResponse({
+    type: DeleteResultDto,
+    description: 'Deleted, with documents deleted or updated by its links',
+  })
   @ApiProblems(403, 404, 409, 412, 428)
-  delete(
+  async delete(
     @Param('id') id: string,
     @Query('branch') branch: string | undefined,
     @Write() ctx: WriteContext,
-  ): Promise<void> {
-    return this.documents.delete(branchOf(branch), id, ctx);
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<DeleteResultDto | undefined> {
+    const plan = await this.documents.delete(branchOf(branch), id, ctx);
+    if (plan.deleted.length === 1 && plan.updated.length === 0) return undefined;
+    res.status(200);
+    return {
+      deleted: plan.deleted,
+      updated: plan.updated.map(({ id: updated, objectType }) => ({ id: updated, objectType })),
+    };
   }
 }

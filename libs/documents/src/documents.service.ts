@@ -11,7 +11,13 @@ import {
   last,
   VersionCheck,
 } from '@oms/common';
-import { DocumentProperties, DocumentSchemaValidator } from '@oms/schemas';
+import {
+  DocumentProperties,
+  DocumentSchemaValidator,
+  ObjectTypeDefinition,
+  implementersOf,
+  isInterface,
+} from '@oms/schemas';
 import { BranchReader, BranchWriter, CommitInfo, VERSIONED_STORE, VersionedStore } from '@oms/store';
 import { ReadThroughCache } from '@oms/caching';
 import { Current, currentOf, currentVersion } from '@oms/resilience';
@@ -25,7 +31,10 @@ import {
   toDocumentResponse,
 } from './document.dto';
 import { ParsedListQuery, nextCursor, toContainment } from './list-query';
-import { DocumentIntegrity, DocumentRecord } from './document-integrity';
+import { DocumentIntegrity, DocumentRecord, REFERRERS_SHOWN, referencedConflict } from './document-integrity';
+import { DeletePlan, hasActiveLinks, planDelete } from './links/delete-plan';
+
+const MAX_TYPES = 10_000;
 import { applyMergePatch, checkPatch } from './merge-patch';
 
 export interface WriteResult<T> {
@@ -104,6 +113,16 @@ export class DocumentsService {
   async list(query: ParsedListQuery): Promise<DocumentListResponseDto> {
     return this.read(query.branch, query.at, async (r) => {
       let contains: Record<string, unknown> | undefined;
+      // An interface lists the documents of every type implementing it.
+      let objectTypes: string[] | undefined;
+      const named = query.objectType ? await r.get<ObjectTypeDefinition>('type', query.objectType) : null;
+      if (named && isInterface(named.body)) {
+        const types = await r.list<ObjectTypeDefinition>('type', { limit: MAX_TYPES });
+        objectTypes = implementersOf(
+          types.map((t) => t.body),
+          named.id,
+        ).map((t) => t.name);
+      }
       if (query.objectType && query.filters.length > 0) {
         const violations: Violation[] = [];
         const type = await this.integrity.findType(
@@ -119,7 +138,7 @@ export class DocumentsService {
         );
       }
       const records = await r.list<DocumentProperties>('document', {
-        objectType: query.objectType,
+        ...(objectTypes ? { objectTypes } : { objectType: query.objectType }),
         contains,
         sort: query.sort,
         after: query.after,
@@ -228,18 +247,43 @@ export class DocumentsService {
     );
   }
 
-  delete(branch: string, id: string, ctx: WriteContext): Promise<void> {
-    return this.write(
+  /**
+   * Deletes the document and, in the same commit, what its links' `onDelete` rules say: referrers deleted
+   * (cascade) or their references removed (nullify); a `restrict` referrer refuses it (409).
+   */
+  async delete(branch: string, id: string, ctx: WriteContext): Promise<DeletePlan> {
+    const plan = await this.write(
       branch,
       id,
       { author: ctx.author, message: ctx.message ?? `Delete document ${id}` },
       async (w) => {
         const current = await this.require(w, branch, id);
-        await this.integrity.checkUnreferenced(w, current);
+        const self = { id, objectType: current.objectType ?? '' };
+        const types = await w.list<ObjectTypeDefinition>('type', { limit: MAX_TYPES });
+        if (!hasActiveLinks(types, self.objectType)) {
+          await this.integrity.checkUnreferenced(w, current);
+          await w.remove('document', id);
+          return { deleted: [self], updated: [] };
+        }
+        const { plan, restrictions } = await planDelete(w, types, current, this.config.documents.maxCascade);
+        if (restrictions.length > 0) {
+          const sample = restrictions.slice(0, REFERRERS_SHOWN);
+          throw referencedConflict(current, { total: restrictions.length, sample });
+        }
+        await this.integrity.checkNullified(w, branch, types, current, plan.updated);
         await w.remove('document', id);
+        await w.writeMany('document', [
+          ...plan.deleted.slice(1).map((d) => ({ id: d.id, value: null })),
+          ...plan.updated.map((u) => ({ id: u.id, value: { objectType: u.objectType, body: u.properties } })),
+        ]);
+        return plan;
       },
       ctx.precondition,
     );
+    const others = [...plan.deleted.slice(1), ...plan.updated];
+    if (others.length > 0)
+      await this.cache.invalidate(others.map((d) => this.cache.keys.document(branch, d.id)));
+    return plan;
   }
 
   private async require(reader: BranchReader, branch: string, id: string): Promise<DocumentRecord> {

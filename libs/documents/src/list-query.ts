@@ -1,4 +1,4 @@
-import { DOCUMENT_ID_PATTERN, ValidationFailed, Violation, queryPointer, setOwn } from '@oms/common';
+import { DOCUMENT_ID_PATTERN, ValidationFailed, Violation, own, queryPointer, setOwn } from '@oms/common';
 import {
   DTO_RULES,
   decodeCursor,
@@ -7,7 +7,7 @@ import {
   toViolations,
   unstorableJson,
 } from '@oms/http';
-import { ObjectTypeDefinition, PropertyDefinition } from '@oms/schemas';
+import { ObjectTypeDefinition, PropertyDefinition, PropertyPath, containmentAt, leaf } from '@oms/schemas';
 import { ListPosition, SortOrder, MAIN_BRANCH } from '@oms/store';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
@@ -120,12 +120,13 @@ export function toContainment(
   const contains: Record<string, unknown> = {};
   const violations: Violation[] = [];
   for (const { name, key, value: raw } of filters) {
-    const property = type.properties.find((p) => p.name === name);
+    const found = resolvePath(type, name);
     const path = queryPointer(key);
-    if (!property) {
-      violations.push({ path, message: `is not a property of ${type.name}` });
+    if (typeof found === 'string') {
+      violations.push({ path, message: found });
       continue;
     }
+    const property = leaf(found);
     const value = typed(property.dataType, raw);
     if (value === undefined) {
       violations.push({ path, message: `must be a valid ${property.dataType}` });
@@ -139,11 +140,43 @@ export function toContainment(
       violations.push(...unsafe);
       continue;
     }
-    // On an array property the filter matches documents whose array holds the value.
-    setOwn(contains, name, property.array ? [value] : value);
+    // On an array property the filter matches documents whose array holds the value; through an array of
+    // structs, documents with an item whose member holds it.
+    mergeContainment(contains, containmentAt(found, value));
   }
   if (violations.length > 0) throw new ValidationFailed(violations);
   return contains;
+}
+
+/** The property a filter's dotted name (`address.city`) leads to through structs, or why it leads nowhere. */
+function resolvePath(type: ObjectTypeDefinition, name: string): PropertyPath | string {
+  const path: PropertyPath = [];
+  let members = type.properties;
+  for (const part of name.split('.')) {
+    const property = members.find((p) => p.name === part);
+    if (!property)
+      return path.length === 0
+        ? `is not a property of ${type.name}`
+        : `is not a member of ${path.map((p) => p.name).join('.')}`;
+    path.push(property);
+    members = property.properties ?? [];
+  }
+  if (leaf(path).dataType === 'struct') return 'names a struct: filter by one of its members (struct.member)';
+  return path;
+}
+
+/** Adds a containment to another (two filters into one struct meet in one object). */
+function mergeContainment(into: Record<string, unknown>, add: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(add)) {
+    const existing = own(into, key);
+    const bothObjects = [existing, value].every(
+      (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
+    );
+    if (bothObjects) mergeContainment(existing as Record<string, unknown>, value as Record<string, unknown>);
+    else if (Array.isArray(existing) && Array.isArray(value))
+      setOwn(into, key, [...(existing as unknown[]), ...(value as unknown[])]);
+    else setOwn(into, key, value);
+  }
 }
 
 function typed(dataType: string, raw: string): unknown {

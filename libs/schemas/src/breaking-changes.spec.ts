@@ -1,5 +1,5 @@
 import { EntityRecord } from '@oms/store';
-import { BreakingChangeScan, riskyChanges } from './breaking-changes';
+import { BreakingChangeScan, PropertyChange, riskyChanges } from './breaking-changes';
 import { DocumentProperties, DocumentSchemaValidator } from './document-schema';
 import { ObjectTypeDefinition, PropertyDefinition } from './object-type.model';
 
@@ -40,6 +40,12 @@ function changed(
     properties: next === null ? properties : [...properties, prop(name, { ...before, ...next })],
   };
 }
+
+/** The set-wide checks a change needs, as dotted paths. */
+const flags = (change: PropertyChange | undefined) => ({
+  unique: (change?.uniqueAdded ?? []).map((path) => path.map((p) => p.name).join('.')),
+  reference: (change?.referenceChanged ?? []).map((path) => path.map((p) => p.name).join('.')),
+});
 
 describe('riskyChanges', () => {
   const described = (before: ObjectTypeDefinition, after: ObjectTypeDefinition) =>
@@ -127,25 +133,50 @@ describe('riskyChanges', () => {
     expect(described(PERSON, keyed)).toEqual({
       email: "property 'email' became required, property 'email' became unique",
     });
-    expect(riskyChanges(PERSON, keyed).get('email')).toMatchObject({
-      uniqueAdded: true,
-      referenceChanged: false,
-    });
+    expect(flags(riskyChanges(PERSON, keyed).get('email'))).toEqual({ unique: ['email'], reference: [] });
     expect(riskyChanges(keyed, keyed).size).toBe(0);
     expect(riskyChanges(keyed, PERSON).size).toBe(0); // dropping the key relaxes
   });
 
   it('flags the changes that need the whole set (unique) or a look-up (reference target)', () => {
-    expect(riskyChanges(PERSON, changed('email', { unique: true })).get('email')).toMatchObject({
-      uniqueAdded: true,
-      referenceChanged: false,
+    expect(flags(riskyChanges(PERSON, changed('email', { unique: true })).get('email'))).toEqual({
+      unique: ['email'],
+      reference: [],
     });
     expect(
-      riskyChanges(PERSON, changed('employer', { referenceType: 'Organisation' })).get('employer'),
-    ).toMatchObject({ uniqueAdded: false, referenceChanged: true });
-    expect(riskyChanges(PERSON, changed('email', { required: true })).get('email')).toMatchObject({
-      uniqueAdded: false,
-      referenceChanged: false,
+      flags(riskyChanges(PERSON, changed('employer', { referenceType: 'Organisation' })).get('employer')),
+    ).toEqual({ unique: [], reference: ['employer'] });
+    expect(flags(riskyChanges(PERSON, changed('email', { required: true })).get('email'))).toEqual({
+      unique: [],
+      reference: [],
+    });
+  });
+
+  it('looks inside structs: members removed, added required, retyped, made unique or retargeted', () => {
+    const member = (name: string, rest: Partial<PropertyDefinition> = {}) => prop(name, rest);
+    const address = (members: PropertyDefinition[], base = PERSON) =>
+      changed('address', { dataType: 'struct', properties: members }, base);
+    const before = address([
+      member('city'),
+      member('zip'),
+      member('owner', { dataType: 'reference', referenceType: 'Person' }),
+    ]);
+    const after = address(
+      [
+        member('city', { maxLength: 10, unique: true }),
+        member('owner', { dataType: 'reference', referenceType: 'Company' }),
+        member('country', { required: true }),
+      ],
+      before,
+    );
+    expect(described(before, after)).toEqual({
+      address:
+        "member 'address.zip' removed, property 'address.city' became unique, maxLength 10 added to 'address.city', " +
+        "property 'address.owner' now references Company instead of Person, required member 'address.country' added",
+    });
+    expect(flags(riskyChanges(before, after).get('address'))).toEqual({
+      unique: ['address.city'],
+      reference: ['address.owner'],
     });
   });
 });
@@ -172,7 +203,7 @@ describe('BreakingChangeScan', () => {
     before = PERSON,
   ) {
     const looked: string[][] = [];
-    const scanning = new BreakingChangeScan(after, riskyChanges(before, after), validator.draft(after));
+    const scanning = new BreakingChangeScan(riskyChanges(before, after), validator.draft(after));
     documents.forEach((d) => scanning.add(d));
     const result = await scanning.finish((ids) => {
       looked.push(ids);

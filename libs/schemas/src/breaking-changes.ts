@@ -1,7 +1,14 @@
-import { BreakingChange, Violation, own } from '@oms/common';
+import { BreakingChange, Violation } from '@oms/common';
 import { EntityRecord } from '@oms/store';
 import { DocumentProperties } from './document-schema';
-import { ObjectTypeDefinition, PropertyDefinition, effective } from './object-type.model';
+import {
+  ObjectTypeDefinition,
+  PropertyDefinition,
+  PropertyPath,
+  effective,
+  leaf,
+  valuesAt,
+} from './object-type.model';
 
 const SAMPLE_SIZE = 10;
 
@@ -9,49 +16,59 @@ const SAMPLE_SIZE = 10;
 export interface PropertyChange {
   /** In words, for the problem document. */
   description: string;
-  /** Needs the whole set of documents (duplicates) rather than one document at a time. */
-  uniqueAdded: boolean;
-  /** Needs a look-up of the referenced documents' types. */
-  referenceChanged: boolean;
+  /** Paths (the property, or members of it) that became unique: the whole set is needed (duplicates). */
+  uniqueAdded: PropertyPath[];
+  /** Paths whose reference was retargeted: the referenced documents' types must be looked up. */
+  referenceChanged: PropertyPath[];
 }
 
-/** The risky changes between two definitions, by property name. */
+/** The risky changes between two definitions, by (top-level) property name. */
 export function riskyChanges(
   before: ObjectTypeDefinition,
   after: ObjectTypeDefinition,
 ): Map<string, PropertyChange> {
   const changes = new Map<string, PropertyChange>();
   const old = new Map(before.properties.map((p) => [p.name, effective(before, p)]));
-  const change = (
-    description: string,
-    prev?: PropertyDefinition,
-    next?: PropertyDefinition,
-  ): PropertyChange => ({
-    description,
-    uniqueAdded: !!next?.unique && !prev?.unique,
-    referenceChanged:
-      !!prev && !!next && prev.dataType === 'reference' && prev.referenceType !== next.referenceType,
-  });
   for (const [name] of old) {
     if (!after.properties.some((p) => p.name === name))
-      changes.set(name, change(`property '${name}' removed`));
+      changes.set(name, { description: `property '${name}' removed`, uniqueAdded: [], referenceChanged: [] });
   }
   for (const declared of after.properties) {
     const next = effective(after, declared);
     const prev = old.get(next.name);
+    const change: PropertyChange = { description: '', uniqueAdded: [], referenceChanged: [] };
     const words = prev
-      ? describe(prev, next)
+      ? describe(prev, next, next.name, [next], change)
       : next.required
         ? [`required property '${next.name}' added`]
         : [];
-    if (words.length > 0) changes.set(next.name, change(words.join(', '), prev, next));
+    if (!prev && next.unique) change.uniqueAdded.push([next]);
+    if (words.length > 0) changes.set(next.name, { ...change, description: words.join(', ') });
   }
   return changes;
 }
 
-function describe(prev: PropertyDefinition, next: PropertyDefinition): string[] {
-  const n = next.name;
+/**
+ * What changed from `prev` to `next` that documents could break on, in words (`n`: the property's name, or
+ * its dotted path in a struct); collects the set-wide checks the changes need into `change`.
+ */
+function describe(
+  prev: PropertyDefinition,
+  next: PropertyDefinition,
+  n: string,
+  path: PropertyPath,
+  change: PropertyChange,
+): string[] {
   const words: string[] = [];
+  if (!prev.unique && next.unique) change.uniqueAdded.push(path);
+  if (
+    prev.dataType === 'reference' &&
+    next.dataType === 'reference' &&
+    prev.referenceType !== next.referenceType
+  )
+    change.referenceChanged.push(path);
+  if (prev.dataType === 'struct' && next.dataType === 'struct')
+    words.push(...members(prev, next, n, path, change));
   if (prev.dataType !== next.dataType)
     words.push(`property '${n}' changed type from ${prev.dataType} to ${next.dataType}`);
   if (prev.array !== next.array) {
@@ -72,7 +89,32 @@ function describe(prev: PropertyDefinition, next: PropertyDefinition): string[] 
     words.push(`property '${n}' now references ${next.referenceType} instead of ${prev.referenceType}`);
   }
   if (!prev.unique && next.unique) words.push(`property '${n}' became unique`);
-  words.push(...tightened(prev, next));
+  words.push(...tightened(prev, next, n));
+  return words;
+}
+
+/** A struct's members' changes, named by their dotted paths. */
+function members(
+  prev: PropertyDefinition,
+  next: PropertyDefinition,
+  n: string,
+  path: PropertyPath,
+  change: PropertyChange,
+): string[] {
+  const words: string[] = [];
+  const old = new Map((prev.properties ?? []).map((m) => [m.name, m]));
+  for (const [name] of old) {
+    if (!(next.properties ?? []).some((m) => m.name === name)) words.push(`member '${n}.${name}' removed`);
+  }
+  for (const member of next.properties ?? []) {
+    const before = old.get(member.name);
+    const at = `${n}.${member.name}`;
+    if (before) words.push(...describe(before, member, at, [...path, member], change));
+    else {
+      if (member.required) words.push(`required member '${at}' added`);
+      if (member.unique) change.uniqueAdded.push([...path, member]);
+    }
+  }
   return words;
 }
 
@@ -81,8 +123,7 @@ const LOWER = ['minimum', 'exclusiveMinimum', 'minLength', 'minItems'] as const;
 const UPPER = ['maximum', 'exclusiveMaximum', 'maxLength', 'maxItems'] as const;
 
 /** The value constraints `next` narrows (where existing values may fall outside), in words. */
-function tightened(prev: PropertyDefinition, next: PropertyDefinition): string[] {
-  const n = next.name;
+function tightened(prev: PropertyDefinition, next: PropertyDefinition, n: string): string[] {
   const words: string[] = [];
   const bound = (name: string, from: number | undefined, to: number) =>
     words.push(
@@ -118,17 +159,21 @@ function tightened(prev: PropertyDefinition, next: PropertyDefinition): string[]
  */
 export class BreakingChangeScan {
   private readonly hits = new Map<string, Set<string>>();
-  private readonly uniqueValues = new Map<string, Map<string, string[]>>();
-  private readonly references = new Map<string, Map<string, string[]>>();
+  /** Per path that became unique: its values, with the documents holding each. */
+  private readonly uniqueValues: { property: string; path: PropertyPath; values: Map<string, string[]> }[] =
+    [];
+  /** Per retargeted reference path: the ids referenced, with the documents referencing each. */
+  private readonly references: { property: string; path: PropertyPath; targets: Map<string, string[]> }[] =
+    [];
 
   constructor(
-    private readonly after: ObjectTypeDefinition,
     private readonly changes: Map<string, PropertyChange>,
     private readonly validate: (properties: DocumentProperties) => Violation[],
   ) {
     for (const [property, change] of changes) {
-      if (change.uniqueAdded) this.uniqueValues.set(property, new Map());
-      if (change.referenceChanged) this.references.set(property, new Map());
+      for (const path of change.uniqueAdded) this.uniqueValues.push({ property, path, values: new Map() });
+      for (const path of change.referenceChanged)
+        this.references.push({ property, path, targets: new Map() });
     }
   }
 
@@ -139,25 +184,24 @@ export class BreakingChangeScan {
       if (property) broken.add(property);
     }
     for (const property of broken) this.hit(property, document.id);
-    for (const [property, values] of this.uniqueValues) {
-      const value = own(document.body, property);
-      if (value !== undefined) push(values, JSON.stringify(value), document.id);
+    for (const { path, values } of this.uniqueValues) {
+      const [found] = valuesAt(path, document.body);
+      if (found !== undefined) push(values, JSON.stringify(found.value), document.id);
     }
-    for (const [property, targets] of this.references) {
-      const value = own(document.body, property);
-      for (const id of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
-        if (typeof id === 'string') push(targets, id, document.id);
+    for (const { path, targets } of this.references) {
+      for (const { value } of valuesAt(path, document.body)) {
+        if (typeof value === 'string') push(targets, value, document.id);
       }
     }
   }
 
   /** Settles the set-wide checks; `typeOf` resolves referenced documents' types on the branch. */
   async finish(typeOf: (ids: string[]) => Promise<Map<string, string | null>>): Promise<BreakingChange[]> {
-    for (const [property, values] of this.uniqueValues) {
+    for (const { property, values } of this.uniqueValues) {
       for (const ids of values.values()) if (ids.length > 1) ids.forEach((id) => this.hit(property, id));
     }
-    for (const [property, targets] of this.references) {
-      const wanted = this.after.properties.find((p) => p.name === property)?.referenceType;
+    for (const { property, path, targets } of this.references) {
+      const wanted = leaf(path).referenceType;
       const types = await typeOf([...targets.keys()]);
       for (const [target, ids] of targets) {
         if (types.get(target) !== wanted) ids.forEach((id) => this.hit(property, id));

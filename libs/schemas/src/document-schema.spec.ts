@@ -191,7 +191,7 @@ describe('referenceValues', () => {
 
 describe('withoutNulls', () => {
   it('drops null members (null is absent), and only at the top', () => {
-    expect(withoutNulls({ a: null, b: 0, c: '', d: false, e: { f: null }, g: [null] })).toEqual({
+    expect(withoutNulls({ a: null, b: 0, c: '', d: false, e: { f: null }, g: [null] }, [])).toEqual({
       b: 0,
       c: '',
       d: false,

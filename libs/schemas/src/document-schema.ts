@@ -1,7 +1,16 @@
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import { StateConflict, Violation, own, setOwn } from '@oms/common';
-import { DataType, ObjectTypeDefinition, PropertyDefinition, effective } from './object-type.model';
+import { StateConflict, Violation, setOwn } from '@oms/common';
+import {
+  DataType,
+  ObjectTypeDefinition,
+  PropertyDefinition,
+  effective,
+  isInterface,
+  leaf,
+  propertyPaths,
+  valuesAt,
+} from './object-type.model';
 
 export type DocumentProperties = Record<string, unknown>;
 
@@ -12,7 +21,7 @@ export interface ReferenceValue {
   referenceType: string;
 }
 
-const SCALAR_SCHEMAS: Record<Exclude<DataType, 'enum'>, object> = {
+const SCALAR_SCHEMAS: Record<Exclude<DataType, 'enum' | 'struct'>, object> = {
   string: { type: 'string' },
   text: { type: 'string' },
   // A double holds every integer exactly only within ±(2^53 − 1); past that, digits would be lost.
@@ -52,8 +61,12 @@ function known(schema: object | undefined, property: PropertyDefinition): object
   return schema;
 }
 
+/** How a struct's members become a schema: inline (the validator), or as a `$ref` to a `$defs` entry (the export). */
+type StructSchema = (property: PropertyDefinition) => Record<string, unknown>;
+
 /** JSON Schema for one value of a property (one item of an array property). */
-function scalarSchema(property: PropertyDefinition): Record<string, unknown> {
+function valueSchema(property: PropertyDefinition, struct: StructSchema): Record<string, unknown> {
+  if (property.dataType === 'struct') return struct(property);
   const schema: Record<string, unknown> =
     property.dataType === 'enum'
       ? { type: 'string', enum: property.enumValues ?? [] }
@@ -72,34 +85,91 @@ function scalarSchema(property: PropertyDefinition): Record<string, unknown> {
   return schema;
 }
 
-/** JSON Schema for one property's value: a scalar, or an array of them with its own constraints. */
-function propertySchema(property: PropertyDefinition): Record<string, unknown> {
-  const scalar = scalarSchema(property);
-  if (!property.array) return scalar;
-  const { minItems, maxItems, uniqueItems } = property;
+/**
+ * Items ajv cannot compare safely: its deep equality calls an item's own `valueOf` member as a function (a
+ * struct member or json key named so crashes it). OMS compares these itself (repeatedItems); the export
+ * still says `uniqueItems`, its standard meaning.
+ */
+const comparedByOms = (property: PropertyDefinition) =>
+  property.dataType === 'struct' || property.dataType === 'json';
+
+/** JSON Schema for one property's value: a single value, or an array of them with its own constraints. */
+function propertySchema(
+  property: PropertyDefinition,
+  struct: StructSchema,
+  exported = false,
+): Record<string, unknown> {
+  const item = valueSchema(property, struct);
+  if (!property.array) return item;
+  const { minItems, maxItems } = property;
+  const uniqueItems = property.uniqueItems && (exported || !comparedByOms(property));
   return {
     type: 'array',
-    items: scalar,
+    items: item,
     ...(minItems !== undefined && { minItems }),
     ...(maxItems !== undefined && { maxItems }),
     ...(uniqueItems && { uniqueItems }),
   };
 }
 
-/** JSON Schema for a type's documents' `properties` (once nulls are dropped: see withoutNulls). */
-export function toJsonSchema(type: ObjectTypeDefinition): object {
-  const properties: Record<string, unknown> = {};
-  for (const property of type.properties) setOwn(properties, property.name, propertySchema(property));
-  return {
-    type: 'object',
-    additionalProperties: false,
-    required: requiredOf(type),
-    properties,
-  };
+/** JSON with members in one order, so that equal values compare equal as text. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (typeof value === 'object' && value !== null)
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(value);
 }
 
-const requiredOf = (type: ObjectTypeDefinition): string[] =>
-  type.properties.filter((p) => effective(type, p).required).map((p) => p.name);
+/** The `uniqueItems` violations ajv is not asked to find: arrays of structs and of json values. */
+function repeatedItems(type: ObjectTypeDefinition, properties: DocumentProperties): Violation[] {
+  const violations: Violation[] = [];
+  for (const path of propertyPaths(type.properties)) {
+    const property = leaf(path);
+    if (!property.array || !property.uniqueItems || !comparedByOms(property)) continue;
+    for (const { pointer, value } of valuesAt(path.slice(0, -1), properties)) {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) continue;
+      if (!Object.prototype.hasOwnProperty.call(value, property.name)) continue;
+      const items = (value as Record<string, unknown>)[property.name];
+      if (!Array.isArray(items)) continue;
+      const seen = new Map<string, number>();
+      for (const [j, item] of items.entries()) {
+        const i = seen.get(canonical(item));
+        if (i !== undefined) {
+          violations.push({
+            path: `${pointer}/${property.name}`,
+            message: `must not repeat an item (items ${i} and ${j} are equal)`,
+          });
+          break;
+        }
+        seen.set(canonical(item), j);
+      }
+    }
+  }
+  return violations;
+}
+
+/** A closed object of these members (the type's own, or a struct's), nulls already dropped. */
+function objectSchema(members: PropertyDefinition[], required: string[]): Record<string, unknown> {
+  const properties: Record<string, unknown> = {};
+  for (const member of members) setOwn(properties, member.name, propertySchema(member, inlineStruct));
+  return { type: 'object', additionalProperties: false, required, properties };
+}
+
+/** A struct's schema written in place. */
+const inlineStruct: StructSchema = (struct) =>
+  objectSchema(struct.properties ?? [], requiredOf(struct.properties ?? []));
+
+/** JSON Schema for a type's documents' `properties` (once nulls are dropped: see withoutNulls). */
+export function toJsonSchema(type: ObjectTypeDefinition): object {
+  return objectSchema(type.properties, requiredOf(type.properties, type));
+}
+
+/** The members that must be present: those declared required (and the type's primary key). */
+const requiredOf = (members: PropertyDefinition[], type?: ObjectTypeDefinition): string[] =>
+  members.filter((p) => (type ? effective(type, p) : p).required).map((p) => p.name);
 
 export const JSON_SCHEMA_DIALECT = 'https://json-schema.org/draft/2020-12/schema';
 
@@ -108,47 +178,67 @@ export const jsonSchemaId = (branch: string, type?: string): string =>
   `urn:oms:branch:${encodeURIComponent(branch)}:json-schema` +
   (type === undefined ? '' : `:object-type:${type}`);
 
+/** A member that may be null: null is absent, as OMS reads it. */
+const optional = (schema: object) => ({ anyOf: [schema, { type: 'null' }] });
+
+/** A required member: a null is absent, so missing; only a single json value would otherwise take it. */
+const present = (member: PropertyDefinition, schema: Record<string, unknown>) =>
+  member.dataType === 'json' && !member.array ? { ...schema, not: { type: 'null' } } : schema;
+
 /**
- * A type's documents' `properties` as JSON Schema 2020-12, as sent (nulls included): a null is an absent
- * property, allowed where the property is optional. Checks that need other documents are only stated.
+ * Members as sent (nulls included): a null is an absent member, allowed where the member is optional. Each
+ * struct becomes a `$defs` entry named by its path (`Person.address`), referred to with `$ref`.
  */
-function exportedSchema(type: ObjectTypeDefinition): Record<string, unknown> {
-  const required = requiredOf(type);
+function exportedObject(
+  members: PropertyDefinition[],
+  required: string[],
+  name: string,
+  defs: Record<string, unknown>,
+): Record<string, unknown> {
+  const struct: StructSchema = (property) => {
+    const def = `${name}.${property.name}`;
+    const members = property.properties ?? [];
+    setOwn(defs, def, exportedObject(members, requiredOf(members), def, defs));
+    return { $ref: `#/$defs/${encodeURIComponent(def)}` };
+  };
   const properties: Record<string, unknown> = {};
-  for (const property of type.properties) {
+  for (const member of members) {
     const schema = {
-      ...propertySchema(property),
-      ...(property.description && { description: property.description }),
+      ...propertySchema(member, struct, true),
+      ...(member.description && { description: member.description }),
     };
     setOwn(
       properties,
-      property.name,
-      required.includes(property.name) ? schema : { anyOf: [schema, { type: 'null' }] },
+      member.name,
+      required.includes(member.name) ? present(member, schema) : optional(schema),
     );
   }
+  return { type: 'object', additionalProperties: false, required, properties };
+}
+
+/** A type's documents' `properties` as exported, with its structs' `$defs`; cross-document checks stated. */
+function exportedSchema(type: ObjectTypeDefinition, defs: Record<string, unknown>): Record<string, unknown> {
   const comment = crossDocumentRules(type);
   return {
     title: type.displayName ?? type.name,
     ...(type.description && { description: type.description }),
     ...(comment && { $comment: comment }),
-    type: 'object',
-    additionalProperties: false,
-    required,
-    properties,
+    ...exportedObject(type.properties, requiredOf(type.properties, type), type.name, defs),
+    // An interface's documents are its implementers': they may have properties of their own.
+    ...(isInterface(type) && { additionalProperties: true }),
   };
 }
 
 /** What OMS checks beyond this schema, in words: references that must resolve, values that must be unique. */
 function crossDocumentRules(type: ObjectTypeDefinition): string | undefined {
-  const rules = type.properties.flatMap((declared) => {
-    const property = effective(type, declared);
+  const rules = propertyPaths(type.properties).flatMap((path) => {
+    const property = path.length === 1 ? effective(type, leaf(path)) : leaf(path);
+    const name = path.map((p) => p.name).join('.');
     return [
       ...(property.dataType === 'reference'
-        ? [`'${property.name}' must name an existing ${property.referenceType} document on the branch`]
+        ? [`'${name}' must name an existing ${property.referenceType} document on the branch`]
         : []),
-      ...(property.unique
-        ? [`'${property.name}' must be unique among ${type.name} documents on the branch`]
-        : []),
+      ...(property.unique ? [`'${name}' must be unique among ${type.name} documents on the branch`] : []),
     ];
   });
   return rules.length > 0 ? `Also checked by OMS, across documents: ${rules.join('; ')}.` : undefined;
@@ -156,25 +246,52 @@ function crossDocumentRules(type: ObjectTypeDefinition): string | undefined {
 
 /** One object type's documents' `properties` as a JSON Schema 2020-12 document. */
 export function typeJsonSchema(branch: string, type: ObjectTypeDefinition): object {
-  return { $schema: JSON_SCHEMA_DIALECT, $id: jsonSchemaId(branch, type.name), ...exportedSchema(type) };
+  const defs: Record<string, unknown> = {};
+  const schema = exportedSchema(type, defs);
+  return {
+    $schema: JSON_SCHEMA_DIALECT,
+    $id: jsonSchemaId(branch, type.name),
+    ...schema,
+    ...(Object.keys(defs).length > 0 && { $defs: defs }),
+  };
 }
 
-/** A branch's object types as one JSON Schema 2020-12 document: one `$defs` entry per type. */
+/** A branch's object types as one JSON Schema 2020-12 document: a `$defs` entry per type and per struct. */
 export function branchJsonSchema(branch: string, types: ObjectTypeDefinition[]): object {
   const defs: Record<string, unknown> = {};
-  for (const type of types) setOwn(defs, type.name, exportedSchema(type));
+  for (const type of types) setOwn(defs, type.name, exportedSchema(type, defs));
   return {
     $schema: JSON_SCHEMA_DIALECT,
     $id: jsonSchemaId(branch),
     title: `Object types of branch ${branch}`,
-    $comment: "Each entry of $defs validates the 'properties' of one object type's documents.",
+    $comment:
+      "Each object type's entry of $defs validates the 'properties' of its documents; entries named " +
+      '<type>.<struct>… are their structs.',
     $defs: defs,
   };
 }
 
-/** Drops null members: a null property is an absent one (and merge patch uses null to remove). */
-export function withoutNulls(properties: DocumentProperties): DocumentProperties {
-  return Object.fromEntries(Object.entries(properties).filter(([, v]) => v !== null));
+/**
+ * Drops null members: a null property is an absent one (and merge patch uses null to remove), in structs
+ * too. A json value is kept as sent, nulls and all.
+ */
+export function withoutNulls(
+  properties: DocumentProperties,
+  members: PropertyDefinition[],
+): DocumentProperties {
+  const kept: DocumentProperties = {};
+  for (const [name, value] of Object.entries(properties)) {
+    if (value === null) continue;
+    const member = members.find((m) => m.name === name);
+    const clean = (v: unknown) =>
+      typeof v === 'object' && v !== null && !Array.isArray(v)
+        ? withoutNulls(v as DocumentProperties, member?.properties ?? [])
+        : v;
+    const kept1 =
+      member?.dataType !== 'struct' ? value : Array.isArray(value) ? value.map(clean) : clean(value);
+    setOwn(kept, name, kept1);
+  }
+  return kept;
 }
 
 function toViolation(error: ErrorObject, type: ObjectTypeDefinition): Violation {
@@ -188,7 +305,7 @@ function toViolation(error: ErrorObject, type: ObjectTypeDefinition): Violation 
     case 'additionalProperties':
       return {
         path: `${base}/${(error.params as { additionalProperty: string }).additionalProperty}`,
-        message: `is not a property of ${type.name}`,
+        message: error.instancePath ? 'is not a member of the struct' : `is not a property of ${type.name}`,
       };
     case 'enum':
       return {
@@ -264,7 +381,7 @@ export class DocumentSchemaValidator {
    * the same rules as a document's, for filters that must accept exactly what writes accept.
    */
   valueProblem(property: PropertyDefinition, value: unknown): string | undefined {
-    const schema = scalarSchema(property);
+    const schema = valueSchema(property, inlineStruct);
     const key = JSON.stringify(schema);
     let validate = this.scalars.get(key);
     if (!validate) {
@@ -288,34 +405,27 @@ export class DocumentSchemaValidator {
         `The stored definition of '${type.name}' is not valid: replace it (PUT) to use it again.`,
       );
     }
-    return (properties) =>
-      validate(properties) ? [] : (validate.errors ?? []).map((e) => toViolation(e, type));
+    return (properties) => [
+      ...(validate(properties) ? [] : (validate.errors ?? []).map((e) => toViolation(e, type))),
+      ...repeatedItems(type, properties),
+    ];
   }
 }
 
-/** The reference values of a document that need a look-up (structurally valid ones only). */
+/** The reference values of a document that need a look-up (structurally valid ones only), struct members too. */
 export function referenceValues(
   type: ObjectTypeDefinition,
   properties: DocumentProperties,
 ): ReferenceValue[] {
   const found: ReferenceValue[] = [];
-  for (const property of type.properties) {
+  for (const path of propertyPaths(type.properties)) {
+    const property = leaf(path);
     if (property.dataType !== 'reference' || !property.referenceType) continue;
-    for (const { path, value } of valuesOf(property, own(properties, property.name))) {
+    for (const { pointer, value } of valuesAt(path, properties)) {
       if (typeof value === 'string' && value.length > 0) {
-        found.push({ path, id: value, referenceType: property.referenceType });
+        found.push({ path: pointer, id: value, referenceType: property.referenceType });
       }
     }
   }
   return found;
-}
-
-function valuesOf(property: PropertyDefinition, value: unknown): { path: string; value: unknown }[] {
-  const path = `/properties/${property.name}`;
-  if (value === undefined) return [];
-  if (property.array)
-    return Array.isArray(value)
-      ? (value as unknown[]).map((v, i) => ({ path: `${path}/${i}`, value: v }))
-      : [];
-  return [{ path, value }];
 }

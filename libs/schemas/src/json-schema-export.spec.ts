@@ -30,10 +30,13 @@ const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
 const ordered = (lo: number | undefined, hi: number | undefined): [number | undefined, number | undefined] =>
   lo !== undefined && hi !== undefined && lo > hi ? [hi, lo] : [lo, hi];
 
-const property = (name: string): fc.Arbitrary<PropertyDefinition> =>
+/** Structs nest this deep at most here (the model allows 5; two levels already exercise the recursion). */
+const STRUCT_DEPTH = 2;
+
+const property = (name: string, depth = 0): fc.Arbitrary<PropertyDefinition> =>
   fc
     .record({
-      dataType: fc.constantFrom(...DATA_TYPES),
+      dataType: fc.constantFrom(...DATA_TYPES.filter((t) => t !== 'struct' || depth < STRUCT_DEPTH)),
       required: fc.boolean(),
       array: fc.boolean(),
       minimum: maybe(bound),
@@ -70,12 +73,32 @@ const property = (name: string): fc.Arbitrary<PropertyDefinition> =>
         ...(p.array && { uniqueItems: p.uniqueItems }),
       };
       return JSON.parse(JSON.stringify(definition)) as PropertyDefinition; // drops the undefined members
-    });
+    })
+    .chain((definition) =>
+      definition.dataType === 'struct'
+        ? members(depth + 1).map((properties) => ({ ...definition, properties }))
+        : fc.constant(definition),
+    );
 
-const objectType: fc.Arbitrary<ObjectTypeDefinition> = fc
-  .uniqueArray(fc.constantFrom(...NAMES), { minLength: 0, maxLength: 4 })
-  .chain((names) => fc.tuple(...names.map(property)))
-  .map((properties) => ({ name: 'Thing', properties }));
+/**
+ * Struct members are not named valueOf or constructor: ajv's deep equality (uniqueItems on objects) calls an
+ * own `valueOf` and compares own `constructor`s by identity, so ajv itself misjudges or throws there. OMS
+ * compares such items itself (and a unit case below holds it to that); the top level keeps those names.
+ */
+const MEMBER_NAMES = NAMES.filter((n) => n !== 'valueOf' && n !== 'constructor');
+
+const members = (depth: number): fc.Arbitrary<PropertyDefinition[]> =>
+  fc
+    .uniqueArray(fc.constantFrom(...(depth === 0 ? NAMES : MEMBER_NAMES)), {
+      minLength: 0,
+      maxLength: depth === 0 ? 4 : 3,
+    })
+    .chain((names) => fc.tuple(...names.map((name) => property(name, depth))));
+
+const objectType: fc.Arbitrary<ObjectTypeDefinition> = members(0).map((properties) => ({
+  name: 'Thing',
+  properties,
+}));
 
 /** Values near the rules of any property: numbers around the bounds, strings around lengths and formats. */
 const scalar: fc.Arbitrary<unknown> = fc.oneof(
@@ -94,22 +117,86 @@ const value = fc.oneof(
   { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
 );
 
-const documentOf = (type: ObjectTypeDefinition): fc.Arbitrary<Record<string, unknown>> =>
+/** An object with some of these members, each near its rules or arbitrary, maybe null, maybe one too many. */
+const objectOf = (properties: PropertyDefinition[]): fc.Arbitrary<Record<string, unknown>> =>
   fc
     .tuple(
-      fc.subarray(type.properties.map((p) => p.name)),
-      fc.array(value, { minLength: type.properties.length, maxLength: type.properties.length }),
+      fc.subarray(properties),
+      fc.tuple(...properties.map(valueFor)),
       fc.option(fc.constantFrom('extra', 'f'), { nil: undefined }),
     )
     .map(([present, values, extra]) => {
-      const document: Record<string, unknown> = {};
-      for (const [i, name] of present.entries())
-        Object.defineProperty(document, name, { value: values[i], enumerable: true });
-      if (extra !== undefined) document[extra] = 1;
-      return document;
+      const object: Record<string, unknown> = {};
+      for (const member of present)
+        Object.defineProperty(object, member.name, {
+          value: values[properties.indexOf(member)],
+          enumerable: true,
+        });
+      if (extra !== undefined) object[extra] = 1;
+      return object;
     });
 
+/** A value for a property: a struct's is mostly an object of its members, every other one from the pools. */
+function valueFor(property: PropertyDefinition): fc.Arbitrary<unknown> {
+  if (property.dataType !== 'struct') return value;
+  const struct = objectOf(property.properties ?? []);
+  const single = fc.oneof({ weight: 4, arbitrary: struct }, { weight: 1, arbitrary: scalar });
+  return property.array ? fc.oneof(fc.array(single, { maxLength: 3 }), single) : single;
+}
+
+const documentOf = (type: ObjectTypeDefinition) => objectOf(type.properties);
+
 describe('JSON Schema export', () => {
+  it('reads a null struct member as absent, as the export says: allowed where optional, missing where required', () => {
+    const address: PropertyDefinition = {
+      name: 'address',
+      dataType: 'struct',
+      required: false,
+      array: true,
+      unique: false,
+      properties: [
+        { name: 'city', dataType: 'string', required: true, array: false, unique: false },
+        { name: 'zip', dataType: 'string', required: false, array: false, unique: false },
+      ],
+    };
+    const type: ObjectTypeDefinition = { name: 'Thing', properties: [address] };
+    const exported = ajv.compile({ ...typeJsonSchema('main', type), $id: 'urn:test:nulls' });
+    const verdicts = (document: Record<string, unknown>) => [
+      oms.validate(type, 0, withoutNulls(document, type.properties)).map((v) => v.path),
+      exported(document),
+    ];
+    expect(verdicts({ address: [{ city: 'Paris', zip: null }] })).toEqual([[], true]);
+    expect(verdicts({ address: [{ city: null, zip: '75' }] })).toEqual([
+      ['/properties/address/0/city'],
+      false,
+    ]);
+    expect(withoutNulls({ address: [{ city: 'Paris', zip: null }] }, type.properties)).toEqual({
+      address: [{ city: 'Paris' }],
+    });
+  });
+
+  it('compares items of an array of structs itself, where ajv would call a member named valueOf', () => {
+    const type: ObjectTypeDefinition = {
+      name: 'Thing',
+      properties: [
+        {
+          name: 'items',
+          dataType: 'struct',
+          required: false,
+          array: true,
+          unique: false,
+          uniqueItems: true,
+          properties: [{ name: 'valueOf', dataType: 'json', required: false, array: false, unique: false }],
+        },
+      ],
+    };
+    const validator = new DocumentSchemaValidator();
+    expect(validator.validate(type, 1, { items: [{ valueOf: [1] }, { valueOf: [2] }] })).toEqual([]);
+    expect(
+      validator.validate(type, 1, { items: [{ valueOf: { a: 1, b: 2 } }, { valueOf: { b: 2, a: 1 } }] }),
+    ).toEqual([{ path: '/properties/items', message: 'must not repeat an item (items 0 and 1 are equal)' }]);
+  });
+
   const oms = new DocumentSchemaValidator();
   // ownProperties: a document's members are its own. Without it ajv finds `constructor` or `valueOf` on
   // Object.prototype in a document that lacks them (the README says so to integrators).
@@ -132,14 +219,15 @@ describe('JSON Schema export', () => {
           ajv.removeSchema(schema.$id); // each run's type has the same $id
           version++;
           for (const document of documents) {
-            const omsAccepts = oms.validate(type, version, withoutNulls(document)).length === 0;
+            const omsAccepts =
+              oms.validate(type, version, withoutNulls(document, type.properties)).length === 0;
             expect({ document, exported: exported(document) }).toEqual({ document, exported: omsAccepts });
             if (omsAccepts) accepted++;
             else refused++;
           }
         },
       ),
-      { numRuns: 400, seed: Number(process.env.FC_SEED ?? Date.now() % 2 ** 31) },
+      { numRuns: 1000, seed: Number(process.env.FC_SEED ?? Date.now() % 2 ** 31) },
     );
     // Both verdicts were exercised, not only one.
     expect(accepted).toBeGreaterThan(50);

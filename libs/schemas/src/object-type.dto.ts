@@ -15,6 +15,7 @@ import {
   Max,
   MaxLength,
   Min,
+  ValidateIf,
   ValidateNested,
 } from 'class-validator';
 import { EntityRecord } from '@oms/store';
@@ -22,16 +23,23 @@ import {
   CONSTRAINT_NAMES,
   DATA_TYPES,
   DataType,
+  MAX_STRUCT_DEPTH,
+  ON_DELETE,
   ObjectTypeDefinition,
+  OnDelete,
   PropertyDefinition,
   STRING_FORMATS,
   StringFormat,
+  TYPE_KINDS,
   TYPE_NAME_PATTERN,
+  TypeKind,
 } from './object-type.model';
 import {
   FitsDataType,
   NamesAScalarProperty,
   NotAbove,
+  NullifiableIfOptional,
+  OnlyOnReferences,
   PresentIffDataType,
   UniqueAllowed,
   ValidPattern,
@@ -78,6 +86,45 @@ export class PropertyDto {
     typeof v === 'string' && TYPE_NAME_PATTERN.test(v) ? null : `must match ${TYPE_NAME_PATTERN.source}`,
   )
   referenceType?: string;
+
+  @ApiPropertyOptional({
+    pattern: TYPE_NAME_PATTERN.source,
+    description:
+      "reference: the link's name seen from its target (GET /documents/crud/{target}/links/{inverseName}); " +
+      "unique among the target type's properties and inverse names",
+    example: 'reports',
+  })
+  @IsOptional()
+  @Matches(TYPE_NAME_PATTERN, nameMessage)
+  @OnlyOnReferences()
+  inverseName?: string;
+
+  @ApiPropertyOptional({
+    enum: ON_DELETE,
+    default: 'restrict',
+    description:
+      'reference: when the target is deleted, refuse (restrict: 409), delete this document too (cascade) or ' +
+      'remove the reference (nullify), in the same commit',
+  })
+  @IsOptional()
+  @IsIn(ON_DELETE, { message: `must be one of ${ON_DELETE.join(', ')}` })
+  @OnlyOnReferences()
+  @NullifiableIfOptional()
+  onDelete?: OnDelete;
+
+  @ApiPropertyOptional({
+    type: () => [PropertyDto],
+    description: `struct: its members, the same property model (structs nest at most ${MAX_STRUCT_DEPTH} deep)`,
+  })
+  // Checked when given, or when a struct needs it: anywhere else its absence is right.
+  @ValidateIf((p: PropertyDto) => p.properties !== undefined || p.dataType === 'struct')
+  @PresentIffDataType('struct', (v) => (Array.isArray(v) ? null : 'must be an array of properties'))
+  @ArrayMaxSize(500)
+  @IsObject({ each: true, message: 'each property must be an object' })
+  @ArrayUnique((p: { name?: unknown } | null) => p?.name, { message: 'must not repeat a property name' })
+  @ValidateNested({ each: true })
+  @Type(() => PropertyDto)
+  properties?: PropertyDto[];
 
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(2000) description?: string;
 
@@ -178,6 +225,27 @@ export class ObjectTypeDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(2000) description?: string;
 
   @ApiPropertyOptional({
+    enum: TYPE_KINDS,
+    default: 'object',
+    description: 'interface: declares properties for others to implement, holds no documents',
+  })
+  @IsOptional()
+  @IsIn(TYPE_KINDS, { message: `must be one of ${TYPE_KINDS.join(', ')}` })
+  kind?: TypeKind;
+
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'Interfaces this type implements: it must declare each of their properties compatibly',
+    example: ['Named'],
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @ArrayUnique({ message: 'must not repeat an interface' })
+  @Matches(TYPE_NAME_PATTERN, { each: true, message: `each must match ${TYPE_NAME_PATTERN.source}` })
+  implements?: string[];
+
+  @ApiPropertyOptional({
     description: 'A scalar property that identifies documents (enforced required + unique)',
   })
   @IsOptional()
@@ -200,10 +268,13 @@ export class PropertyResponseDto extends PropertyDto {
   @ApiProperty() declare required: boolean;
   @ApiProperty() declare array: boolean;
   @ApiProperty() declare unique: boolean;
+  @ApiPropertyOptional({ type: () => [PropertyResponseDto] }) declare properties?: PropertyResponseDto[];
 }
 
 export class ObjectTypeResponseDto {
   @ApiProperty() name: string;
+  @ApiPropertyOptional({ enum: TYPE_KINDS, description: 'Absent: object' }) kind?: TypeKind;
+  @ApiPropertyOptional({ type: [String] }) implements?: string[];
   @ApiPropertyOptional() displayName?: string;
   @ApiPropertyOptional() description?: string;
   @ApiPropertyOptional() primaryKey?: string;
@@ -230,11 +301,16 @@ export function toDefinition(dto: ObjectTypeDto): ObjectTypeDefinition {
     unique: p.unique ?? false,
     ...(p.enumValues !== undefined && { enumValues: p.enumValues }),
     ...(p.referenceType !== undefined && { referenceType: p.referenceType }),
+    ...(p.inverseName !== undefined && { inverseName: p.inverseName }),
+    ...(p.onDelete !== undefined && { onDelete: p.onDelete }),
+    ...(p.properties !== undefined && { properties: p.properties.map(property) }),
     ...(p.description !== undefined && { description: p.description }),
     ...Object.fromEntries(CONSTRAINT_NAMES.filter((c) => p[c] !== undefined).map((c) => [c, p[c]] as const)),
   });
   return {
     name: dto.name,
+    ...(dto.kind === 'interface' && { kind: dto.kind }),
+    ...(dto.implements !== undefined && dto.implements.length > 0 && { implements: dto.implements }),
     ...(dto.displayName !== undefined && { displayName: dto.displayName }),
     ...(dto.description !== undefined && { description: dto.description }),
     ...(dto.primaryKey !== undefined && { primaryKey: dto.primaryKey }),

@@ -103,3 +103,21 @@ export const patternSyntaxRule = (value: unknown): string | null => {
 export function ValidPattern() {
   return rule('validPattern', (value) => (value === undefined ? null : patternSyntaxRule(value)));
 }
+
+/** Allowed only on a reference property. */
+export function OnlyOnReferences() {
+  return rule('onlyOnReferences', (value, object) =>
+    value === undefined || object.dataType === 'reference'
+      ? null
+      : 'is only allowed when dataType is reference',
+  );
+}
+
+/** `nullify` cannot empty a required single reference: the referrer would become invalid on every delete. */
+export function NullifiableIfOptional() {
+  return rule('nullifiableIfOptional', (value, object) =>
+    value === 'nullify' && object.required === true && object.array !== true
+      ? 'cannot be nullify on a required single-valued reference (use cascade or restrict)'
+      : null,
+  );
+}

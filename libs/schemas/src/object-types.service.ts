@@ -25,6 +25,8 @@ import {
 } from '@oms/store';
 import { BreakingChangeScan, riskyChanges } from './breaking-changes';
 import { PatternSafety } from './pattern-safety';
+import { linkNameViolations } from './link-names';
+import { sentProperties, structViolations } from './struct-rules';
 import { patternSyntaxRule } from './object-type.rules';
 import {
   DocumentProperties,
@@ -32,7 +34,15 @@ import {
   branchJsonSchema,
   typeJsonSchema,
 } from './document-schema';
-import { ObjectTypeDefinition, TYPE_NAME_PATTERN, referencesTo } from './object-type.model';
+import {
+  ObjectTypeDefinition,
+  TYPE_NAME_PATTERN,
+  conformance,
+  implementersOf,
+  isInterface,
+  referencePathsTo,
+} from './object-type.model';
+import { interfaceViolations } from './interface-rules';
 import {
   ObjectTypeDto,
   ObjectTypeListResponseDto,
@@ -251,8 +261,20 @@ export class ObjectTypesService {
           { documents: { total: documents, sample: sample.map((d) => d.id) } },
         );
       }
-      const referencing = (await w.list<ObjectTypeDefinition>('type', { limit: MAX_TYPES }))
-        .filter((t) => t.id !== name && referencesTo(t.body, name).length > 0)
+      const types = await w.list<ObjectTypeDefinition>('type', { limit: MAX_TYPES });
+      const implementing = implementersOf(
+        types.map((t) => t.body),
+        name,
+      ).map((t) => t.name);
+      if (implementing.length > 0) {
+        throw new StateConflict(
+          'Object type in use',
+          `Object types implement '${name}' on branch '${branch}': ${implementing.join(', ')}.`,
+          { implementingTypes: { total: implementing.length, sample: implementing.slice(0, 20) } },
+        );
+      }
+      const referencing = types
+        .filter((t) => t.id !== name && referencePathsTo(t.body, name).length > 0)
         .map((t) => t.id);
       if (referencing.length > 0) {
         throw new StateConflict(
@@ -281,12 +303,11 @@ export class ObjectTypesService {
    */
   private async validBody(body: unknown): Promise<{ dto: ObjectTypeDto; violations: Violation[] }> {
     const { value: dto, violations } = validateBody(ObjectTypeDto, body);
-    const properties: unknown[] = Array.isArray(dto.properties) ? dto.properties : [];
-    for (const [index, property] of properties.entries()) {
-      const pattern = (property as { pattern?: unknown } | null)?.pattern;
+    for (const { pointer, value } of sentProperties(dto.properties)) {
+      const pattern = value.pattern;
       if (typeof pattern !== 'string' || patternSyntaxRule(pattern) !== null) continue;
       const problem = await this.patterns.problem(pattern);
-      if (problem) violations.push({ path: `/properties/${index}/pattern`, message: problem });
+      if (problem) violations.push({ path: `${pointer}/pattern`, message: problem });
     }
     return { dto, violations };
   }
@@ -302,21 +323,68 @@ export class ObjectTypesService {
     violations: Violation[],
   ): Promise<ObjectTypeDefinition> {
     const properties: unknown[] = Array.isArray(dto.properties) ? dto.properties : [];
-    const wanted = properties
-      .map((p, index) => ({ index, target: (p as { referenceType?: unknown } | null)?.referenceType }))
+    const sent = sentProperties(properties);
+    violations.push(...structViolations(sent));
+    const wanted = sent
+      .map((p) => ({ pointer: p.pointer, target: p.value.referenceType }))
       .filter(
-        (r): r is { index: number; target: string } =>
+        (r): r is { pointer: string; target: string } =>
           typeof r.target === 'string' && TYPE_NAME_PATTERN.test(r.target) && r.target !== dto.name,
       );
     const existing = await reader.getMany('type', [...new Set(wanted.map((r) => r.target))]);
     for (const r of wanted.filter((w) => !existing.has(w.target))) {
       violations.push({
-        path: `/properties/${r.index}/referenceType`,
+        path: `${r.pointer}/referenceType`,
         message: `object type '${r.target}' does not exist on branch '${branch}'`,
       });
     }
+    // Inverse names, both ways: this type's against their targets, its properties against those aimed at it.
+    const types = await reader.list<ObjectTypeDefinition>('type', { limit: MAX_TYPES });
+    const others = types.map((t) => t.body);
+    violations.push(...linkNameViolations(String(dto.name), properties, others, dto.primaryKey));
     if (violations.length > 0) throw new ValidationFailed(inBody(violations));
-    return toDefinition(dto);
+    const definition = toDefinition(dto);
+    violations.push(...interfaceViolations(definition, others));
+    if (violations.length > 0) throw new ValidationFailed(inBody(violations));
+    return definition;
+  }
+
+  /**
+   * A type with documents cannot become an interface, nor an interface with implementers an object type; an
+   * interface's change must leave every implementer conforming (which keeps each implementer's documents
+   * valid as the interface's: they accept no value the interface refuses).
+   */
+  private async refuseKindChanges(
+    w: BranchWriter,
+    before: ObjectTypeDefinition,
+    after: ObjectTypeDefinition,
+  ): Promise<void> {
+    if (!isInterface(before) && isInterface(after)) {
+      const documents = await w.count('document', { objectType: after.name });
+      if (documents > 0)
+        throw new StateConflict(
+          'Object type in use',
+          `'${after.name}' has ${documents} document(s): it cannot become an interface, which holds none.`,
+        );
+    }
+    if (!isInterface(before)) return;
+    const types = (await w.list<ObjectTypeDefinition>('type', { limit: MAX_TYPES })).map((t) => t.body);
+    const implementers = implementersOf(types, after.name);
+    if (implementers.length === 0) return;
+    const broken = implementers
+      .map((type) => ({
+        name: type.name,
+        problems: isInterface(after) ? conformance(after, type) : ['the interface would no longer be one'],
+      }))
+      .filter((i) => i.problems.length > 0);
+    if (broken.length === 0) return;
+    throw new StateConflict(
+      'Interface change breaks implementers',
+      `Object types implementing '${after.name}' would no longer conform: ` +
+        broken.map((b) => `${b.name} (${b.problems.join('; ')})`).join(', ') +
+        '. Change them first.',
+      { implementers: broken },
+    );
   }
 
   /** Throws SchemaBreakingChange when documents of the type on the writer's branch would break under `after`. */
@@ -325,10 +393,11 @@ export class ObjectTypesService {
     before: ObjectTypeDefinition,
     after: ObjectTypeDefinition,
   ): Promise<void> {
+    await this.refuseKindChanges(w, before, after);
     const changes = riskyChanges(before, after);
     if (changes.size === 0) return;
     const validate = this.validator.draft(after);
-    const scan = new BreakingChangeScan(after, changes, validate);
+    const scan = new BreakingChangeScan(changes, validate);
     let position: { id: string } | undefined;
     for (;;) {
       const page = await w.list<DocumentProperties>('document', {

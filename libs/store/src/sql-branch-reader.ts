@@ -120,8 +120,12 @@ export class SqlBranchReader implements BranchReader {
     const where = [`h.branch_id = ${p.add(branchId)}`, `h.kind = ${p.add(kind)}`, 'NOT h.deleted'];
     where.push(...filters('h', query, p), ...keyset('h', query, p));
     return this.db.query<EntityRow>(
-      `SELECT ${ENTITY_COLUMNS} FROM heads h WHERE ${where.join(' AND ')}
-        ${orderBy('h', query.sort)} LIMIT ${p.add(query.limit)}`,
+      ordered(
+        `SELECT ${ENTITY_COLUMNS} FROM heads h WHERE ${where.join(' AND ')}`,
+        'h',
+        query,
+        p.add(query.limit),
+      ),
       p.values,
     );
   }
@@ -193,8 +197,13 @@ export class SqlBranchReader implements BranchReader {
     where.push(...filters(alias, query, p), ...keyset(alias, query, p));
     const { columns } = ORDER[query.sort ?? 'id'];
     const rows = await this.db.query<{ entity_id: string; created_at?: Date }>(
-      `SELECT DISTINCT ${columns.map((c) => `${alias}.${c}`).join(', ')} FROM ${table} ${alias}
-        WHERE ${where.join(' AND ')} ${orderBy(alias, query.sort)} LIMIT ${p.add(batch)}`,
+      ordered(
+        `SELECT DISTINCT ${columns.map((c) => `${alias}.${c}`).join(', ')} FROM ${table} ${alias}
+          WHERE ${where.join(' AND ')}`,
+        alias,
+        query,
+        p.add(batch),
+      ),
       p.values,
     );
     return rows.map((r) => ({ id: r.entity_id, createdAt: r.created_at }));
@@ -314,6 +323,8 @@ function visibleRow(kind: string, entity: string, columns = ENTITY_COLUMNS): str
 function filters(alias: string, query: ListFilter, p: SqlParams): string[] {
   const out: string[] = [];
   if (query.objectType !== undefined) out.push(`${alias}.object_type = ${p.add(query.objectType)}`);
+  if (query.objectTypes !== undefined)
+    out.push(`${alias}.object_type = ANY(${p.add(query.objectTypes)}::text[])`);
   if (query.contains && Object.keys(query.contains).length > 0) {
     out.push(`${alias}.body @> ${p.add(JSON.stringify(query.contains))}::jsonb`);
   }
@@ -329,6 +340,19 @@ function keyset(alias: string, query: Pick<ListQuery, 'sort' | 'after'>, p: SqlP
   return [
     `(${alias}.created_at, ${alias}.entity_id) ${op} (${p.add(query.after.createdAt.toISOString())}::timestamptz, ${p.add(query.after.id)})`,
   ];
+}
+
+/**
+ * A page of a selection: ordered and cut to `limit`. With a containment filter the selection is fenced
+ * (OFFSET 0) so that it is planned on its own, by the GIN index on body: otherwise the planner may walk the
+ * ordered key index and filter every row until the page fills, which costs the whole type when few match
+ * (a document's inverse links at 100k documents: 19 ms instead of 0.3). The fence costs the matches, not the
+ * type; without a containment filter the ordered index serves the page directly.
+ */
+function ordered(selection: string, alias: string, query: ListQuery, limit: string): string {
+  if (!query.contains || Object.keys(query.contains).length === 0)
+    return `${selection} ${orderBy(alias, query.sort)} LIMIT ${limit}`;
+  return `SELECT * FROM (${selection} OFFSET 0) ${alias} ${orderBy(alias, query.sort)} LIMIT ${limit}`;
 }
 
 function orderBy(alias: string, sort: SortOrder = 'id'): string {

@@ -44,6 +44,8 @@ export interface ListPosition {
 
 export interface ListFilter {
   objectType?: string;
+  /** Any of these object types (an interface's implementers); with objectType, both must hold. */
+  objectTypes?: string[];
   /** JSON containment on the body (`{"age": 37}` matches bodies whose age is 37). */
   contains?: Record<string, unknown>;
 }

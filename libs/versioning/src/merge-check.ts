@@ -100,7 +100,8 @@ export class MergeCheck {
     const byType = new Map<string, CheckedDocument[]>();
     for (const entity of written) {
       const objectType = entity.value?.objectType ?? '';
-      const properties = withoutNulls((entity.value?.body ?? {}) as DocumentProperties);
+      // Stored bodies: their nulls were dropped when they were written.
+      const properties = withoutNulls((entity.value?.body ?? {}) as DocumentProperties, []);
       byType.set(objectType, [...(byType.get(objectType) ?? []), { id: entity.id, properties }]);
     }
     const types = await w.getMany<ObjectTypeDefinition>('type', [...byType.keys()]);

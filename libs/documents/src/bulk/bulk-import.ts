@@ -1,13 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { DOCUMENT_ID_PATTERN, own } from '@oms/common';
+import { DOCUMENT_ID_PATTERN } from '@oms/common';
 import {
   DocumentProperties,
   DocumentSchemaValidator,
   ObjectTypeDefinition,
   TYPE_NAME_PATTERN,
-  effective,
+  PropertyPath,
+  containmentAt,
+  isInterface,
+  pathName,
   referenceValues,
+  uniquePaths,
+  valuesAt,
   withoutNulls,
 } from '@oms/schemas';
 import { BranchWriter, EntityRecord } from '@oms/store';
@@ -125,7 +130,8 @@ export class BulkImport {
           from &&
           this.types.has(from.objectType!) &&
           this.referencesOf(from.objectType!, from.body).some((r) => r.path === ref.path && r.id === ref.id);
-        if (still && found.get(ref.id)?.objectType !== ref.referenceType)
+        const target = found.get(ref.id)?.objectType;
+        if (still && !(await this.integrity.refersAs(this.writer, target, ref.referenceType)))
           this.fail(
             ref.line,
             ref.path,
@@ -202,9 +208,13 @@ export class BulkImport {
       );
       return null;
     }
+    if (isInterface(type.body)) {
+      this.fail(line, '/objectType', `'${objectType as string}' is an interface: it holds no documents`);
+      return null;
+    }
     if (op === 'delete')
       return { line, op, id: id as string, objectType: objectType as string, properties: null };
-    const clean = withoutNulls(properties as Record<string, unknown>);
+    const clean = withoutNulls(properties as Record<string, unknown>, type.body.properties);
     const invalid = this.validator.validate(type.body, type.version, clean);
     for (const v of invalid) this.fail(line, v.path, v.message);
     if (invalid.length > 0) return null;
@@ -270,12 +280,12 @@ export class BulkImport {
       return;
     }
     const before = this.errors.length;
-    for (const { name, key, value } of this.uniqueValues(item.objectType, next.properties)) {
+    for (const { pointer, key, value } of this.uniqueValues(item.objectType, next.properties)) {
       const other = state.holderOf(key, id);
       if (other)
         this.fail(
           line,
-          `/properties/${name}`,
+          pointer,
           `must be unique: ${JSON.stringify(value)} is already used by document '${other}'`,
         );
     }
@@ -312,13 +322,20 @@ export class BulkImport {
   /** The unique values of a document, each with a key naming type, property and value. */
   private uniqueValues(objectType: string, properties: DocumentProperties) {
     const type = this.types.get(objectType)!.body;
-    return type.properties
-      .map((p) => effective(type, p))
-      .filter((p) => p.unique && own(properties, p.name) !== undefined)
-      .map((p) => {
-        const value = own(properties, p.name);
-        return { name: p.name, value, key: uniqueKey(objectType, p.name, value) };
-      });
+    return uniquePaths(type).flatMap((path) => {
+      const [found] = valuesAt(path, properties);
+      if (!found) return [];
+      const name = pathName(path);
+      return [
+        {
+          name,
+          path,
+          pointer: found.pointer,
+          value: found.value,
+          key: uniqueKey(objectType, name, found.value),
+        },
+      ];
+    });
   }
 
   private uniqueKeys(value: Value): string[] {
@@ -327,26 +344,34 @@ export class BulkImport {
 
   /** Who holds each unique value the batch sets, on the branch: one look-up per type and property. */
   private async loadUniqueHolders(items: Item[], state: BatchState): Promise<void> {
-    const probes = new Map<string, { type: string; name: string; value: unknown; key: string }>();
+    const probes = new Map<
+      string,
+      { type: string; name: string; path: PropertyPath; value: unknown; key: string }
+    >();
     for (const item of items) {
       if (!item.properties) continue;
       for (const u of this.uniqueValues(item.objectType, item.properties))
         probes.set(u.key, { type: item.objectType, ...u });
     }
-    const groups = new Map<string, { type: string; name: string; values: unknown[] }>();
+    const groups = new Map<string, { type: string; name: string; path: PropertyPath; values: unknown[] }>();
     for (const p of probes.values()) {
-      const group = groups.get(`${p.type}\u0000${p.name}`) ?? { type: p.type, name: p.name, values: [] };
+      const group = groups.get(`${p.type}\u0000${p.name}`) ?? {
+        type: p.type,
+        name: p.name,
+        path: p.path,
+        values: [],
+      };
       group.values.push(p.value);
       groups.set(`${p.type}\u0000${p.name}`, group);
     }
-    for (const { type, name, values } of groups.values()) {
+    for (const { type, name, path, values } of groups.values()) {
       const holders = await this.writer.containing<DocumentProperties>(
         'document',
         type,
-        values.map((value) => ({ [name]: value })),
+        values.map((value) => containmentAt(path, value)),
       );
       for (const holder of holders) {
-        const key = uniqueKey(type, name, own(holder.body, name));
+        const key = uniqueKey(type, name, valuesAt(path, holder.body)[0]?.value);
         if (probes.has(key)) state.claim([], [key], holder.id);
       }
     }
