@@ -60,6 +60,9 @@ interface Result {
   inverseLinksP50MsAtTotal: number;
   /** Goal: ≤ 1.5 (an index look-up: flat in the number of documents). */
   inverseLinksP99TotalVs1k: number;
+  /** A list page filtered by a property 1 % of the documents have (age = 37), at TOTAL. */
+  filteredListPageP50Ms: number;
+  filteredListPageP99Ms: number;
   documents: number;
   versionControl: VersionControl;
   runtimeSeconds: number;
@@ -470,6 +473,17 @@ async function run(name: string, store: OpenedStore): Promise<Result> {
 
   stage(`reads`);
   const linksAtTotal = await inverseLinks(store, TOTAL);
+  // A property filter that 1 % of the documents match (age = 37), a page of 50 from a random position.
+  const filteredPages = await timeEach(500, () =>
+    versioned.read('main', (r) =>
+      r.list('document', {
+        objectType: 'Person',
+        contains: { age: 37 },
+        limit: 50,
+        after: { id: id(Math.floor(Math.random() * TOTAL)) },
+      }),
+    ),
+  );
   const gets = await timeEach(5_000, () =>
     versioned.read('main', (r) => r.get('document', id(Math.floor(Math.random() * TOTAL)))),
   );
@@ -576,6 +590,8 @@ async function run(name: string, store: OpenedStore): Promise<Result> {
     inverseLinksP50MsAt1k: p50(linksAt1k),
     inverseLinksP50MsAtTotal: p50(linksAtTotal),
     inverseLinksP99TotalVs1k: ratio(percentile(linksAtTotal, 99), percentile(linksAt1k, 99)),
+    filteredListPageP50Ms: p50(filteredPages),
+    filteredListPageP99Ms: round(percentile(filteredPages, 99)),
     versionControl: vc,
     runtimeSeconds: Math.round((performance.now() - started) / 100) / 10,
   };
