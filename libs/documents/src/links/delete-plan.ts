@@ -65,8 +65,8 @@ export function hasActiveLinks(types: TypeRecord[], objectType: string): boolean
 /**
  * Follows the links into a document being deleted, transitively: `cascade` referrers are deleted too (and
  * their own referrers followed), `nullify` referrers lose the reference, `restrict` referrers refuse the
- * delete unless it removes them as well. More than `max` documents touched: refused before anything is
- * written (409). Each referrer is found by the body index, a page at a time.
+ * delete unless it removes them as well. More than `max` documents reached (touched, or forbidding it):
+ * refused before anything is written (409). Each referrer is found by the body index, a page at a time.
  */
 export async function planDelete(
   reader: BranchReader,
@@ -112,11 +112,12 @@ export async function planDelete(
               );
               updated.set(holder.id, { id: holder.id, objectType: type.id, properties });
             }
-            if (deleted.size - 1 + updated.size > max) {
+            // Referrers that forbid it count too: the walk is bounded whatever the links hold.
+            if (deleted.size - 1 + updated.size + restrictions.length > max) {
               throw new StateConflict(
                 'Delete reaches too far',
-                `Deleting document '${target.id}' would delete or update more than ${max} other documents ` +
-                  '(MAX_CASCADE) through cascade and nullify links.',
+                `Deleting document '${target.id}' would reach more than ${max} other documents ` +
+                  '(MAX_CASCADE) through its links.',
                 { maxCascade: max },
               );
             }
