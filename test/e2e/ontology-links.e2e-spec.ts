@@ -237,6 +237,9 @@ describe.each(storeTargets())('links on $name', (target) => {
       // Outside the company, e-1's buddy: nullified, not deleted.
       await make.document('Employee', { buddy: 'e-1', projects: ['proj-1'] }, 'e-out');
       const before = (await commits()).length;
+      // Read first, so that the cache holds them: the delete must drop every copy it made stale.
+      for (const id of ['d-1', 'e-2']) expect(await exists(id)).toBe(true);
+      expect((await get('e-out')).properties).toEqual({ buddy: 'e-1', projects: ['proj-1'] });
 
       const res = await remove('acme').expect(200);
       const sortById = (list: { id: string }[]) => [...list].sort((a, b) => a.id.localeCompare(b.id));

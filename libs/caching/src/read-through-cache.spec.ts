@@ -1,4 +1,4 @@
-import { Unavailable } from '@oms/common';
+import { NotFound, Unavailable } from '@oms/common';
 import { loadConfig } from '@oms/config';
 import { BreakerRegistry, DependencyGuards, FaultInjector, NO_EVENTS } from '@oms/resilience';
 import type { Redis } from 'ioredis';
@@ -258,5 +258,41 @@ describe('ReadThroughCache staleness guard', () => {
 
     await cache.invalidate([KEY]);
     await expect(cache.read(KEY, down, { staleIfError: true })).rejects.toBeInstanceOf(Unavailable);
+  });
+});
+
+describe('ReadThroughCache.afterWrite', () => {
+  const fill = async (cache: ReadThroughCache, key: string) =>
+    cache.read(key, () => Promise.resolve('cached'));
+
+  it('reads keys given as a function once the write has ended: what the write reached as it ran goes too', async () => {
+    const { cache, tiers } = setup();
+    await fill(cache, KEY);
+    await fill(cache, OTHER);
+    let reached: string[] = [];
+    await cache.afterWrite(
+      () => [KEY, ...reached],
+      Promise.resolve().then(() => {
+        reached = [OTHER]; // learnt during the write
+      }),
+    );
+    expect(await inMemory(tiers, KEY)).toBeUndefined();
+    expect(await inMemory(tiers, OTHER)).toBeUndefined();
+  });
+
+  it('drops them when the outcome is unknown, and keeps them when the write was refused', async () => {
+    const { cache, tiers } = setup();
+    await fill(cache, OTHER);
+    const failed = cache.afterWrite(
+      () => [OTHER],
+      Promise.reject(new Unavailable('the store is unavailable', 1)),
+    );
+    await expect(failed).rejects.toBeInstanceOf(Unavailable);
+    expect(await inMemory(tiers, OTHER)).toBeUndefined();
+
+    await fill(cache, OTHER);
+    const refused = cache.afterWrite(() => [OTHER], Promise.reject(new NotFound('Document', 'p-2')));
+    await expect(refused).rejects.toBeInstanceOf(NotFound);
+    expect(await inMemory(tiers, OTHER)).toBe('cached');
   });
 });

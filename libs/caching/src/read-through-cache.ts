@@ -91,16 +91,18 @@ export class ReadThroughCache {
   /**
    * Runs a write, then drops its keys. Also when it failed without a domain answer (a timeout, a lost
    * connection): whether it committed is then unknown, and a needless invalidation costs less than a
-   * stale entry.
+   * stale entry. `keys` may be a function, read once the write has ended: a write that learns what it
+   * touches as it runs (a cascading delete) names it there.
    */
-  async afterWrite<T>(keys: string[], write: Promise<T>): Promise<T> {
+  async afterWrite<T>(keys: string[] | (() => string[]), write: Promise<T>): Promise<T> {
+    const ended = () => (typeof keys === 'function' ? keys() : keys);
     try {
       const result = await write;
-      await this.invalidate(keys);
+      await this.invalidate(ended());
       return result;
     } catch (error) {
       if (!(error instanceof DomainError) || error instanceof Unavailable || error instanceof OutcomeUnknown)
-        await this.invalidate(keys);
+        await this.invalidate(ended());
       throw error;
     }
   }

@@ -101,9 +101,11 @@ export class DocumentsService {
     commit: CommitInfo,
     fn: (w: BranchWriter) => Promise<T>,
     precondition?: VersionCheck,
+    /** Other documents the write has reached so far (read when it ends): their cached copies go too. */
+    reached: () => string[] = () => [],
   ): Promise<T> {
     return this.cache.afterWrite(
-      [this.cache.keys.document(branch, id)],
+      () => [id, ...reached()].map((doc) => this.cache.keys.document(branch, doc)),
       this.store.write(branch, commit, fn, {
         precondition: precondition && { kind: 'document', id, check: precondition },
       }),
@@ -251,8 +253,10 @@ export class DocumentsService {
    * Deletes the document and, in the same commit, what its links' `onDelete` rules say: referrers deleted
    * (cascade) or their references removed (nullify); a `restrict` referrer refuses it (409).
    */
-  async delete(branch: string, id: string, ctx: WriteContext): Promise<DeletePlan> {
-    const plan = await this.write(
+  delete(branch: string, id: string, ctx: WriteContext): Promise<DeletePlan> {
+    // Known once planned: dropped from the cache after the commit, or when its outcome is unknown.
+    let reached: string[] = [];
+    return this.write(
       branch,
       id,
       { author: ctx.author, message: ctx.message ?? `Delete document ${id}` },
@@ -271,6 +275,7 @@ export class DocumentsService {
           throw referencedConflict(current, { total: restrictions.length, sample });
         }
         await this.integrity.checkNullified(w, branch, types, current, plan.updated);
+        reached = [...plan.deleted.slice(1), ...plan.updated].map((d) => d.id);
         await w.remove('document', id);
         await w.writeMany('document', [
           ...plan.deleted.slice(1).map((d) => ({ id: d.id, value: null })),
@@ -279,11 +284,8 @@ export class DocumentsService {
         return plan;
       },
       ctx.precondition,
+      () => reached,
     );
-    const others = [...plan.deleted.slice(1), ...plan.updated];
-    if (others.length > 0)
-      await this.cache.invalidate(others.map((d) => this.cache.keys.document(branch, d.id)));
-    return plan;
   }
 
   private async require(reader: BranchReader, branch: string, id: string): Promise<DocumentRecord> {
