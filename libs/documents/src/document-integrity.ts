@@ -16,6 +16,7 @@ import {
   targetNames,
   valuesAt,
   withoutNulls,
+  readTypes,
 } from '@oms/schemas';
 import { BranchReader, BranchWriter, EntityRecord } from '@oms/store';
 import { isPlainObject } from './merge-patch';
@@ -200,7 +201,7 @@ export class DocumentIntegrity {
     targets: { id: string; objectType: string | null }[],
   ): Promise<Map<string, Referrers['sample']>> {
     const found = new Map<string, Referrers['sample']>();
-    const types = await reader.list<ObjectTypeDefinition>('type', { limit: 10_000 });
+    const types = await readTypes(reader);
     const definitions = types.map((t) => t.body);
     for (const type of types) {
       for (const path of propertyPaths(type.body.properties)) {
@@ -273,7 +274,7 @@ export class DocumentIntegrity {
    * document and property, and the first few of them.
    */
   private async referrers(reader: BranchReader, target: DocumentRecord): Promise<Referrers> {
-    const types = await reader.list<ObjectTypeDefinition>('type', { limit: 10_000 });
+    const types = await readTypes(reader);
     const referrers: Referrers = { total: 0, sample: [] };
     for (const type of types) {
       for (const path of referencePathsTo(

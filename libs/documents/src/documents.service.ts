@@ -14,9 +14,9 @@ import {
 import {
   DocumentProperties,
   DocumentSchemaValidator,
-  ObjectTypeDefinition,
   implementersOf,
   isInterface,
+  readTypes,
 } from '@oms/schemas';
 import { BranchReader, BranchWriter, CommitInfo, VERSIONED_STORE, VersionedStore } from '@oms/store';
 import { ReadThroughCache } from '@oms/caching';
@@ -34,7 +34,6 @@ import { ParsedListQuery, nextCursor, toContainment } from './list-query';
 import { DocumentIntegrity, DocumentRecord, REFERRERS_SHOWN, referencedConflict } from './document-integrity';
 import { DeletePlan, hasActiveLinks, planDelete } from './links/delete-plan';
 
-const MAX_TYPES = 10_000;
 import { applyMergePatch, checkPatch } from './merge-patch';
 
 export interface WriteResult<T> {
@@ -115,25 +114,27 @@ export class DocumentsService {
   async list(query: ParsedListQuery): Promise<DocumentListResponseDto> {
     return this.read(query.branch, query.at, async (r) => {
       let contains: Record<string, unknown> | undefined;
+      const violations: Violation[] = [];
+      const type = query.objectType
+        ? await this.integrity.findType(
+            r,
+            query.branch,
+            query.objectType,
+            violations,
+            queryPointer('objectType'),
+          )
+        : null;
       // An interface lists the documents of every type implementing it.
       let objectTypes: string[] | undefined;
-      const named = query.objectType ? await r.get<ObjectTypeDefinition>('type', query.objectType) : null;
-      if (named && isInterface(named.body)) {
-        const types = await r.list<ObjectTypeDefinition>('type', { limit: MAX_TYPES });
+      if (type && isInterface(type.body)) {
+        const types = await readTypes(r);
         objectTypes = implementersOf(
           types.map((t) => t.body),
-          named.id,
+          type.id,
         ).map((t) => t.name);
       }
-      if (query.objectType && query.filters.length > 0) {
-        const violations: Violation[] = [];
-        const type = await this.integrity.findType(
-          r,
-          query.branch,
-          query.objectType,
-          violations,
-          queryPointer('objectType'),
-        );
+      // Filters need the type (an unknown one is a 400 then); a list of an unknown type is empty.
+      if (query.filters.length > 0) {
         if (!type) throw new ValidationFailed(violations);
         contains = toContainment(type.body, query.filters, this.config.http.jsonMaxDepth, (p, v) =>
           this.validator.valueProblem(p, v),
@@ -263,7 +264,7 @@ export class DocumentsService {
       async (w) => {
         const current = await this.require(w, branch, id);
         const self = { id, objectType: current.objectType ?? '' };
-        const types = await w.list<ObjectTypeDefinition>('type', { limit: MAX_TYPES });
+        const types = await readTypes(w);
         if (!hasActiveLinks(types, self.objectType)) {
           await this.integrity.checkUnreferenced(w, current);
           await w.remove('document', id);

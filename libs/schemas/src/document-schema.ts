@@ -287,9 +287,9 @@ export function withoutNulls(
       typeof v === 'object' && v !== null && !Array.isArray(v)
         ? withoutNulls(v as DocumentProperties, member?.properties ?? [])
         : v;
-    const kept1 =
+    const cleaned =
       member?.dataType !== 'struct' ? value : Array.isArray(value) ? value.map(clean) : clean(value);
-    setOwn(kept, name, kept1);
+    setOwn(kept, name, cleaned);
   }
   return kept;
 }

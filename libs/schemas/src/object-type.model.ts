@@ -19,6 +19,8 @@ export const SCALAR_TYPES: readonly DataType[] = DATA_TYPES.filter((t) => t !== 
 /** How deep structs may nest: a struct property of the type is at depth 1. */
 export const MAX_STRUCT_DEPTH = 5;
 
+import type { BranchReader } from '@oms/store';
+
 export { TYPE_NAME_PATTERN } from '@oms/common';
 
 /** The string formats a `format` constraint may name (checked as JSON Schema's, by ajv-formats). */
@@ -115,11 +117,6 @@ export interface ObjectTypeDefinition {
 export function effective(type: ObjectTypeDefinition, property: PropertyDefinition): PropertyDefinition {
   if (type.primaryKey !== property.name) return property;
   return { ...property, required: true, unique: true };
-}
-
-/** The type's own reference properties to `target` (not those inside structs: they cannot name an inverse). */
-export function referencesTo(type: ObjectTypeDefinition, target: string): PropertyDefinition[] {
-  return type.properties.filter((p) => p.dataType === 'reference' && p.referenceType === target);
 }
 
 /**
@@ -290,3 +287,10 @@ export function uniquePaths(type: ObjectTypeDefinition): PropertyPath[] {
 
 /** A property path as messages name it: `address.owner`. */
 export const pathName = (path: PropertyPath): string => path.map((p) => p.name).join('.');
+
+/** The most object types a read of all of a branch's types returns. */
+export const MAX_TYPES = 10_000;
+
+/** Every object type on the reader's branch. */
+export const readTypes = (reader: BranchReader) =>
+  reader.list<ObjectTypeDefinition>('type', { limit: MAX_TYPES });

@@ -37,6 +37,7 @@ import {
 import {
   ObjectTypeDefinition,
   TYPE_NAME_PATTERN,
+  readTypes,
   conformance,
   implementersOf,
   isInterface,
@@ -52,7 +53,6 @@ import {
 } from './object-type.dto';
 
 const SCAN_PAGE = 500;
-const MAX_TYPES = 10_000;
 
 export interface WriteResult<T> {
   created: boolean;
@@ -81,10 +81,7 @@ export class ObjectTypesService {
   /** The list and its tag: read through the cache on the head. */
   private findList(branch: string, at?: string): Promise<{ tag: string; body: ObjectTypeListResponseDto }> {
     const load = async () => {
-      const [tag, records] = await Promise.all([
-        this.listTag(branch, at),
-        this.read(branch, at, (r) => r.list<ObjectTypeDefinition>('type', { limit: MAX_TYPES })),
-      ]);
+      const [tag, records] = await Promise.all([this.listTag(branch, at), this.read(branch, at, readTypes)]);
       return { tag, body: { branch, items: records.map(toObjectTypeResponse) } };
     };
     return at === undefined ? this.cache.read(this.cache.keys.objectTypeList(branch), load) : load();
@@ -261,7 +258,7 @@ export class ObjectTypesService {
           { documents: { total: documents, sample: sample.map((d) => d.id) } },
         );
       }
-      const types = await w.list<ObjectTypeDefinition>('type', { limit: MAX_TYPES });
+      const types = await readTypes(w);
       const implementing = implementersOf(
         types.map((t) => t.body),
         name,
@@ -339,7 +336,7 @@ export class ObjectTypesService {
       });
     }
     // Inverse names, both ways: this type's against their targets, its properties against those aimed at it.
-    const types = await reader.list<ObjectTypeDefinition>('type', { limit: MAX_TYPES });
+    const types = await readTypes(reader);
     const others = types.map((t) => t.body);
     violations.push(...linkNameViolations(String(dto.name), properties, others, dto.primaryKey));
     if (violations.length > 0) throw new ValidationFailed(inBody(violations));
@@ -368,7 +365,7 @@ export class ObjectTypesService {
         );
     }
     if (!isInterface(before)) return;
-    const types = (await w.list<ObjectTypeDefinition>('type', { limit: MAX_TYPES })).map((t) => t.body);
+    const types = (await readTypes(w)).map((t) => t.body);
     const implementers = implementersOf(types, after.name);
     if (implementers.length === 0) return;
     const broken = implementers

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { NotFound, PreconditionFailed, ValidationFailed } from '@oms/common';
 import { OmsConfig } from '@oms/config';
 import { ReadThroughCache } from '@oms/caching';
-import { DocumentProperties, DocumentSchemaValidator, ObjectTypeDefinition } from '@oms/schemas';
+import { DocumentProperties, DocumentSchemaValidator, ObjectTypeDefinition, readTypes } from '@oms/schemas';
 import { ListPosition, VERSIONED_STORE, VersionedStore } from '@oms/store';
 import { TagCondition, formatEtag, strongMatch } from '@oms/resilience';
 import bytes from 'bytes';
@@ -38,7 +38,6 @@ export interface DocumentExport {
 
 /** Documents read per store call while exporting. */
 const EXPORT_PAGE = 1_000;
-const MAX_TYPES = 10_000;
 
 /**
  * Type names in an order where a type comes after the types its references point at (where references
@@ -118,7 +117,7 @@ export class BulkService {
     const { total, types } = await this.store.readAt(branch, commit, async (r) => {
       if (objectType && !(await r.get<ObjectTypeDefinition>('type', objectType)))
         throw new NotFound('Object type', objectType, `on branch '${branch}'`);
-      const all = await r.list<ObjectTypeDefinition>('type', { limit: MAX_TYPES });
+      const all = await readTypes(r);
       return {
         total: await r.count('document', { objectType }),
         types: objectType ? [objectType] : referencedFirst(all.map((t) => t.body)),

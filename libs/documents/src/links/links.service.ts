@@ -4,21 +4,19 @@ import {
   NotFound,
   TYPE_NAME_PATTERN,
   ValidationFailed,
-  own,
   queryPointer,
 } from '@oms/common';
 import { decodeCursor, encodeCursor } from '@oms/http';
 import {
   DocumentProperties,
-  ObjectTypeDefinition,
   PropertyDefinition,
   containmentAt,
   inverseLinks,
+  readTypes,
+  valuesAt,
 } from '@oms/schemas';
 import { BranchReader, MAIN_BRANCH, VERSIONED_STORE, VersionedStore } from '@oms/store';
 import { DocumentListResponseDto, DocumentPageQueryDto, toDocumentResponse } from '../document.dto';
-
-const MAX_TYPES = 10_000;
 
 /** Where the next page of a link starts: a position in a forward link's values, or the last referrer's id. */
 type LinkCursor = { link: string; index: number } | { link: string; after: string };
@@ -36,8 +34,7 @@ const isLinkCursor = (v: unknown): v is LinkCursor => {
 
 /** The ids a reference property holds in a document, in order, each once. */
 export function referencedIds(property: PropertyDefinition, body: DocumentProperties): string[] {
-  const value = own(body, property.name);
-  const values: unknown[] = property.array ? (Array.isArray(value) ? value : []) : [value];
+  const values = valuesAt([property], body).map((found) => found.value);
   return [...new Set(values.filter((v): v is string => typeof v === 'string'))];
 }
 
@@ -60,7 +57,7 @@ export class LinksService {
     return read(async (r) => {
       const document = await r.get<DocumentProperties>('document', id);
       if (!document) throw new NotFound('Document', id, where);
-      const types = (await r.list<ObjectTypeDefinition>('type', { limit: MAX_TYPES })).map((t) => t.body);
+      const types = (await readTypes(r)).map((t) => t.body);
       const type = types.find((t) => t.name === document.objectType);
       const forward = type?.properties.find((p) => p.name === name && p.dataType === 'reference');
       const inverse = inverseLinks(types, document.objectType ?? '').find(
