@@ -35,6 +35,7 @@ function recording(client: SqlClient, sent: { text: string; params?: unknown[] }
     kind: client.kind,
     query: executor(client).query,
     transaction: (fn, options) => client.transaction((tx) => fn({ ...executor(tx), exec: tx.exec }), options),
+    listen: (channel, onMessage, resumed) => client.listen(channel, onMessage, resumed),
     close: () => client.close(),
   };
 }

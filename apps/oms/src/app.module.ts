@@ -5,12 +5,14 @@ import { BranchesModule } from '@oms/branches';
 import { CachingModule } from '@oms/caching';
 import { ConfigModule, OmsConfig } from '@oms/config';
 import { DocumentsModule } from '@oms/documents';
+import { FeedModule } from '@oms/feed';
 import { HealthModule } from '@oms/health';
 import { MetricsModule } from '@oms/metrics';
 import { ResilienceModule } from '@oms/resilience';
 import { SchemasModule } from '@oms/schemas';
 import { StoreModule } from '@oms/store';
 import { VersioningModule } from '@oms/versioning';
+import { WebhooksModule } from '@oms/webhooks';
 
 /** The OMS process: one module per capability, wired by dependency injection. */
 @Module({})
@@ -30,6 +32,8 @@ export class AppModule {
         SchemasModule,
         DocumentsModule,
         VersioningModule,
+        FeedModule,
+        WebhooksModule,
         AdminModule.forConfig(config),
       ],
     };

@@ -11,6 +11,7 @@ export interface Violation {
 export type DomainErrorCode =
   | 'validation'
   | 'not-found'
+  | 'gone'
   | 'already-exists'
   | 'conflict'
   | 'unique-violation'
@@ -52,6 +53,14 @@ export class NotFound extends DomainError {
   readonly code = 'not-found';
   constructor(resource: string, id: string, where?: string) {
     super(`${resource} not found`, `${resource} '${id}' does not exist${where ? ` ${where}` : ''}.`);
+  }
+}
+
+/** What was asked for existed once and is gone for good (a feed position older than its retention). */
+export class Gone extends DomainError {
+  readonly code = 'gone';
+  constructor(title: string, detail: string) {
+    super(title, detail);
   }
 }
 

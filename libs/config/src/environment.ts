@@ -150,6 +150,18 @@ export class EnvironmentVariables {
   @Transform(toNumber) @IsNumber() @Min(0) MEMORY_CACHE_TTL_SECONDS: number;
   @Transform(toNumber) @IsInt() @Min(0) MEMORY_CACHE_MAX_ENTRIES: number;
   @Transform(toNumber) @IsNumber() @Min(0) REDIS_CACHE_TTL_SECONDS: number;
+
+  @Transform(toNumber) @IsNumber() @Min(0.0001) EVENT_RETENTION_DAYS: number;
+  @Transform(toNumber) @IsNumber() @Min(0.05) @Max(3600) SSE_HEARTBEAT_SECONDS: number;
+  @Transform(toNumber) @IsInt() @Min(0) SSE_MAX_STREAMS: number;
+  @Transform(toNumber) @IsInt() @Min(1024) SSE_MAX_BUFFER_BYTES: number;
+  @Transform(toNumber) @IsInt() @Min(1) WEBHOOK_RETRY_BASE_MS: number;
+  @Transform(toNumber) @IsInt() @Min(1) WEBHOOK_RETRY_MAX_MS: number;
+  @Transform(toNumber) @IsInt() @Min(1) @Max(100) WEBHOOK_MAX_ATTEMPTS: number;
+  @Transform(toNumber) @IsInt() @Min(1) WEBHOOK_TIMEOUT_MS: number;
+  @Transform(toNumber) @IsInt() @Min(1) @Max(1000) WEBHOOK_MAX_IN_FLIGHT: number;
+  @Transform(toNumber) @IsInt() @Min(0) @Max(10_000) WEBHOOKS_MAX: number;
+  @Transform(toBoolean) @IsBoolean() WEBHOOK_ALLOW_PRIVATE_TARGETS: boolean;
 }
 
 type Defaults = Omit<
@@ -203,6 +215,17 @@ const development: Defaults = {
   MEMORY_CACHE_TTL_SECONDS: '60',
   MEMORY_CACHE_MAX_ENTRIES: '10000',
   REDIS_CACHE_TTL_SECONDS: '300',
+  EVENT_RETENTION_DAYS: '30',
+  SSE_HEARTBEAT_SECONDS: '15',
+  SSE_MAX_STREAMS: '1000',
+  SSE_MAX_BUFFER_BYTES: '1048576',
+  WEBHOOK_RETRY_BASE_MS: '5000',
+  WEBHOOK_RETRY_MAX_MS: '7200000',
+  WEBHOOK_MAX_ATTEMPTS: '12',
+  WEBHOOK_TIMEOUT_MS: '5000',
+  WEBHOOK_MAX_IN_FLIGHT: '16',
+  WEBHOOKS_MAX: '100',
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: 'false',
 };
 
 /** Built-in defaults per OMS_ENV; config/.env.<env> carries the same values for people to copy and edit. */

@@ -124,6 +124,21 @@ function toConfig(env: EnvironmentVariables): OmsConfig {
       memoryMaxEntries: env.MEMORY_CACHE_MAX_ENTRIES,
       redisTtlSeconds: env.REDIS_CACHE_TTL_SECONDS,
     },
+    feed: {
+      retentionDays: env.EVENT_RETENTION_DAYS,
+      heartbeatSeconds: env.SSE_HEARTBEAT_SECONDS,
+      maxStreams: env.SSE_MAX_STREAMS,
+      maxBufferBytes: env.SSE_MAX_BUFFER_BYTES,
+    },
+    webhooks: {
+      retryBaseMs: env.WEBHOOK_RETRY_BASE_MS,
+      retryMaxMs: env.WEBHOOK_RETRY_MAX_MS,
+      maxAttempts: env.WEBHOOK_MAX_ATTEMPTS,
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      maxInFlight: env.WEBHOOK_MAX_IN_FLIGHT,
+      max: env.WEBHOOKS_MAX,
+      allowPrivateTargets: env.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+    },
   };
 }
 

@@ -49,4 +49,17 @@ export class OmsConfig {
   };
   faultInjection: { enabled: boolean };
   cache: { memoryTtlSeconds: number; memoryMaxEntries: number; redisTtlSeconds: number };
+  /** The change feed: retention of the outbox, and server-sent event streams. */
+  feed: { retentionDays: number; heartbeatSeconds: number; maxStreams: number; maxBufferBytes: number };
+  webhooks: {
+    retryBaseMs: number;
+    retryMaxMs: number;
+    maxAttempts: number;
+    timeoutMs: number;
+    /** Deliveries one instance sends at once. */
+    maxInFlight: number;
+    /** Webhooks in all (each has its breaker, a metric label value). */
+    max: number;
+    allowPrivateTargets: boolean;
+  };
 }

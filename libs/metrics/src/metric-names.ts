@@ -18,4 +18,9 @@ export const METRICS = {
   admissionInflight: 'admission_inflight',
   admissionRejected: 'admission_rejected_total',
   eventLoopDelay: 'event_loop_delay_seconds',
+  webhookDeliveries: 'webhook_deliveries_total',
+  webhookLag: 'webhook_delivery_lag_seconds',
+  webhookPending: 'webhook_pending',
+  webhookDeadLetters: 'webhook_dead_letters',
+  sseStreams: 'sse_streams',
 } as const;

@@ -2,6 +2,9 @@ import { Global, Module } from '@nestjs/common';
 import { RESILIENCE_EVENTS } from '@oms/resilience';
 import { STORE_OBSERVER } from '@oms/store';
 import { CACHE_EVENTS } from '@oms/caching';
+import { FEED_EVENTS } from '@oms/feed';
+import { WEBHOOK_EVENTS } from '@oms/webhooks';
+import { FeedMetrics } from './feed-metrics';
 import { HttpMetricsMiddleware } from './http-metrics.middleware';
 import { METRIC_PROVIDERS } from './metrics.providers';
 import { PrometheusEvents } from './prometheus-events';
@@ -20,9 +23,20 @@ import { StoreProbe } from './store-probe';
     { provide: RESILIENCE_EVENTS, useExisting: PrometheusEvents },
     { provide: STORE_OBSERVER, useExisting: PrometheusEvents },
     { provide: CACHE_EVENTS, useExisting: PrometheusEvents },
+    FeedMetrics,
+    { provide: FEED_EVENTS, useExisting: FeedMetrics },
+    { provide: WEBHOOK_EVENTS, useExisting: FeedMetrics },
     HttpMetricsMiddleware,
     StoreProbe,
   ],
-  exports: [...METRIC_PROVIDERS, RESILIENCE_EVENTS, STORE_OBSERVER, CACHE_EVENTS, HttpMetricsMiddleware],
+  exports: [
+    ...METRIC_PROVIDERS,
+    RESILIENCE_EVENTS,
+    STORE_OBSERVER,
+    CACHE_EVENTS,
+    FEED_EVENTS,
+    WEBHOOK_EVENTS,
+    HttpMetricsMiddleware,
+  ],
 })
 export class MetricsModule {}

@@ -82,4 +82,23 @@ export const METRIC_PROVIDERS = [
     help: 'Writes per committed store transaction on a branch: 1 at rest, more when writes queued and were committed together (group commit)',
     buckets: [1, 2, 4, 8, 16, 32, 64],
   }),
+  makeCounterProvider({
+    name: METRICS.webhookDeliveries,
+    help: 'Webhook delivery tries by outcome (breaker_open: not tried, no attempt counted)',
+    labelNames: ['outcome'],
+  }),
+  makeHistogramProvider({
+    name: METRICS.webhookLag,
+    help: "From a commit to its webhook receiver's 2xx",
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 7200, 21600],
+  }),
+  makeGaugeProvider({
+    name: METRICS.webhookPending,
+    help: 'Webhook deliveries not yet delivered nor dead-lettered (every webhook, from the database)',
+  }),
+  makeGaugeProvider({
+    name: METRICS.webhookDeadLetters,
+    help: 'Webhook deliveries dead-lettered after WEBHOOK_MAX_ATTEMPTS (every webhook, from the database)',
+  }),
+  makeGaugeProvider({ name: METRICS.sseStreams, help: "Server-sent event streams open on this instance" }),
 ];

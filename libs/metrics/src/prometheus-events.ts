@@ -65,6 +65,12 @@ export class PrometheusEvents implements ResilienceEvents, StoreObserver, CacheE
     for (const to of ['open', 'half-open', 'closed']) this.transitions.labels(breaker, to).inc(0);
   }
 
+  breakerRemoved(breaker: string): void {
+    this.breakerState.remove(breaker);
+    this.rejections.remove(breaker);
+    for (const to of ['open', 'half-open', 'closed']) this.transitions.remove(breaker, to);
+  }
+
   breakerTransition(breaker: string, to: BreakerState): void {
     this.breakerState.labels(breaker).set(BREAKER_STATE_VALUE[to]);
     this.transitions.labels(breaker, to).inc();

@@ -13,6 +13,8 @@ export type ShedReason = 'queue_full' | 'queue_timeout';
 export interface ResilienceEvents {
   /** A breaker exists (closed): its series start at zero. */
   breakerCreated(breaker: string): void;
+  /** A breaker is gone (a webhook's, with its webhook): its series go too. */
+  breakerRemoved(breaker: string): void;
   breakerTransition(breaker: string, to: BreakerState): void;
   breakerRejected(breaker: string): void;
   shed(reason: ShedReason): void;
@@ -28,6 +30,7 @@ export const RESILIENCE_EVENTS = Symbol('ResilienceEvents');
 /** Used when no metrics module is wired (unit tests, the CLI). */
 export const NO_EVENTS: ResilienceEvents = {
   breakerCreated: () => undefined,
+  breakerRemoved: () => undefined,
   breakerTransition: () => undefined,
   breakerRejected: () => undefined,
   shed: () => undefined,

@@ -11,3 +11,6 @@ export * from './user-store';
 export * from './versioned-store';
 export * from './store-guard';
 export * from './store-errors';
+export * from './event-log';
+export * from './outbox';
+export * from './webhook-store';

@@ -139,6 +139,59 @@ const MIGRATIONS: { version: number; statements: string[] }[] = [
       `CREATE INDEX versions_by_created ON versions (branch_id, kind, created_at, entity_id)`,
     ],
   },
+  {
+    version: 7,
+    statements: [
+      // The change feed's outbox: one event per commit, numbered per branch name (a branch deleted and made
+      // again goes on counting, so a consumer's Last-Event-ID never points into a different history).
+      `CREATE TABLE event_seqs (
+        branch text PRIMARY KEY,
+        last_seq bigint NOT NULL DEFAULT 0,
+        -- Events up to here may have been pruned: a resume from before it is refused (410).
+        pruned_through bigint NOT NULL DEFAULT 0
+      )`,
+      `CREATE TABLE events (
+        branch text NOT NULL,
+        seq bigint NOT NULL,
+        commit_id text NOT NULL,
+        created_at timestamptz NOT NULL,
+        -- json, not jsonb: kept as written, so every reader sends the same bytes in the same key order.
+        payload json NOT NULL,
+        PRIMARY KEY (branch, seq)
+      )`,
+      `CREATE INDEX events_created ON events (created_at)`,
+      `CREATE TABLE webhooks (
+        id text PRIMARY KEY,
+        url text NOT NULL,
+        branches text[] NOT NULL,
+        secret text NOT NULL,
+        created_by text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT date_trunc('milliseconds', clock_timestamp()),
+        disabled_at timestamptz,
+        disabled_reason text
+      )`,
+      // One row per (webhook, event), written with the commit. The head of each (webhook, branch) queue is
+      // its pending row of lowest seq; a lease (leased_until) gives it to one instance at a time.
+      `CREATE TABLE webhook_deliveries (
+        id bigserial PRIMARY KEY,
+        webhook_id text NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+        branch text NOT NULL,
+        seq bigint NOT NULL,
+        status text NOT NULL DEFAULT 'pending',
+        attempts integer NOT NULL DEFAULT 0,
+        last_status integer,
+        last_error text,
+        next_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+        leased_until timestamptz,
+        created_at timestamptz NOT NULL DEFAULT date_trunc('milliseconds', clock_timestamp()),
+        delivered_at timestamptz,
+        UNIQUE (webhook_id, branch, seq)
+      )`,
+      `CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (next_at) WHERE status = 'pending'`,
+      `CREATE INDEX webhook_deliveries_queue ON webhook_deliveries (webhook_id, branch, seq) WHERE status = 'pending'`,
+      `CREATE INDEX webhook_deliveries_event ON webhook_deliveries (branch, seq)`,
+    ],
+  },
 ];
 
 /** Applies pending migrations and creates `main`; idempotent, and safe when instances start together. */

@@ -6,6 +6,8 @@ import { SqlClient } from './sql-client';
 import { SqlUserStore, UserStore } from './user-store';
 import { SqlVersionedStore } from './sql-versioned-store';
 import { StoreObserver, VersionedStore } from './versioned-store';
+import { EventLog, SqlEventLog } from './event-log';
+import { SqlWebhookStore, WebhookStore } from './webhook-store';
 
 export interface StoreLocation {
   databaseUrl?: string;
@@ -19,6 +21,8 @@ export interface OpenedStore {
   versioned: VersionedStore;
   users: UserStore;
   settings: SettingsStore;
+  events: EventLog;
+  webhooks: WebhookStore;
 }
 
 /** Connects to PostgreSQL when a URL is given, else opens PGlite in dataDir; then migrates. */
@@ -37,5 +41,7 @@ export async function openStore(location: StoreLocation, observer?: StoreObserve
     versioned: new SqlVersionedStore(client, observer),
     users: new SqlUserStore(client),
     settings: new SqlSettingsStore(client),
+    events: new SqlEventLog(client),
+    webhooks: new SqlWebhookStore(client),
   };
 }

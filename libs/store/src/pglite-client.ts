@@ -44,6 +44,14 @@ export class PgliteClient implements SqlClient {
     });
   }
 
+  /** In process: nothing is lost, so `resumed` is never needed. */
+  async listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>> {
+    const stop = await this.db.listen(channel, onMessage);
+    return async () => {
+      if (!this.db.closed) await stop();
+    };
+  }
+
   async close(): Promise<void> {
     try {
       if (!this.db.closed) await this.db.close();

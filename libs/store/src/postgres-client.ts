@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { Pool, PoolClient } from 'pg';
+import { Client, Pool, PoolClient } from 'pg';
 import { SqlClient, SqlTransaction, TransactionOptions, beforeCommit } from './sql-client';
 import { CommitOutcomeUnknown, classifyStoreError } from './store-errors';
 
@@ -15,7 +15,12 @@ export class PostgresClient implements SqlClient {
   private readonly pool: Pool;
   private readonly logger = new Logger('PostgreSQL');
 
-  constructor(connectionString: string, options: PostgresClientOptions = {}) {
+  private readonly listeners = new Set<{ stop: () => Promise<void> }>();
+
+  constructor(
+    private readonly connectionString: string,
+    private readonly options: PostgresClientOptions = {},
+  ) {
     this.pool = new Pool({
       connectionString,
       max: options.max ?? 10,
@@ -71,7 +76,60 @@ export class PostgresClient implements SqlClient {
     }
   }
 
+  /**
+   * LISTEN needs a connection of its own (a pooled one goes back to the pool). Lost (or not there at
+   * start), it connects again after a second, for as long as it is not stopped.
+   */
+  async listen(
+    channel: string,
+    onMessage: (payload: string) => void,
+    resumed: () => void,
+  ): Promise<() => Promise<void>> {
+    let client: Client | null = null;
+    let stopped = false;
+    let retry: NodeJS.Timeout | undefined;
+    const connect = async (again: boolean): Promise<void> => {
+      const next = new Client({
+        connectionString: this.connectionString,
+        connectionTimeoutMillis: this.options.connectTimeoutMs ?? 5000,
+        keepAlive: true,
+      });
+      const lost = (error?: Error) => {
+        if (client !== next) return;
+        client = null;
+        if (error) this.connectionLost(error);
+        next.end().catch(() => undefined);
+        if (!stopped) retry = setTimeout(() => void connect(true), 1000);
+      };
+      next.on('error', lost);
+      next.on('end', () => lost());
+      next.on('notification', (message) => onMessage(message.payload ?? ''));
+      client = next;
+      try {
+        await next.connect();
+        await next.query(`LISTEN ${channel}`);
+        if (again) resumed();
+      } catch (error) {
+        lost(error as Error); // tried again in a second: the feed's readers poll meanwhile
+      }
+    };
+    await connect(false);
+    const listener = {
+      stop: async () => {
+        stopped = true;
+        clearTimeout(retry);
+        const open = client;
+        client = null;
+        this.listeners.delete(listener);
+        await open?.end().catch(() => undefined);
+      },
+    };
+    this.listeners.add(listener);
+    return listener.stop;
+  }
+
   async close(): Promise<void> {
+    await Promise.all([...this.listeners].map((l) => l.stop()));
     await this.pool.end();
   }
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { NotFound, first, one } from '@oms/common';
 import { NO_LIMIT, ViewSegment } from './view';
 import { SqlExecutor } from './sql-client';
+import { ChangeTracker, PendingEvent, appendEvents } from './outbox';
 import { ENTITY_COLUMNS, EntityRow, SqlBranchReader, toRecord } from './sql-branch-reader';
 import {
   BranchWriter,
@@ -33,11 +34,15 @@ export interface MergeParent {
   segments: ViewSegment[];
 }
 
-/** A commit the branch head moves to; `schema`: it changed object types (the schema's version moves too). */
+/**
+ * A commit the branch head moves to; `schema`: it changed object types (the schema's version moves too);
+ * `event`: what the change feed tells of it.
+ */
 export interface HeadMove {
   seq: string;
   id: string;
   schema: boolean;
+  event: PendingEvent;
 }
 
 /**
@@ -51,6 +56,7 @@ interface OpenCommit {
   seq: string;
   id: string;
   createdAt: Date;
+  parents: string[];
 }
 
 /** Rows per statement when a write puts many entities at once. */
@@ -67,6 +73,7 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
   private commit: OpenCommit | null = null;
   private schemaTouched = false;
   private message: string;
+  private readonly changes = new ChangeTracker();
 
   constructor(
     db: SqlExecutor,
@@ -150,7 +157,21 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
   /** Where this write takes the branch head: its commit, if it made one (a merge always makes one). */
   async finish(): Promise<HeadMove | null> {
     if (this.merged) await this.openCommit();
-    return this.commit && { seq: this.commit.seq, id: this.commit.id, schema: this.schemaTouched };
+    const commit = this.commit;
+    if (!commit) return null;
+    return {
+      seq: commit.seq,
+      id: commit.id,
+      schema: this.schemaTouched,
+      event: {
+        id: commit.id,
+        parents: commit.parents,
+        author: this.info.author,
+        message: this.message,
+        createdAt: commit.createdAt.toISOString(),
+        ...this.changes.summarize(),
+      },
+    };
   }
 
   /**
@@ -173,14 +194,16 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
       created_at: r.current?.createdAt.toISOString() ?? null, // null: created now, by this commit
       created_by: r.current?.createdBy ?? this.info.author,
     }));
+    for (const r of rows) this.changes.note(kind, r.id, r.objectType, r.current !== null, !r.deleted);
     const id = open ? open.id : randomBytes(20).toString('hex');
+    const parents = this.branch.headCommit ? [this.branch.headCommit] : [];
     // Times are kept to the millisecond, as JavaScript (and a list's cursor) has them.
     const commit = open
       ? { sql: `SELECT $5::bigint AS seq, $6::timestamptz AS at`, params: [open.seq, open.createdAt] }
       : {
           sql: `INSERT INTO commits (id, branch_id, parents, author, message) VALUES ($5, $1, $6, $3, $7)
                 RETURNING seq, date_trunc('milliseconds', created_at) AS at`,
-          params: [id, this.branch.headCommit ? [this.branch.headCommit] : [], this.message],
+          params: [id, parents, this.message],
         };
     // One statement: the commit (if new), the version rows, and the head rows copied from them.
     const inserted = await this.db.query<EntityRow>(
@@ -206,7 +229,7 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
       [this.branch.id, kind, this.info.author, JSON.stringify(values), ...commit.params],
     );
     const row = first(inserted, 'version');
-    this.commit ??= { seq: String(row.seq), id, createdAt: row.updated_at };
+    this.commit ??= { seq: String(row.seq), id, createdAt: row.updated_at, parents };
     return records ? inserted.map((row) => toRecord(row)) : [];
   }
 
@@ -221,7 +244,7 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
       [id, this.branch.id, parents, this.info.author, this.message],
     );
     const row = one(opened, 'commit');
-    this.commit = { seq: String(row.seq), id, createdAt: row.created_at };
+    this.commit = { seq: String(row.seq), id, createdAt: row.created_at, parents };
     if (this.merged) {
       await addSegments(this.db, this.branch.id, this.merged.segments, this.commit.seq, true);
       // The source may have changed object types: schema ETags move on.
@@ -233,15 +256,24 @@ export class SqlBranchWriter extends SqlBranchReader implements BranchWriter {
 
 /**
  * Moves a branch's head after the commits of one transaction, given in commit order: to the last one, and
- * the schema's version to the last that changed object types. One statement however many commits.
+ * the schema's version to the last that changed object types; and writes their events to the outbox.
  */
-export async function moveHead(db: SqlExecutor, branchId: string, moves: HeadMove[]): Promise<void> {
+export async function moveHead(
+  db: SqlExecutor,
+  branch: { id: string; name: string },
+  moves: HeadMove[],
+): Promise<void> {
   const head = moves.at(-1);
   if (!head) return;
   const schema = moves.findLast((m) => m.schema);
   await db.query(
     `UPDATE branches SET head_seq = $1, head_commit = $2 ${schema ? ', schema_seq = $4' : ''} WHERE id = $3`,
-    [head.seq, head.id, branchId, ...(schema ? [schema.seq] : [])],
+    [head.seq, head.id, branch.id, ...(schema ? [schema.seq] : [])],
+  );
+  await appendEvents(
+    db,
+    branch.name,
+    moves.map((m) => m.event),
   );
 }
 

@@ -31,6 +31,12 @@ export interface SqlClient extends SqlExecutor {
    * while committing throws CommitOutcomeUnknown.
    */
   transaction<T>(fn: (tx: SqlTransaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /**
+   * Calls onMessage with the payload of each NOTIFY on `channel` (sent by any connection, delivered when
+   * its transaction commits). A listener that lost its connection listens again by itself and then calls
+   * `resumed`, since what was sent meanwhile is lost. Resolves to the function that stops listening.
+   */
+  listen(channel: string, onMessage: (payload: string) => void, resumed: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 

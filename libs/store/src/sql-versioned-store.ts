@@ -43,6 +43,7 @@ import {
 } from './versioned-store';
 import { ENTITY_COLUMNS, EntityRow, toRecord } from './sql-branch-reader';
 import { SqlMergeWriter } from './sql-merge-writer';
+import { ChangeTracker, PendingEvent, appendEvents } from './outbox';
 
 interface BranchRow {
   id: string | number;
@@ -356,6 +357,8 @@ export class SqlVersionedStore implements VersionedStore {
                 `UPDATE branches SET head_seq = $1, head_commit = $2, schema_seq = $1 WHERE id = $3`,
                 [theirsSeq, theirs.commit.id, row.id],
               );
+              // The feed tells the target's new head as one event: the source head, with what it changes.
+              await appendEvents(tx, row.name, [await fastForwardEvent(theirs.commit, states)]);
             },
           },
         );
@@ -512,7 +515,7 @@ export class SqlVersionedStore implements VersionedStore {
           outcomes.push({ status: 'rejected', reason: error });
         }
       }
-      await moveHead(tx, String(row.id), moves);
+      await moveHead(tx, { id: String(row.id), name: row.name }, moves);
       return outcomes;
       // A caller that gave up (timeout) was told the writes failed: the transaction checks its signal
       // just before COMMIT and rolls back instead.
@@ -541,7 +544,7 @@ export class SqlVersionedStore implements VersionedStore {
       const writer = await open(tx, row, toView(await tx.query<ViewRow>(headViewSql(), [row.id])));
       const { value, move } = await applyTo(writer, fn, options);
       if (options.dryRun) throw new RolledBack(value);
-      await moveHead(tx, String(row.id), move ? [move] : []);
+      await moveHead(tx, { id: String(row.id), name: row.name }, move ? [move] : []);
       return value;
     }, options);
     return options.dryRun ? run.catch((error: unknown) => RolledBack.unwrap<T>(error)) : run;
@@ -735,4 +738,26 @@ class RolledBack extends Error {
     if (error instanceof RolledBack) return error.result as T;
     throw error;
   }
+}
+
+/** A fast-forward's event: the commit the target moves to, with what differs from the target's old head. */
+async function fastForwardEvent(commit: CommitRow, states: ThreeWayStates): Promise<PendingEvent> {
+  const changes = new ChangeTracker();
+  for (const kind of ['type', 'document'] as const) {
+    const ids = states.candidates.filter((c) => c.kind === kind).map((c) => c.id);
+    const [before, after] = [await states.ours.getMany(kind, ids), await states.theirs.getMany(kind, ids)];
+    for (const id of ids) {
+      const [was, is] = [before.get(id) ?? null, after.get(id) ?? null];
+      if (!sameEntityValue(was, is))
+        changes.note(kind, id, is?.objectType ?? was?.objectType ?? null, was !== null, is !== null);
+    }
+  }
+  return {
+    id: commit.id,
+    parents: commit.parents,
+    author: commit.author,
+    message: commit.message,
+    createdAt: commit.created_at.toISOString(),
+    ...changes.summarize(),
+  };
 }

@@ -4,6 +4,8 @@ import { OpenedStore, openStore } from './open-store';
 import { SETTINGS_STORE } from './settings-store';
 import { GuardedUserStore, GuardedVersionedStore, STORE_GUARD, StoreGuard } from './store-guard';
 import { USER_STORE } from './user-store';
+import { EVENT_LOG } from './event-log';
+import { WEBHOOK_STORE } from './webhook-store';
 import { STORE_OBSERVER, StoreObserver, VERSIONED_STORE } from './versioned-store';
 
 const OPENED_STORE = Symbol('OpenedStore');
@@ -48,8 +50,10 @@ class StoreLifecycle implements OnApplicationShutdown {
         guard ? new GuardedUserStore(s.users, guard) : s.users,
     },
     { provide: SETTINGS_STORE, inject: [OPENED_STORE], useFactory: (s: OpenedStore) => s.settings },
+    { provide: EVENT_LOG, inject: [OPENED_STORE], useFactory: (s: OpenedStore) => s.events },
+    { provide: WEBHOOK_STORE, inject: [OPENED_STORE], useFactory: (s: OpenedStore) => s.webhooks },
     StoreLifecycle,
   ],
-  exports: [VERSIONED_STORE, USER_STORE, SETTINGS_STORE],
+  exports: [VERSIONED_STORE, USER_STORE, SETTINGS_STORE, EVENT_LOG, WEBHOOK_STORE],
 })
 export class StoreModule {}

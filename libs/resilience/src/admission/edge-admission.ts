@@ -1,9 +1,15 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AdmissionController } from './admission-controller';
 
-/** Health probes and the API's documentation are never refused (metrics have their own port). */
+/** A branch's change feed: a stream held open for as long as its consumer reads (SSE_MAX_STREAMS bounds them). */
+const EVENT_STREAM = /^\/api\/v1\/branches\/[^/?]+\/events(?:\?|$)/;
+
+/**
+ * Health probes and the API's documentation are never refused (metrics have their own port); nor are
+ * event streams, which would hold an admission slot for hours and skew its latency signal.
+ */
 export const isExemptFromAdmission = (url: string): boolean =>
-  url.startsWith('/health/') || url.startsWith('/docs');
+  url.startsWith('/health/') || url.startsWith('/docs') || EVENT_STREAM.test(url);
 
 const REJECTION_HEADERS = [
   'content-type',

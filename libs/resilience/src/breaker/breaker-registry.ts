@@ -3,7 +3,7 @@ import { DomainError, NotFound, isDependencyFailure } from '@oms/common';
 import { OmsConfig } from '@oms/config';
 import { isStoreFailure } from '../store-failure';
 import { NO_EVENTS, RESILIENCE_EVENTS, ResilienceEvents } from '../resilience-events';
-import { CircuitBreaker } from './circuit-breaker';
+import { CircuitBreaker, CircuitBreakerOptions } from './circuit-breaker';
 
 /** One breaker per controller group and one per dependency. */
 export const CONTROLLER_BREAKERS = ['schemas', 'documents', 'branches'] as const;
@@ -23,17 +23,20 @@ const DEPENDENCY_FAILURES: Record<(typeof DEPENDENCY_BREAKERS)[number], (error: 
 @Injectable()
 export class BreakerRegistry {
   private readonly breakers = new Map<string, CircuitBreaker>();
+  private readonly events: ResilienceEvents;
+  private readonly options: Omit<CircuitBreakerOptions, 'isFailure'>;
 
   constructor(config: OmsConfig, @Optional() @Inject(RESILIENCE_EVENTS) events: ResilienceEvents | null) {
     const { breaker } = config;
-    const options = {
+    this.events = events ?? NO_EVENTS;
+    const options = (this.options = {
       consecutiveFailures: breaker.failureThreshold,
       errorRate: breaker.errorRateThreshold,
       windowMs: breaker.windowSeconds * 1000,
       minCalls: breaker.minCalls,
       halfOpenAfterMs: breaker.halfOpenAfterSeconds * 1000,
       halfOpenMaxCalls: breaker.halfOpenMaxCalls,
-    };
+    });
     // A controller group counts only dependency failures under its requests (503 DependencyFailed, 504
     // OutcomeUnknown): never a 4xx, a 304, a shed request, a 500 (a breaker cannot fix a bug, and one bad
     // request must not close a route for everyone) or another breaker's rejection (counted once, by itself).
@@ -54,6 +57,27 @@ export class BreakerRegistry {
 
   get(name: BreakerName): CircuitBreaker {
     return this.breakers.get(name)!;
+  }
+
+  /**
+   * The breaker of one outbound receiver (`webhook:<id>`), made on first use with the same thresholds as
+   * the others. Their number is bounded by their owner (WEBHOOKS_MAX), which forgets each one it drops.
+   */
+  receiver(name: string, isFailure: (error: unknown) => boolean): CircuitBreaker {
+    let breaker = this.breakers.get(name);
+    if (!breaker) {
+      breaker = new CircuitBreaker(name, { ...this.options, isFailure }, this.events);
+      this.breakers.set(name, breaker);
+      this.events.breakerCreated(name);
+    }
+    return breaker;
+  }
+
+  /** Drops a receiver's breaker and its series (its webhook is gone). */
+  forget(name: string): void {
+    if ((CONTROLLER_BREAKERS as readonly string[]).includes(name)) return;
+    if ((DEPENDENCY_BREAKERS as readonly string[]).includes(name)) return;
+    if (this.breakers.delete(name)) this.events.breakerRemoved(name);
   }
 
   /**

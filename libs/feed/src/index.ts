@@ -1,0 +1,3 @@
+export * from './feed.module';
+export * from './feed-events';
+export * from './feed-hub';
