@@ -1,0 +1,212 @@
+import type { AddressInfo } from 'node:net';
+import { TestApp, startTestApp } from '../support/app';
+import { given } from '../support/given';
+import { SseStream, openSse } from '../support/sse';
+import { storeTargets } from '../support/store-targets';
+
+const PROBLEM = /^application\/problem\+json/;
+
+interface FeedEvent {
+  id: string;
+  seq: number;
+  branch: string;
+  parents: string[];
+  author: string;
+  message: string;
+  createdAt: string;
+  summary: {
+    schema: { added: number; modified: number; removed: number };
+    documents: Record<string, { added: number; modified: number; removed: number }>;
+  };
+  changes: { kind: string; objectType: string; id: string; op: string }[];
+  truncated: boolean;
+}
+
+/** Listens on 127.0.0.1 so that streams can be read as they arrive; returns the base URL. */
+export async function listen(t: TestApp): Promise<string> {
+  if (!t.server.listening) await new Promise<void>((resolve) => t.server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(t.server.address() as AddressInfo).port}`;
+}
+
+describe.each(storeTargets())('change feed on $name', (target) => {
+  let t: TestApp;
+  let base: string;
+  let make: ReturnType<typeof given>;
+  const open: SseStream[] = [];
+  beforeAll(async () => {
+    t = await startTestApp(target, { SSE_HEARTBEAT_SECONDS: '0.2', SSE_MAX_STREAMS: '4' });
+    base = await listen(t);
+    make = given(t);
+  });
+  afterEach(() => {
+    for (const stream of open.splice(0)) stream.close();
+  });
+  afterAll(() => t?.close());
+
+  const sse = async (branch: string, query = '', headers: Record<string, string> = {}) => {
+    const stream = await openSse(`${base}/api/v1/branches/${branch}/events${query}`, {
+      ...t.as('viewer'),
+      ...headers,
+    });
+    open.push(stream);
+    return stream;
+  };
+  const events = (s: SseStream) => s.events() as unknown as FeedEvent[];
+  const untilSeq = (s: SseStream, seq: number) =>
+    s.until((x) => events(x).some((e) => e.seq >= seq), 10_000, `event ${seq}`);
+  const commits = async (branch: string) =>
+    (await t.http.get(`/api/v1/branches/${branch}/commits?limit=1000`).set(t.as('viewer')).expect(200))
+      .body as { id: string; parents: string[]; author: string; message: string }[];
+  const editor = () => t.as('editor');
+
+  it('tells every commit once, in seq order, with its parents, author, message and what it changed', async () => {
+    await make.branch('feed-a');
+    const stream = await sse('feed-a', '?since=0');
+    await make.type('Thing', [{ name: 'n', dataType: 'integer' }], 'feed-a');
+    const one = await make.document('Thing', { n: 1 }, 'one', 'feed-a');
+    await make.document('Thing', { n: 2 }, 'two', 'feed-a');
+    await t.http
+      .patch('/api/v1/documents/crud/one?branch=feed-a')
+      .set(editor())
+      .set('Content-Type', 'application/merge-patch+json')
+      .send({ properties: { n: 10 } })
+      .expect(200);
+    await t.http.delete('/api/v1/documents/crud/two?branch=feed-a').set(editor()).expect(204);
+    await untilSeq(stream, 5);
+
+    const got = events(stream);
+    expect(got.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(stream.messages.filter((m) => m.event === 'commit').map((m) => m.id)).toEqual([
+      '1',
+      '2',
+      '3',
+      '4',
+      '5',
+    ]);
+    // The events are the branch's own commits since it was made, newest last, with their facts.
+    const history = (await commits('feed-a')).slice(0, 5).reverse();
+    expect(got.map((e) => e.id)).toEqual(history.map((c) => c.id));
+    for (const [i, event] of got.entries()) {
+      expect(event).toMatchObject({
+        branch: 'feed-a',
+        parents: history[i]!.parents,
+        author: history[i]!.author,
+        message: history[i]!.message,
+        truncated: false,
+      });
+      expect(Date.parse(event.createdAt)).not.toBeNaN();
+    }
+    expect(got[0]!.summary).toEqual({ schema: { added: 1, modified: 0, removed: 0 }, documents: {} });
+    expect(got[0]!.changes).toEqual([{ kind: 'objectType', objectType: 'Thing', id: 'Thing', op: 'added' }]);
+    expect(got[1]!.changes).toEqual([{ kind: 'document', objectType: 'Thing', id: one.id, op: 'added' }]);
+    expect(got[3]!.summary.documents).toEqual({ Thing: { added: 0, modified: 1, removed: 0 } });
+    expect(got[4]!.changes).toEqual([{ kind: 'document', objectType: 'Thing', id: 'two', op: 'removed' }]);
+  });
+
+  it('lists the first 1,000 changes of a large commit and counts them all', async () => {
+    await make.branch('feed-bulk');
+    await make.type('Row', [{ name: 'n', dataType: 'integer' }], 'feed-bulk');
+    const stream = await sse('feed-bulk', '?since=1');
+    const lines = Array.from({ length: 1_001 }, (_, n) =>
+      JSON.stringify({ objectType: 'Row', id: `r${n}`, properties: { n } }),
+    ).join('\n');
+    await t.http
+      .post('/api/v1/documents/bulk?branch=feed-bulk')
+      .set(editor())
+      .set('Content-Type', 'application/x-ndjson')
+      .send(lines)
+      .expect((res) => expect(res.status).toBeLessThan(300));
+    await untilSeq(stream, 2);
+    const [event] = events(stream);
+    expect(event!.summary.documents).toEqual({ Row: { added: 1_001, modified: 0, removed: 0 } });
+    expect(event!.changes).toHaveLength(1_000);
+    expect(event!.truncated).toBe(true);
+  });
+
+  it('tells merge commits (two parents) and fast-forwards like any commit', async () => {
+    await make.branch('ff-target');
+    await make.branch('ff-source', 'ff-target');
+    await make.type('Ff', [{ name: 'n', dataType: 'integer' }], 'ff-source');
+    await make.document('Ff', { n: 1 }, 'f1', 'ff-source');
+    const stream = await sse('ff-target', '?since=0');
+    await t.http
+      .post('/api/v1/branches/ff-target/merges')
+      .set(editor())
+      .send({ source: 'ff-source' })
+      .expect(201);
+    await untilSeq(stream, 1);
+    const [ff] = events(stream);
+    const sourceHead = (await commits('ff-source'))[0]!;
+    expect(ff).toMatchObject({ id: sourceHead.id, branch: 'ff-target', message: sourceHead.message });
+    expect(ff!.summary).toEqual({
+      schema: { added: 1, modified: 0, removed: 0 },
+      documents: { Ff: { added: 1, modified: 0, removed: 0 } },
+    });
+
+    // Diverged: a merge commit with both heads as parents.
+    await make.document('Ff', { n: 2 }, 'f2', 'ff-source');
+    await make.document('Ff', { n: 3 }, 'f3', 'ff-target');
+    await t.http
+      .post('/api/v1/branches/ff-target/merges')
+      .set(editor())
+      .send({ source: 'ff-source' })
+      .expect(201);
+    await untilSeq(stream, 3);
+    const merge = events(stream)[2]!;
+    const [targetHead] = await commits('ff-target');
+    expect(merge.id).toBe(targetHead!.id);
+    expect(merge.parents).toHaveLength(2);
+    expect(merge.changes).toEqual([{ kind: 'document', objectType: 'Ff', id: 'f2', op: 'added' }]);
+  });
+
+  it('resumes after Last-Event-ID or ?since with no gap and no duplicate; Last-Event-ID wins', async () => {
+    await make.branch('resume');
+    await make.type('R', [], 'resume');
+    for (const id of ['a', 'b', 'c', 'd']) await make.document('R', {}, id, 'resume');
+    const fromHeader = await sse('resume', '?since=0', { 'Last-Event-ID': '3' });
+    const fromQuery = await sse('resume', '?since=2');
+    await untilSeq(fromHeader, 5);
+    await untilSeq(fromQuery, 5);
+    expect(events(fromHeader).map((e) => e.seq)).toEqual([4, 5]);
+    expect(events(fromQuery).map((e) => e.seq)).toEqual([3, 4, 5]);
+    // Without either, only what comes next.
+    const fresh = await sse('resume');
+    await make.document('R', {}, 'e', 'resume');
+    await untilSeq(fresh, 6);
+    expect(events(fresh).map((e) => e.seq)).toEqual([6]);
+  });
+
+  it('sends a comment heartbeat while quiet', async () => {
+    const stream = await sse('main');
+    await stream.until((s) => s.comments.filter((c) => c === 'heartbeat').length >= 2, 5_000, 'heartbeats');
+    expect(stream.headers['content-type']).toMatch(/^text\/event-stream/);
+    expect(stream.headers['cache-control']).toBe('no-store');
+  });
+
+  it('refuses what is not a stream it can serve, with problems', async () => {
+    const missing = await sse('no-such-branch');
+    expect([missing.status, missing.headers['content-type']]).toEqual([404, expect.stringMatching(PROBLEM)]);
+    const bad = await sse('main', '', { 'Last-Event-ID': 'yesterday' });
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.body).errors).toEqual([
+      { path: '/header/Last-Event-ID', message: expect.stringMatching(/integer/) },
+    ]);
+    expect((await sse('main', '?since=-1')).status).toBe(400);
+    const anonymous = await openSse(`${base}/api/v1/branches/main/events`);
+    open.push(anonymous);
+    expect(anonymous.status).toBe(401);
+  });
+
+  it('holds at most SSE_MAX_STREAMS streams, then 503 with Retry-After, and frees a slot when one closes', async () => {
+    const held = [await sse('main'), await sse('main'), await sse('main'), await sse('main')];
+    expect(held.map((s) => s.status)).toEqual([200, 200, 200, 200]);
+    const refused = await sse('main');
+    expect(refused.status).toBe(503);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    const metrics = (await t.metrics.get('/metrics').expect(200)).text;
+    expect(metrics).toMatch(/^sse_streams 4$/m);
+    held[0]!.close();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await sse('main')).status).toBe(200);
+  });
+});
