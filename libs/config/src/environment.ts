@@ -151,7 +151,7 @@ export class EnvironmentVariables {
   @Transform(toNumber) @IsInt() @Min(0) MEMORY_CACHE_MAX_ENTRIES: number;
   @Transform(toNumber) @IsNumber() @Min(0) REDIS_CACHE_TTL_SECONDS: number;
 
-  @Transform(toNumber) @IsNumber() @Min(0.0001) EVENT_RETENTION_DAYS: number;
+  @Transform(toNumber) @IsNumber() @Min(0.00001) EVENT_RETENTION_DAYS: number;
   @Transform(toNumber) @IsNumber() @Min(0.05) @Max(3600) SSE_HEARTBEAT_SECONDS: number;
   @Transform(toNumber) @IsInt() @Min(0) SSE_MAX_STREAMS: number;
   @Transform(toNumber) @IsInt() @Min(1024) SSE_MAX_BUFFER_BYTES: number;
