@@ -36,7 +36,9 @@ function leftOut(): string[] {
       'REDIS_URL is not set: the PostgreSQL target of the store-backed suites runs without the Redis tier',
     );
   if (!sharedServices)
-    notices.push('DATABASE_URL and REDIS_URL are not both set: test/e2e/cache.e2e-spec.ts is not run');
+    notices.push(
+      'DATABASE_URL and REDIS_URL are not both set: test/e2e/cache.e2e-spec.ts and feed-instances.e2e-spec.ts are not run',
+    );
   if (!postgres) notices.push('DATABASE_URL is not set: test/e2e/connection-loss.e2e-spec.ts is not run');
   for (const suite of Object.keys(TOOL_SUITES) as ToolSuite[]) {
     const notice = toolsNotice(suite);
@@ -58,7 +60,7 @@ const config: Config = {
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
       testPathIgnorePatterns: [
-        ...(sharedServices ? [] : ['/cache\\.e2e-spec\\.ts$']),
+        ...(sharedServices ? [] : ['/cache\\.e2e-spec\\.ts$', '/feed-instances\\.e2e-spec\\.ts$']),
         ...(postgres ? [] : ['/connection-loss\\.e2e-spec\\.ts$']),
       ],
     },
