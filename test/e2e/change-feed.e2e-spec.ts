@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { TestApp, startTestApp } from '../support/app';
 import { given } from '../support/given';
@@ -209,4 +210,64 @@ describe.each(storeTargets())('change feed on $name', (target) => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect((await sse('main')).status).toBe(200);
   });
+});
+
+// One target is enough to prove the bound (the stream's code is the store's client of either).
+describe(`a consumer that never reads, on ${storeTargets()[0]!.name}`, () => {
+  let t: TestApp;
+  let base: string;
+  beforeAll(async () => {
+    t = await startTestApp(storeTargets()[0]!, { SSE_MAX_BUFFER_BYTES: '65536' });
+    base = await listen(t);
+  });
+  afterAll(() => t?.close());
+
+  it('costs a bounded buffer: the stream stops reading the log, sends overflow with the last seq, and ends', async () => {
+    const make = given(t);
+    await make.type('Big', []);
+    // 12 commits of 1,000 documents with long ids: events of about 140 KB, 1.7 MB in all, far more than
+    // loopback's socket buffers took for a reader that did not read (about 100 KB, measured).
+    const imports = 12;
+    for (let i = 0; i < imports; i++) {
+      const lines = Array.from({ length: 1_000 }, (_, n) =>
+        JSON.stringify({ objectType: 'Big', id: `${'x'.repeat(100)}-${i}-${n}`, properties: {} }),
+      ).join('\n');
+      await t.http
+        .post('/api/v1/documents/bulk')
+        .set(t.as('editor'))
+        .set('Content-Type', 'application/x-ndjson')
+        .send(lines)
+        .expect((res) => expect(res.status).toBeLessThan(300));
+    }
+    const { port } = new URL(base);
+    const socket = connect(Number(port), '127.0.0.1');
+    socket.pause(); // reads nothing until told
+    socket.write(
+      `GET /api/v1/branches/main/events?since=0 HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+        `Authorization: ${t.as('viewer').Authorization}\r\nAccept: text/event-stream\r\n\r\n`,
+    );
+    // The server pushes what it will within a moment; the consumer then reads it all.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    // Now read what was buffered: events in order with no gap, then the overflow, then the end.
+    const received = await new Promise<string>((resolve) => {
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (text += chunk));
+      socket.on('end', () => resolve(text));
+      // A stream that never ended (no bound) would go on with heartbeats: what came by then is the answer.
+      setTimeout(() => resolve(text), 10_000);
+      socket.resume();
+    });
+    const blocks = received.split('\n\n');
+    const seqs = blocks.flatMap((b) => /^id: (\d+)$/m.exec(b)?.[1] ?? []).map(Number);
+    const overflow = blocks.find((b) => b.includes('event: overflow'));
+    expect(overflow).toBeDefined();
+    const { lastSeq } = JSON.parse(/^data: (.*)$/m.exec(overflow!)![1]!) as { lastSeq: number };
+    expect(seqs).toEqual(Array.from({ length: lastSeq }, (_, i) => i + 1));
+    // It stopped well short of the log's end: what it held for the consumer was bounded.
+    expect(lastSeq).toBeLessThan(imports + 1);
+    expect(Number(/^sse_streams (\d+)/m.exec((await t.metrics.get('/metrics')).text)?.[1])).toBe(0);
+    socket.destroy();
+    expect(Buffer.byteLength(received)).toBeLessThan(imports * 140_000);
+  }, 120_000);
 });

@@ -67,9 +67,12 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
     return { timeoutMs, allowPrivate: allowPrivateTargets };
   }
 
-  /** Long enough for a send at its timeout and the settling after it. */
+  /**
+   * Long enough for a send at its timeout and the settling after it (a store call at its own bound): a
+   * lease expires only when its instance died or lost the store meanwhile.
+   */
   private get leaseMs(): number {
-    return this.config.webhooks.timeoutMs * 2 + 10_000;
+    return this.config.webhooks.timeoutMs + this.config.store.timeoutMs + 1_000;
   }
 
   async onApplicationBootstrap(): Promise<void> {
