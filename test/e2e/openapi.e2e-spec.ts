@@ -2,6 +2,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import ts from 'typescript';
@@ -92,6 +93,15 @@ const HAPPY: [string, Call][] = [
   ['post /api/v1/branches', { path: {}, role: 'editor', body: { name: 'walk', from: 'main' } }],
   ['get /api/v1/branches/{branch}', { path: { branch: 'walk' }, role: 'viewer' }],
   ['get /api/v1/branches/{branch}/commits', { path: { branch: 'main' }, query: 'limit=1', role: 'viewer' }],
+  ['get /api/v1/branches/{branch}/events', { path: { branch: 'main' }, query: 'since=0', role: 'viewer' }],
+  // Its id is the one the walk's POST got back ({created}); its deliveries are numbered from 1.
+  [
+    'post /api/v1/webhooks',
+    { path: {}, role: 'admin', body: { url: 'http://127.0.0.1:9/walk', branches: ['main'] } },
+  ],
+  ['get /api/v1/webhooks', { path: {}, role: 'admin' }],
+  ['get /api/v1/webhooks/{id}', { path: { id: '{created}' }, role: 'admin' }],
+  ['post /api/v1/webhooks/{id}/ping', { path: { id: '{created}' }, role: 'admin' }],
   ['get /api/v1/schemas/{branch}/object-types', { path: { branch: 'main' }, role: 'viewer' }],
   [
     'post /api/v1/schemas/{branch}/object-types',
@@ -193,6 +203,12 @@ const HAPPY: [string, Call][] = [
     { path: { branch: 'main', typeName: 'Walk' }, role: 'editor' },
   ],
   ['delete /api/v1/branches/{branch}', { path: { branch: 'walk' }, role: 'editor' }],
+  ['get /api/v1/webhooks/{id}/deliveries', { path: { id: '{created}' }, query: 'limit=1', role: 'admin' }],
+  [
+    'post /api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver',
+    { path: { id: '{created}', deliveryId: '1' }, role: 'admin' },
+  ],
+  ['delete /api/v1/webhooks/{id}', { path: { id: '{created}' }, role: 'admin' }],
   ['get /api/v1/admin/resilience', { path: {}, role: 'admin' }],
   ['post /api/v1/admin/resilience/breakers/{name}/reset', { path: { name: 'store' }, role: 'admin' }],
   [
@@ -210,7 +226,10 @@ describe.each(storeTargets())('the OpenAPI document on $name', (target) => {
   let doc: OpenApi;
   let errors: string | null;
   beforeAll(async () => {
-    t = await startTestApp(target, { FAULT_INJECTION_ENABLED: 'true' });
+    t = await startTestApp(target, {
+      FAULT_INJECTION_ENABLED: 'true',
+      WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
+    });
     raw = (await t.http.get('/docs-json').expect(200)).body;
     ({ errors, dereferenced: doc } = JSON.parse(openapiTool(raw, 'check')) as {
       errors: string | null;
@@ -314,18 +333,54 @@ describe.each(storeTargets())('the OpenAPI document on $name', (target) => {
 
   describe('walking every route', () => {
     const ajv = addFormats(new Ajv({ strict: false, allErrors: true }));
-    const token = (role?: Role) => (role ? { Authorization: `Bearer ${t.tokens[role]}` } : {});
+    const token = (role?: Role): Record<string, string> =>
+      role ? { Authorization: `Bearer ${t.tokens[role]}` } : {};
+
+    /** What the walk made and later names: the webhook the walk's POST created. */
+    const created: Record<string, string> = {};
 
     function send(method: string, template: string, call: Call, headers: Record<string, string> = {}) {
-      const path = template.replace(/\{(\w+)\}/g, (_, name: string) =>
-        encodeURIComponent(defined(call.path[name], `a value for {${name}} of ${template}`)),
-      );
+      const path = template.replace(/\{(\w+)\}/g, (_, name: string) => {
+        const value = defined(call.path[name], `a value for {${name}} of ${template}`);
+        return encodeURIComponent(
+          value === '{created}' ? defined(created[name], `a created ${name}`) : value,
+        );
+      });
       const url = call.query ? `${path}?${call.query}` : path;
+      if (path.endsWith('/events')) return firstBytes(url, { ...token(call.role), ...headers });
       const request = t.http[method as 'get'](url).set({ ...token(call.role), ...headers });
       if (call.body === undefined) return request;
       return request
         .set('Content-Type', headers['Content-Type'] ?? call.type ?? 'application/json')
         .send(typeof call.body === 'string' ? call.body : JSON.stringify(call.body));
+    }
+
+    /**
+     * An event stream does not end: its answer as far as its first bytes (a problem document is whole by
+     * then), the connection then closed.
+     */
+    async function firstBytes(url: string, headers: Record<string, string>) {
+      if (!t.server.listening) await new Promise<void>((resolve) => t.server.listen(0, '127.0.0.1', resolve));
+      const { port } = t.server.address() as AddressInfo;
+      return new Promise<{ status: number; headers: Record<string, string>; text: string; body: unknown }>(
+        (resolve, reject) => {
+          const req = httpRequest(`http://127.0.0.1:${port}${url}`, { headers }, (res) => {
+            res.setEncoding('utf8');
+            res.once('data', (text: string) => {
+              req.destroy();
+              const json = /json/.test(res.headers['content-type'] ?? '');
+              resolve({
+                status: res.statusCode ?? 0,
+                headers: res.headers as Record<string, string>,
+                text,
+                body: json ? JSON.parse(text) : {},
+              });
+            });
+          });
+          req.on('error', reject);
+          req.end();
+        },
+      );
     }
 
     /** The operation the document declares for `method` on `path`: one the walk sends requests to. */
@@ -401,6 +456,7 @@ describe.each(storeTargets())('the OpenAPI document on $name', (target) => {
           record(key, await send(method, path, call, { 'If-Match': '"999999"' }));
         }
         const res = record(key, await send(method, path, call));
+        if (key === 'post /api/v1/webhooks') created.id = (res.body as { id: string }).id;
         expect([key, res.status]).toEqual([key, expect.any(Number)]);
         if (res.status >= 300)
           faults.push(`${key}: the happy request got ${res.status} ${res.text.slice(0, 200)}`);

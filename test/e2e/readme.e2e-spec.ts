@@ -24,6 +24,7 @@ const EXPECTED = [
   ...[201, 201, 200, 200, 200, 200, 200, 409, 204, 204, 204], // documents
   ...[201, 200, 200], // bulk import and export
   ...[201, 201, 201, 200, 201, 201, 200, 200, 200, 201, 200, 200], // version control
+  ...[201, 200, 200, 200, 204], // webhooks
   ...[200, 200, 204, 200, 200], // fault injection
 ];
 
@@ -47,7 +48,7 @@ describe.each(storeTargets())('the README examples on $name', (target: StoreTarg
 
   it('run as written, in order, and answer what their comments say', () => {
     const blocks = exampleBlocks();
-    expect(blocks.length).toBe(8);
+    expect(blocks.length).toBe(9);
     // Each curl reports its status and exit code on stderr, so its output flows on as the README pipes it.
     const script = [
       'set -u',

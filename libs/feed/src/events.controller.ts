@@ -38,7 +38,10 @@ export class EventsController {
     required: false,
     description: 'Resume after this seq (sent by EventSource on reconnection)',
   })
-  @ApiOkResponse({ description: 'The stream', content: { 'text/event-stream': { schema: { type: 'string' } } } })
+  @ApiOkResponse({
+    description: 'The stream',
+    content: { 'text/event-stream': { schema: { type: 'string' } } },
+  })
   @ApiProblems(400, 404, 410, 503)
   async stream(
     @Param('branch') branch: string,

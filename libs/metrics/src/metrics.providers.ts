@@ -100,5 +100,5 @@ export const METRIC_PROVIDERS = [
     name: METRICS.webhookDeadLetters,
     help: 'Webhook deliveries dead-lettered after WEBHOOK_MAX_ATTEMPTS (every webhook, from the database)',
   }),
-  makeGaugeProvider({ name: METRICS.sseStreams, help: "Server-sent event streams open on this instance" }),
+  makeGaugeProvider({ name: METRICS.sseStreams, help: 'Server-sent event streams open on this instance' }),
 ];

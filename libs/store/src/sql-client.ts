@@ -36,7 +36,11 @@ export interface SqlClient extends SqlExecutor {
    * its transaction commits). A listener that lost its connection listens again by itself and then calls
    * `resumed`, since what was sent meanwhile is lost. Resolves to the function that stops listening.
    */
-  listen(channel: string, onMessage: (payload: string) => void, resumed: () => void): Promise<() => Promise<void>>;
+  listen(
+    channel: string,
+    onMessage: (payload: string) => void,
+    resumed: () => void,
+  ): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 

@@ -167,7 +167,11 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
       await this.store.settle(delivery, settlement);
     } catch (error) {
       // Its lease runs out and it is sent again: at least once.
-      this.logger.warn({ message: 'settling a delivery failed', delivery: delivery.id, error: String(error) });
+      this.logger.warn({
+        message: 'settling a delivery failed',
+        delivery: delivery.id,
+        error: String(error),
+      });
     }
   }
 
@@ -181,7 +185,12 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
     const status = error instanceof ReceiverRefusedEvent ? error.status : null;
     const message = error instanceof Error ? error.message : String(error);
     if (attempts >= this.config.webhooks.maxAttempts) {
-      this.logger.warn({ message: 'delivery dead-lettered', delivery: delivery.id, attempts, error: message });
+      this.logger.warn({
+        message: 'delivery dead-lettered',
+        delivery: delivery.id,
+        attempts,
+        error: message,
+      });
       return [{ outcome: 'failed', status, error: message, retryAt: null }, 'dead_lettered'];
     }
     const retryAt = new Date(Date.now() + this.backoff(attempts));
@@ -212,7 +221,8 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
     try {
       const live = new Set((await this.store.list()).map((w) => breakerOf(w.id)));
       for (const breaker of this.breakers.all()) {
-        if (breaker.name.startsWith('webhook:') && !live.has(breaker.name)) this.breakers.forget(breaker.name);
+        if (breaker.name.startsWith('webhook:') && !live.has(breaker.name))
+          this.breakers.forget(breaker.name);
       }
     } catch {
       // tried again next time
