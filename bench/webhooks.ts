@@ -1,10 +1,11 @@
 /**
- * npm run bench:webhooks — does a receiver that is down slow commits? Three services side by side, on the
- * store DATABASE_URL names (PGlite without it), each with a webhook on `main`: one whose receiver answers 204
- * at once, one whose receiver refuses connections (down), one whose receiver accepts and never answers
- * (each delivery waits out WEBHOOK_TIMEOUT_MS). The same document creates (50 clients, one branch) run on each
- * in alternating rounds (BENCH_ROUNDS, default 6, of BENCH_SECONDS, default 5); each side reports its median
- * req/s, p99 and server CPU per request, and the ratios to the healthy side. Goal: p99 within 1.2×.
+ * npm run bench:webhooks — does a receiver that is down slow commits? Four services side by side, on the
+ * store DATABASE_URL names (PGlite without it): one without webhooks, and three with a webhook on `main`
+ * whose receiver answers 204 at once (healthy), refuses connections (down), or accepts and never answers
+ * (hanging: each delivery waits out WEBHOOK_TIMEOUT_MS). The same document creates (50 clients, one branch)
+ * run on each in rotating order (BENCH_ROUNDS, default 6, of BENCH_SECONDS, default 5); each side reports its
+ * median req/s, p99 and server CPU per request, and the ratios to the healthy side and to the side without
+ * webhooks. Goal: p99 with a receiver down within 1.2× of without.
  */
 import { Server, createServer } from 'node:http';
 import { Server as NetServer, Socket, createServer as createNetServer } from 'node:net';
@@ -16,7 +17,7 @@ import { Service, startService } from './lib/service';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
-const SIDES = ['healthy', 'down', 'hanging'] as const;
+const SIDES = ['none', 'healthy', 'down', 'hanging'] as const;
 type Side = (typeof SIDES)[number];
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -58,7 +59,8 @@ async function hangingReceiver(): Promise<{ url: string; close: () => void }> {
   };
 }
 
-async function subscribe(s: Service, url: string): Promise<void> {
+/** The type the creates need, and (unless url is null) a webhook on main. */
+async function subscribe(s: Service, url: string | null): Promise<void> {
   const headers = { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' };
   const type = await fetch(`${s.url}/api/v1/schemas/main/object-types`, {
     method: 'POST',
@@ -66,6 +68,7 @@ async function subscribe(s: Service, url: string): Promise<void> {
     body: JSON.stringify(PERSON_TYPE),
   });
   if (type.status !== 201) throw new Error(`type: ${type.status}`);
+  if (url === null) return;
   const hook = await fetch(`${s.url}/api/v1/webhooks`, {
     method: 'POST',
     headers,
@@ -80,10 +83,12 @@ async function main(): Promise<void> {
   const down = `http://127.0.0.1:${await freePort()}/hook`; // nothing listens there
   const env = { ADMISSION_MODE: 'off', WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' };
   const sides: Record<Side, Service> = {
+    none: await startService(env),
     healthy: await startService(env),
     down: await startService(env),
     hanging: await startService(env),
   };
+  await subscribe(sides.none, null);
   await subscribe(sides.healthy, healthy.url);
   await subscribe(sides.down, down);
   await subscribe(sides.hanging, hanging.url);
@@ -104,7 +109,7 @@ async function main(): Promise<void> {
     ],
   });
   for (const side of SIDES) await load({ ...creates(sides[side]), durationSeconds: 1 }); // warm-up
-  const runs: Record<Side, LoadResult[]> = { healthy: [], down: [], hanging: [] };
+  const runs: Record<Side, LoadResult[]> = { none: [], healthy: [], down: [], hanging: [] };
   for (let round = 0; round < ROUNDS; round++) {
     // Each side goes first, second and third in turn.
     const order = SIDES.map((_, i) => SIDES[(i + round) % SIDES.length]!);
@@ -120,7 +125,7 @@ async function main(): Promise<void> {
     cpuMsPerRequest: median(runs[side].map((r) => r.cpuMsPerRequest ?? NaN)),
     errors: runs[side].reduce((n, r) => n + r.errors + r.non2xx, 0),
   });
-  const base = figure('healthy');
+  const [without, healthySide] = [figure('none'), figure('healthy')];
   const rows = SIDES.map((side) => {
     const f = figure(side);
     return {
@@ -129,9 +134,10 @@ async function main(): Promise<void> {
       p99Ms: f.p99Ms,
       cpuMsPerRequest: f.cpuMsPerRequest,
       errors: f.errors,
-      p99Ratio: ratio(f.p99Ms, base.p99Ms),
-      reqPerSecRatio: ratio(f.reqPerSec, base.reqPerSec),
-      cpuRatio: ratio(f.cpuMsPerRequest, base.cpuMsPerRequest),
+      p99VsNone: ratio(f.p99Ms, without.p99Ms),
+      p99VsHealthy: ratio(f.p99Ms, healthySide.p99Ms),
+      reqPerSecVsNone: ratio(f.reqPerSec, without.reqPerSec),
+      cpuVsNone: ratio(f.cpuMsPerRequest, without.cpuMsPerRequest),
     };
   });
   const backlog = await Promise.all(
@@ -151,9 +157,11 @@ async function main(): Promise<void> {
   console.table(rows);
   console.table(backlog);
   console.log(`healthy receiver got ${healthy.received()} deliveries`);
-  const worst = Math.max(...rows.map((r) => r.p99Ratio));
+  const worst = Math.max(
+    ...rows.filter((r) => r.receiver === 'down' || r.receiver === 'hanging').map((r) => r.p99VsNone),
+  );
   console.log(
-    `goal: create p99 with a receiver down or hanging within 1.2x of healthy: ${worst <= 1.2 ? 'met' : 'MISSED'} (${worst})`,
+    `goal: create p99 with a receiver down or hanging within 1.2x of without: ${worst <= 1.2 ? 'met' : 'MISSED'} (${worst})`,
   );
 }
 

@@ -52,7 +52,16 @@ export function toEvent(row: EventRow): FeedEvent {
   };
 }
 
+interface Subscriber {
+  committed: (branch: string) => void;
+  resumed: () => void;
+}
+
+/** The outbox on SQL. Its subscribers share one listening connection, opened for the first. */
 export class SqlEventLog implements EventLog {
+  private readonly subscribers = new Set<Subscriber>();
+  private listening?: Promise<() => Promise<void>>;
+
   constructor(private readonly db: SqlClient) {}
 
   async horizon(branch: string): Promise<FeedHorizon> {
@@ -78,8 +87,22 @@ export class SqlEventLog implements EventLog {
     return new Map(rows.map((r) => [r.branch, Number(r.last_seq)]));
   }
 
-  subscribe(committed: (branch: string) => void, resumed: () => void): Promise<() => Promise<void>> {
-    return this.db.listen(EVENTS_CHANNEL, committed, resumed);
+  async subscribe(committed: (branch: string) => void, resumed: () => void): Promise<() => Promise<void>> {
+    const subscriber = { committed, resumed };
+    this.subscribers.add(subscriber);
+    this.listening ??= this.db.listen(
+      EVENTS_CHANNEL,
+      (branch) => this.subscribers.forEach((s) => s.committed(branch)),
+      () => this.subscribers.forEach((s) => s.resumed()),
+    );
+    const listening = this.listening;
+    await listening;
+    return async () => {
+      this.subscribers.delete(subscriber);
+      if (this.subscribers.size > 0 || this.listening !== listening) return;
+      this.listening = undefined;
+      await (await listening)();
+    };
   }
 
   async prune(before: Date): Promise<number> {

@@ -184,12 +184,15 @@ const MIGRATIONS: { version: number; statements: string[] }[] = [
         next_at timestamptz NOT NULL DEFAULT clock_timestamp(),
         leased_until timestamptz,
         created_at timestamptz NOT NULL DEFAULT date_trunc('milliseconds', clock_timestamp()),
-        delivered_at timestamptz,
-        UNIQUE (webhook_id, branch, seq)
+        delivered_at timestamptz
       )`,
-      `CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (next_at) WHERE status = 'pending'`,
+      // A queue's head: one probe per (webhook, branch), however many were delivered before it.
       `CREATE INDEX webhook_deliveries_queue ON webhook_deliveries (webhook_id, branch, seq) WHERE status = 'pending'`,
+      // Pruning (is an event still owed?) and a webhook's deliveries, newest first.
       `CREATE INDEX webhook_deliveries_event ON webhook_deliveries (branch, seq)`,
+      `CREATE INDEX webhook_deliveries_listed ON webhook_deliveries (webhook_id, id)`,
+      // Dead letters are few: counted (webhook_dead_letters) without reading the rest.
+      `CREATE INDEX webhook_deliveries_dead ON webhook_deliveries (webhook_id) WHERE status = 'dead'`,
     ],
   },
 ];

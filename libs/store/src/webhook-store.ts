@@ -70,7 +70,8 @@ export interface DeliveryPage {
 /**
  * Webhooks and their deliveries. A delivery row is written with the commit (outbox.ts); the head of each
  * (webhook, branch) queue (its pending row of lowest seq) is leased to one instance at a time with
- * FOR UPDATE SKIP LOCKED, so deliveries go out in seq order, once unless a lease expires.
+ * FOR UPDATE SKIP LOCKED, so deliveries go out in seq order, once unless a lease expires. A queue is the
+ * webhook's pending deliveries of one of its branches (the branches of a webhook never change).
  */
 export interface WebhookStore {
   create(webhook: NewWebhook): Promise<WebhookRecord>;
@@ -194,37 +195,47 @@ export class SqlWebhookStore implements WebhookStore {
   }
 
   async lease(limit: number, leaseMs: number): Promise<LeasedDelivery[]> {
-    const rows = await this.db.transaction((tx) =>
-      tx.query<{
-        id: string | number;
-        webhook_id: string;
-        url: string;
-        secret: string;
-        attempts: number;
-        branch: string;
-        seq: string | number;
-        payload: never;
-      }>(
-        `WITH picked AS (
-           SELECT d.id FROM webhook_deliveries d
-             JOIN webhooks w ON w.id = d.webhook_id AND w.disabled_at IS NULL
-            WHERE d.status = 'pending' AND d.next_at <= clock_timestamp()
-              AND (d.leased_until IS NULL OR d.leased_until < clock_timestamp())
-              -- Only the head of its queue: the next event waits for the one before it.
-              AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
-                               WHERE p.webhook_id = d.webhook_id AND p.branch = d.branch
-                                 AND p.status = 'pending' AND p.seq < d.seq)
-            ORDER BY d.next_at, d.id
-            LIMIT $1
-            FOR UPDATE OF d SKIP LOCKED
-         )
-         UPDATE webhook_deliveries d
-            SET leased_until = clock_timestamp() + $2 * interval '1 millisecond'
-           FROM picked, webhooks w, events e
-          WHERE d.id = picked.id AND w.id = d.webhook_id AND e.branch = d.branch AND e.seq = d.seq
-         RETURNING d.id, d.webhook_id, w.url, w.secret, d.attempts, e.branch, e.seq, e.payload`,
-        [limit, leaseMs],
-      ),
+    // One statement. `heads`: the pending row of lowest seq of each (webhook, branch) queue, one index probe
+    // per queue however long the queues are; those due and not leased are then locked (SKIP LOCKED: another
+    // instance's pick is left to it), checked again under the lock, and leased.
+    const rows = await this.db.query<{
+      id: string | number;
+      webhook_id: string;
+      url: string;
+      secret: string;
+      attempts: number;
+      branch: string;
+      seq: string | number;
+      payload: never;
+    }>(
+      `WITH heads AS (
+         SELECT head.id FROM webhooks w
+          CROSS JOIN LATERAL unnest(w.branches) AS b(branch)
+          CROSS JOIN LATERAL (
+            SELECT d.id, d.next_at, d.leased_until FROM webhook_deliveries d
+             WHERE d.webhook_id = w.id AND d.branch = b.branch AND d.status = 'pending'
+             ORDER BY d.seq LIMIT 1
+          ) head
+         WHERE w.disabled_at IS NULL AND head.next_at <= clock_timestamp()
+           AND (head.leased_until IS NULL OR head.leased_until < clock_timestamp())
+         ORDER BY head.next_at
+         LIMIT $1
+       ), picked AS (
+         SELECT d.id FROM webhook_deliveries d
+          WHERE d.id IN (SELECT id FROM heads) AND d.status = 'pending'
+            AND (d.leased_until IS NULL OR d.leased_until < clock_timestamp())
+            -- Still the head (a redelivery may have queued an older event meanwhile).
+            AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
+                             WHERE p.webhook_id = d.webhook_id AND p.branch = d.branch
+                               AND p.status = 'pending' AND p.seq < d.seq)
+          FOR UPDATE OF d SKIP LOCKED
+       )
+       UPDATE webhook_deliveries d
+          SET leased_until = clock_timestamp() + $2 * interval '1 millisecond'
+         FROM picked, webhooks w, events e
+        WHERE d.id = picked.id AND w.id = d.webhook_id AND e.branch = d.branch AND e.seq = d.seq
+       RETURNING d.id, d.webhook_id, w.url, w.secret, d.attempts, e.branch, e.seq, e.payload`,
+      [limit, leaseMs],
     );
     return rows.map((r) => ({
       id: String(r.id),
@@ -312,10 +323,11 @@ export class SqlWebhookStore implements WebhookStore {
   }
 
   async backlog(): Promise<{ pending: number; dead: number }> {
-    const rows = await this.db.query<{ status: string; n: string }>(
-      `SELECT status, count(*) AS n FROM webhook_deliveries WHERE status <> 'delivered' GROUP BY status`,
+    // Each count reads its partial index only, never the delivered rows.
+    const [row] = await this.db.query<{ pending: string; dead: string }>(
+      `SELECT (SELECT count(*) FROM webhook_deliveries WHERE status = 'pending') AS pending,
+              (SELECT count(*) FROM webhook_deliveries WHERE status = 'dead') AS dead`,
     );
-    const of = (status: string) => Number(rows.find((r) => r.status === status)?.n ?? 0);
-    return { pending: of('pending'), dead: of('dead') };
+    return { pending: Number(row?.pending ?? 0), dead: Number(row?.dead ?? 0) };
   }
 }

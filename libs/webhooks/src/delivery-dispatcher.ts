@@ -26,8 +26,10 @@ class ReceiverRefusedEvent extends Error {
   }
 }
 
-/** How often the backlog gauges are read from the database. */
-const BACKLOG_EVERY_MS = 5_000;
+/** How often the backlog gauges are read from the database (a count of the pending rows' index). */
+const BACKLOG_EVERY_MS = 15_000;
+/** Commits wake the dispatcher; under a stream of them it leases at most once per this. */
+const LEASE_EVERY_MS = 20;
 /** How often breakers of webhooks deleted elsewhere are dropped. */
 const RECONCILE_EVERY_MS = 60_000;
 
@@ -48,7 +50,9 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
   private readonly timers: NodeJS.Timeout[] = [];
   private stopListening?: () => Promise<void>;
   private leasing = false;
-  private leaseAgain = false;
+  private leaseAgain: 'now' | 'soon' | null = null;
+  private lastLease = 0;
+  private deferredKick?: NodeJS.Timeout;
   private stopping = false;
   private readonly events: WebhookEvents;
 
@@ -98,25 +102,41 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     for (const timer of this.timers) clearInterval(timer);
+    clearTimeout(this.deferredKick);
     await this.stopListening?.().catch(() => undefined);
     const wait = new Promise((resolve) => setTimeout(resolve, this.config.webhooks.timeoutMs).unref());
     await Promise.race([Promise.allSettled([...this.inFlight]), wait]);
   }
 
-  /** Leases what is due, as far as there is room in flight; once at a time, again if asked meanwhile. */
-  kick(): void {
+  /**
+   * Leases what is due, as far as there is room in flight: one lease at a time, again if asked meanwhile.
+   * Wake-ups (commits, polls) lease at most every LEASE_EVERY_MS, so a burst of commits costs a few leases,
+   * not one each; a settled delivery (`now`: its queue's next event is due) leases at once.
+   */
+  kick(now = false): void {
     if (this.stopping) return;
     if (this.leasing) {
-      this.leaseAgain = true;
+      this.leaseAgain = this.leaseAgain === 'now' || now ? 'now' : 'soon';
       return;
     }
+    if (this.deferredKick && !now) return;
+    const wait = now ? 0 : this.lastLease + LEASE_EVERY_MS - performance.now();
+    if (wait > 0) {
+      this.deferredKick = setTimeout(() => {
+        this.deferredKick = undefined;
+        this.kick();
+      }, wait);
+      return;
+    }
+    clearTimeout(this.deferredKick);
+    this.deferredKick = undefined;
+    this.lastLease = performance.now();
     this.leasing = true;
     void this.leaseDue().finally(() => {
       this.leasing = false;
-      if (this.leaseAgain) {
-        this.leaseAgain = false;
-        this.kick();
-      }
+      const again = this.leaseAgain;
+      this.leaseAgain = null;
+      if (again) this.kick(again === 'now');
     });
   }
 
@@ -133,7 +153,7 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
     for (const delivery of leased) {
       const sending = this.deliver(delivery).finally(() => {
         this.inFlight.delete(sending);
-        this.kick(); // room again, and the queue's next event is due now
+        this.kick(true); // room again, and the queue's next event is due now
       });
       this.inFlight.add(sending);
     }

@@ -15,6 +15,9 @@ export function isPublicAddress(address: string): boolean {
 
 export class ReceiverRefused extends Error {}
 
+/** How long making a webhook waits for its host's addresses. */
+const LOOKUP_TIMEOUT_MS = 2_000;
+
 /**
  * A DNS lookup for http.request that refuses non-public addresses (unless private targets are allowed):
  * checked on the address the connection is made to, so a name that resolves differently later (DNS
@@ -52,9 +55,14 @@ export async function refuseReceiver(url: string, allowPrivate: boolean): Promis
   if (parsed.username || parsed.password) return 'must not carry credentials (the signature authenticates)';
   if (allowPrivate) return null;
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
-  const addresses = await new Promise<string[]>((resolve) =>
-    lookup(host, { all: true }, (error, found) => resolve(error ? [] : found.map((a) => a.address))),
-  );
+  const addresses = await new Promise<string[]>((resolve) => {
+    // A resolver that does not answer does not hold the request: the delivery's own lookup checks later.
+    const timer = setTimeout(() => resolve([]), LOOKUP_TIMEOUT_MS);
+    lookup(host, { all: true }, (error, found) => {
+      clearTimeout(timer);
+      resolve(error ? [] : found.map((a) => a.address));
+    });
+  });
   // A name that does not resolve now may later: the delivery's own lookup checks it then.
   const refused = addresses.find((a) => !isPublicAddress(a));
   return refused
