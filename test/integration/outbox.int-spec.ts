@@ -37,7 +37,7 @@ describe.each(storeTargets())('the outbox on $name', (target) => {
       }),
     ).rejects.toThrow('half-way');
     await store.write('quiet', alice, (w) => w.put('document', 'b', doc(1)), { dryRun: true });
-    await store.write('quiet', alice, async () => 'nothing');
+    await store.write('quiet', alice, () => Promise.resolve('nothing'));
     const controller = new AbortController();
     controller.abort();
     await expect(
