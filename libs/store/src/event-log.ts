@@ -101,7 +101,9 @@ export class SqlEventLog implements EventLog {
       this.subscribers.delete(subscriber);
       if (this.subscribers.size > 0 || this.listening !== listening) return;
       this.listening = undefined;
-      await (await listening)();
+      await (
+        await listening
+      )();
     };
   }
 

@@ -36,6 +36,19 @@ const RECONCILE_EVERY_MS = 60_000;
 export const breakerOf = (webhookId: string) => `webhook:${webhookId}`;
 
 /**
+ * The wait after the `attempts`-th failed attempt: exponential backoff with full jitter, uniform in
+ * [0, min(retryMaxMs, retryBaseMs × 2^(attempts−1))].
+ */
+export function retryDelay(
+  attempts: number,
+  { retryBaseMs, retryMaxMs }: { retryBaseMs: number; retryMaxMs: number },
+  random: () => number = Math.random,
+): number {
+  const cap = Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(Math.max(attempts, 1) - 1, 40));
+  return Math.floor(random() * cap);
+}
+
+/**
  * Sends the deliveries the commits queued (outbox.ts). Each instance leases due queue heads (one per
  * webhook and branch, so events go in seq order) up to WEBHOOK_MAX_IN_FLIGHT at a time, sends each through
  * its receiver's breaker with WEBHOOK_TIMEOUT_MS, and settles it: delivered, retried with exponential
@@ -220,11 +233,8 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
     ];
   }
 
-  /** Full jitter: uniform in [0, min(max, base × 2^(attempts-1))]. */
-  backoff(attempts: number): number {
-    const { retryBaseMs, retryMaxMs } = this.config.webhooks;
-    const cap = Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(attempts - 1, 40));
-    return Math.floor(Math.random() * cap);
+  private backoff(attempts: number): number {
+    return retryDelay(attempts, this.config.webhooks);
   }
 
   private async reportBacklog(): Promise<void> {
