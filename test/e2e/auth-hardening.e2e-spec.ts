@@ -13,6 +13,7 @@ import { loadConfig } from '@oms/config';
 import { ADMIN, TEST_JWT_SECRET, TestApp, bootTestApp, startTestApp } from '../support/app';
 import { defined, first, one } from '../support/one';
 import { StoreTarget, storeTargets } from '../support/store-targets';
+import { eventually } from '../support/eventually';
 
 const PROBLEM = /^application\/problem\+json/;
 const ROOT = join(__dirname, '..', '..');
@@ -57,14 +58,6 @@ function api(t: TestApp) {
 }
 
 /** Polls `probe` until it returns true, at most `withinMs`; returns how long it took (or throws). */
-async function eventually(probe: () => Promise<boolean>, withinMs: number): Promise<number> {
-  const started = performance.now();
-  while (performance.now() - started < withinMs) {
-    if (await probe()) return performance.now() - started;
-    await sleep(25);
-  }
-  throw new Error(`not within ${withinMs} ms`);
-}
 
 /** Two instances on one PGlite data directory are not safe: these run where a shared PostgreSQL is. */
 const sharedStores = storeTargets().filter((target) => target.name === 'postgres');

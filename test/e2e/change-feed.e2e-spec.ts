@@ -1,33 +1,11 @@
 import { connect } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import type { FeedEvent } from '@oms/store';
 import { TestApp, startTestApp } from '../support/app';
 import { given } from '../support/given';
-import { SseStream, openSse } from '../support/sse';
+import { SseStream, listening, openSse } from '../support/sse';
 import { storeTargets } from '../support/store-targets';
 
 const PROBLEM = /^application\/problem\+json/;
-
-interface FeedEvent {
-  id: string;
-  seq: number;
-  branch: string;
-  parents: string[];
-  author: string;
-  message: string;
-  createdAt: string;
-  summary: {
-    schema: { added: number; modified: number; removed: number };
-    documents: Record<string, { added: number; modified: number; removed: number }>;
-  };
-  changes: { kind: string; objectType: string; id: string; op: string }[];
-  truncated: boolean;
-}
-
-/** Listens on 127.0.0.1 so that streams can be read as they arrive; returns the base URL. */
-export async function listen(t: TestApp): Promise<string> {
-  if (!t.server.listening) await new Promise<void>((resolve) => t.server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(t.server.address() as AddressInfo).port}`;
-}
 
 describe.each(storeTargets())('change feed on $name', (target) => {
   let t: TestApp;
@@ -36,7 +14,7 @@ describe.each(storeTargets())('change feed on $name', (target) => {
   const open: SseStream[] = [];
   beforeAll(async () => {
     t = await startTestApp(target, { SSE_HEARTBEAT_SECONDS: '0.2', SSE_MAX_STREAMS: '4' });
-    base = await listen(t);
+    base = await listening(t);
     make = given(t);
   });
   afterEach(() => {
@@ -218,7 +196,7 @@ describe(`a consumer that never reads, on ${storeTargets()[0]!.name}`, () => {
   let base: string;
   beforeAll(async () => {
     t = await startTestApp(storeTargets()[0]!, { SSE_MAX_BUFFER_BYTES: '65536' });
-    base = await listen(t);
+    base = await listening(t);
   });
   afterAll(() => t?.close());
 

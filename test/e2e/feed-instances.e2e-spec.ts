@@ -1,30 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { StoreLocation } from '@oms/store';
 import { TestApp, bootTestApp } from '../support/app';
 import { given } from '../support/given';
 import { freshPostgresDatabase } from '../support/postgres';
 import { Receiver } from '../support/receiver';
-import { SseStream, openSse } from '../support/sse';
+import { SseStream, listening, openSse } from '../support/sse';
 import { storeTargets } from '../support/store-targets';
+import { eventually } from '../support/eventually';
 
 // Instances of one deployment share PostgreSQL and Redis. jest.config.ts leaves this file out locally
 // without them; in CI their absence fails here.
 const realServices = storeTargets().find((t) => t.name === 'postgres' && t.redisUrl);
 if (!realServices) throw new Error('the multi-instance feed suite needs DATABASE_URL and REDIS_URL');
-
-async function listen(t: TestApp): Promise<string> {
-  await new Promise<void>((resolve) => t.server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(t.server.address() as AddressInfo).port}`;
-}
-
-async function eventually(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describe('the change feed across two instances on PostgreSQL and Redis', () => {
   let location: StoreLocation;
@@ -93,7 +80,7 @@ describe('the change feed across two instances on PostgreSQL and Redis', () => {
   });
 
   it('shows a commit made on A in a stream on B within 1 s', async () => {
-    const stream = await openSse(`${await listen(b)}/api/v1/branches/main/events`, b.as('viewer'));
+    const stream = await openSse(`${await listening(b)}/api/v1/branches/main/events`, b.as('viewer'));
     streams.push(stream);
     const delays: number[] = [];
     for (let n = 0; n < 5; n++) {
@@ -112,7 +99,7 @@ describe('the change feed across two instances on PostgreSQL and Redis', () => {
   });
 
   it('resumes with Last-Event-ID after a restart and gives every event once', async () => {
-    const baseA = await listen(a);
+    const baseA = await listening(a);
     const first = await openSse(`${baseA}/api/v1/branches/side/events?since=0`, a.as('viewer'));
     streams.push(first);
     await first.until((s) => s.events().length >= 3, 5_000, 'the first events');
@@ -128,7 +115,7 @@ describe('the change feed across two instances on PostgreSQL and Redis', () => {
         .expect(201);
     }
     a = await bootTestApp(location, env);
-    const resumed = await openSse(`${await listen(a)}/api/v1/branches/side/events`, {
+    const resumed = await openSse(`${await listening(a)}/api/v1/branches/side/events`, {
       ...a.as('viewer'),
       'Last-Event-ID': String(seen.at(-1)),
     });

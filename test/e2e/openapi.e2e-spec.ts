@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import { TestApp, startTestApp } from '../support/app';
 import { defined } from '../support/one';
+import { listening } from '../support/sse';
 import { storeTargets } from '../support/store-targets';
 
 type Schema = Record<string, unknown>;
@@ -360,11 +361,10 @@ describe.each(storeTargets())('the OpenAPI document on $name', (target) => {
      * then), the connection then closed.
      */
     async function firstBytes(url: string, headers: Record<string, string>) {
-      if (!t.server.listening) await new Promise<void>((resolve) => t.server.listen(0, '127.0.0.1', resolve));
-      const { port } = t.server.address() as AddressInfo;
+      const base = await listening(t);
       return new Promise<{ status: number; headers: Record<string, string>; text: string; body: unknown }>(
         (resolve, reject) => {
-          const req = httpRequest(`http://127.0.0.1:${port}${url}`, { headers }, (res) => {
+          const req = httpRequest(`${base}${url}`, { headers }, (res) => {
             res.setEncoding('utf8');
             res.once('data', (text: string) => {
               req.destroy();

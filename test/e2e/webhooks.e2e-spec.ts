@@ -3,17 +3,9 @@ import { TestApp, startTestApp } from '../support/app';
 import { given } from '../support/given';
 import { Receiver } from '../support/receiver';
 import { storeTargets } from '../support/store-targets';
+import { eventually } from '../support/eventually';
 
 const PROBLEM = /^application\/problem\+json/;
-
-/** Waits (bounded) until `check` holds. */
-async function eventually(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const seqOf = (body: string) => (JSON.parse(body) as { seq: number }).seq;
 

@@ -1,4 +1,12 @@
 import { IncomingMessage, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TestApp } from './app';
+
+/** Has the in-process app listen on 127.0.0.1 (streams are read as they arrive); returns its base URL. */
+export async function listening(t: TestApp): Promise<string> {
+  if (!t.server.listening) await new Promise<void>((resolve) => t.server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(t.server.address() as AddressInfo).port}`;
+}
 
 export interface SseMessage {
   id?: string;

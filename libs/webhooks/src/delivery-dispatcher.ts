@@ -206,6 +206,8 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
         error: String(error),
       });
     }
+    // A dead letter is news for operators at once, not at the next count.
+    if (outcome === 'dead_lettered') void this.reportBacklog();
   }
 
   private failure(delivery: LeasedDelivery, error: unknown): [Settlement, DeliveryOutcome] {
