@@ -48,15 +48,15 @@ describe(`a flaky webhook receiver on ${target.name}`, () => {
     // 1. Half the calls fail (500, alternately).
     receiver.behave = (call) => ({ status: call % 2 === 0 ? 500 : 200 });
     for (let n = 0; n < 6; n++) for (const branch of ['main', 'flaky-b']) await commit(branch);
-    await sleep(3_000);
+    await sleep(2_000);
 
     // 2. Down for 20 s (connections refused), while commits go on.
     await receiver.down();
-    for (let n = 0; n < 3; n++) {
+    for (let n = 0; n < 2; n++) {
       for (const branch of ['main', 'flaky-b']) await commit(branch);
-      await sleep(5_000);
+      await sleep(7_000);
     }
-    await sleep(5_000);
+    await sleep(6_000);
 
     // 3. Back, but every answer takes 3 s (within WEBHOOK_TIMEOUT_MS).
     receiver.behave = () => ({ status: 200, delayMs: 3_000 });

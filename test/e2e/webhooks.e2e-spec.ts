@@ -2,6 +2,7 @@ import { Webhook } from 'standardwebhooks';
 import { TestApp, startTestApp } from '../support/app';
 import { given } from '../support/given';
 import { Receiver } from '../support/receiver';
+import { listening, openSse } from '../support/sse';
 import { storeTargets } from '../support/store-targets';
 import { eventually } from '../support/eventually';
 
@@ -317,7 +318,14 @@ describe.each(storeTargets())('webhook targets and retention on $name', (target)
     await make.type('P', [], 'owed');
     await make.type('P', [], 'main');
     await make.document('P', {}, 'p1', 'main');
-    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    // Past the 2 s retention, at the next prune (every second). A stream that opens instead is closed.
+    const base = await listening(t);
+    const resumable = async () => {
+      const stream = await openSse(`${base}/api/v1/branches/main/events?since=0`, t.as('viewer'));
+      stream.close();
+      return stream.status;
+    };
+    await eventually(async () => (await resumable()) === 410, 6_000, "main's events pruned");
     const gone = await t.http.get('/api/v1/branches/main/events?since=0').set(t.as('viewer'));
     expect([gone.status, gone.headers['content-type']]).toEqual([410, expect.stringMatching(PROBLEM)]);
     expect(gone.body.prunedThrough).toBeGreaterThanOrEqual(2);

@@ -19,9 +19,10 @@ export const READ_PAGE = 100;
 /**
  * One server-sent event stream of a branch's feed. It sends every event after `lastSent`, in seq order,
  * as it learns of them (wake), and a comment line when it has been quiet for a heartbeat. Its consumer's
- * unread bytes are bounded: past maxBufferBytes it sends `event: overflow` with the last seq it sent, and
- * ends (the consumer resumes from there with Last-Event-ID), so a consumer that never reads costs at most
- * that much memory.
+ * unread bytes are bounded: with maxBufferBytes waiting, it sends more only once the consumer has taken
+ * them; a consumer that takes nothing for a heartbeat interval is behind: the stream sends `event: overflow`
+ * with the last seq it sent and ends (the consumer resumes from there with Last-Event-ID). A consumer that
+ * never reads costs at most maxBufferBytes and one event.
  */
 export class EventStream {
   private reading = false;
@@ -90,7 +91,8 @@ export class EventStream {
       }
       for (const event of events) {
         if (this.ended) return;
-        if (this.res.writableLength > this.limits.maxBufferBytes) return this.overflow();
+        if (!(await this.room())) return this.overflow();
+        if (this.ended) return;
         this.res.write(`id: ${event.seq}\nevent: commit\ndata: ${JSON.stringify(event)}\n\n`);
         this.lastSent = event.seq;
       }
@@ -98,7 +100,31 @@ export class EventStream {
     }
   }
 
+  /**
+   * Whether the consumer has room for more: at once while less than maxBufferBytes waits unsent, else once it
+   * takes what waits (drain) within a heartbeat interval. A consumer catching up reads on; one that has
+   * stopped reading is behind.
+   */
+  private room(): Promise<boolean> {
+    const { maxBufferBytes, heartbeatMs } = this.limits;
+    if (this.res.writableLength <= maxBufferBytes) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const settle = (room: boolean) => {
+        clearTimeout(timer);
+        this.res.off('drain', drained);
+        this.res.off('close', closed);
+        resolve(room);
+      };
+      const drained = () => settle(true);
+      const closed = () => settle(false);
+      const timer = setTimeout(() => settle(this.res.writableLength <= maxBufferBytes), heartbeatMs);
+      this.res.once('drain', drained);
+      this.res.once('close', closed);
+    });
+  }
+
   private overflow(): void {
+    if (this.ended) return;
     this.res.write(`event: overflow\ndata: ${JSON.stringify({ lastSeq: this.lastSent })}\n\n`);
     this.res.end();
     // What is buffered waits a while for the consumer; one that never reads is then cut off.
@@ -110,7 +136,8 @@ export class EventStream {
 
   private scheduleHeartbeat(): void {
     this.heartbeat = setInterval(() => {
-      if (this.res.writableLength > this.limits.maxBufferBytes) return this.overflow();
+      // Events wait unsent: the stream is not idle, and the next event decides whether it is behind.
+      if (this.res.writableLength > 0) return;
       this.res.write(': heartbeat\n\n');
     }, this.limits.heartbeatMs);
     this.heartbeat.unref();

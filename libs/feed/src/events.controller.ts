@@ -30,8 +30,9 @@ export class EventsController {
     summary: "Stream the branch's commits as server-sent events",
     description:
       'Each message: `id: <seq>`, `event: commit`, `data: <event JSON>`; a comment line every ' +
-      'SSE_HEARTBEAT_SECONDS. A consumer that falls behind by SSE_MAX_BUFFER_BYTES gets `event: overflow` ' +
-      '(data `{"lastSeq"}`) and the stream ends: resume with Last-Event-ID. See docs/change-feed.md.',
+      'SSE_HEARTBEAT_SECONDS. A consumer with SSE_MAX_BUFFER_BYTES unread that takes nothing for a heartbeat ' +
+      'interval gets `event: overflow` (data `{"lastSeq"}`) and the stream ends: resume with Last-Event-ID. ' +
+      'See docs/change-feed.md.',
   })
   @ApiHeader({
     name: 'Last-Event-ID',

@@ -64,9 +64,7 @@ describe('receiver addresses (SSRF)', () => {
 
   it('refuses a private address at connection time too (a name that resolves there later)', async () => {
     const lookup = receiverLookup(false);
-    const error = await new Promise<Error | null>((resolve) =>
-      lookup('localhost', {}, (e) => resolve(e)),
-    );
+    const error = await new Promise<Error | null>((resolve) => lookup('localhost', {}, (e) => resolve(e)));
     expect(error?.message).toMatch(/not a public address/);
     const allowed = await new Promise<Error | null>((resolve) =>
       receiverLookup(true)('localhost', {}, (e) => resolve(e)),
