@@ -32,15 +32,18 @@ export class FeedHub implements OnModuleInit, BeforeApplicationShutdown {
   private open = 0;
   private stopListening?: () => Promise<void>;
   private poll?: NodeJS.Timeout;
+  private readonly events: FeedEvents;
 
   constructor(
     @Inject(EVENT_LOG) private readonly log: EventLog,
     private readonly config: OmsConfig,
-    @Optional() @Inject(FEED_EVENTS) private readonly events: FeedEvents | null,
-  ) {}
+    @Optional() @Inject(FEED_EVENTS) events: FeedEvents | null,
+  ) {
+    this.events = events ?? NO_FEED_EVENTS;
+  }
 
   async onModuleInit(): Promise<void> {
-    (this.events ?? NO_FEED_EVENTS).streams(0);
+    this.events.streams(0);
     this.stopListening = await this.log.subscribe(
       (branch) => this.wake(branch),
       () => this.wakeAll(),
@@ -118,6 +121,6 @@ export class FeedHub implements OnModuleInit, BeforeApplicationShutdown {
 
   private count(delta: number): void {
     this.open += delta;
-    (this.events ?? NO_FEED_EVENTS).streams(this.open);
+    this.events.streams(this.open);
   }
 }

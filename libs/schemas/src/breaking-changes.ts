@@ -60,13 +60,13 @@ function describe(
   change: PropertyChange,
 ): string[] {
   const words: string[] = [];
-  if (!prev.unique && next.unique) change.uniqueAdded.push(path);
-  if (
+  const uniqueAdded = !prev.unique && next.unique;
+  const referenceChanged =
     prev.dataType === 'reference' &&
     next.dataType === 'reference' &&
-    prev.referenceType !== next.referenceType
-  )
-    change.referenceChanged.push(path);
+    prev.referenceType !== next.referenceType;
+  if (uniqueAdded) change.uniqueAdded.push(path);
+  if (referenceChanged) change.referenceChanged.push(path);
   if (prev.dataType === 'struct' && next.dataType === 'struct')
     words.push(...members(prev, next, n, path, change));
   if (prev.dataType !== next.dataType)
@@ -81,14 +81,10 @@ function describe(
     const removed = (prev.enumValues ?? []).filter((v) => !(next.enumValues ?? []).includes(v));
     if (removed.length > 0) words.push(`enum values removed from '${n}': ${removed.join(', ')}`);
   }
-  if (
-    prev.dataType === 'reference' &&
-    next.dataType === 'reference' &&
-    prev.referenceType !== next.referenceType
-  ) {
+  if (referenceChanged) {
     words.push(`property '${n}' now references ${next.referenceType} instead of ${prev.referenceType}`);
   }
-  if (!prev.unique && next.unique) words.push(`property '${n}' became unique`);
+  if (uniqueAdded) words.push(`property '${n}' became unique`);
   words.push(...tightened(prev, next, n));
   return words;
 }

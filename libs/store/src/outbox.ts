@@ -80,9 +80,8 @@ export class ChangeTracker {
     const changes: FeedChange[] = [];
     let total = 0;
     // Object types first: a consumer learns of a type before the documents that use it.
-    const ordered = [...this.entities.values()].sort(
-      (a, b) => Number(a.kind === 'document') - Number(b.kind === 'document'),
-    );
+    const all = [...this.entities.values()];
+    const ordered = [...all.filter((e) => e.kind === 'type'), ...all.filter((e) => e.kind !== 'type')];
     for (const entity of ordered) {
       const op = opOf(entity);
       if (!op) continue;

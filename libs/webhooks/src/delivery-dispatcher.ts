@@ -9,7 +9,7 @@ import {
 import { OmsConfig } from '@oms/config';
 import { BreakerOpen, BreakerRegistry } from '@oms/resilience';
 import { EVENT_LOG, EventLog, LeasedDelivery, Settlement, WEBHOOK_STORE, WebhookStore } from '@oms/store';
-import { PostOptions, ReceiverTimeout, postEvent } from './post-event';
+import { ReceiverTimeout, isAcknowledged, postEvent } from './post-event';
 import { signedHeaders } from './signing';
 import { DeliveryOutcome, NO_WEBHOOK_EVENTS, WEBHOOK_EVENTS, WebhookEvents } from './webhook-events';
 
@@ -77,11 +77,6 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
     @Optional() @Inject(WEBHOOK_EVENTS) events: WebhookEvents | null,
   ) {
     this.events = events ?? NO_WEBHOOK_EVENTS;
-  }
-
-  private get post(): PostOptions {
-    const { timeoutMs, allowPrivateTargets } = this.config.webhooks;
-    return { timeoutMs, allowPrivate: allowPrivateTargets };
   }
 
   /**
@@ -183,10 +178,9 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplica
     let outcome: DeliveryOutcome;
     try {
       const status = await breaker.execute(async () => {
-        const answer = await postEvent(delivery.url, headers, body, this.post);
+        const answer = await postEvent(delivery.url, headers, body, this.config.webhooks);
         if (answer.status === 410) throw new ReceiverGone();
-        if (answer.status < 200 || answer.status > 299)
-          throw new ReceiverRefusedEvent(answer.status, answer.answer);
+        if (!isAcknowledged(answer.status)) throw new ReceiverRefusedEvent(answer.status, answer.answer);
         return answer.status;
       });
       settlement = { outcome: 'delivered', status };

@@ -1,4 +1,2 @@
 export * from './webhooks.module';
 export * from './webhook-events';
-export * from './receiver-address';
-export * from './signing';

@@ -2,10 +2,14 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { receiverLookup } from './receiver-address';
 
+/** WEBHOOK_TIMEOUT_MS and WEBHOOK_ALLOW_PRIVATE_TARGETS, as the configuration has them. */
 export interface PostOptions {
   timeoutMs: number;
-  allowPrivate: boolean;
+  allowPrivateTargets: boolean;
 }
+
+/** A receiver acknowledges with a 2xx; anything else is a failed try. */
+export const isAcknowledged = (status: number): boolean => status >= 200 && status <= 299;
 
 /** A receiver that did not answer in time. */
 export class ReceiverTimeout extends Error {}
@@ -30,7 +34,7 @@ export function postEvent(
     const req = send(target, {
       method: 'POST',
       headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      lookup: receiverLookup(options.allowPrivate),
+      lookup: receiverLookup(options.allowPrivateTargets),
       agent: false, // one connection per delivery: a receiver cannot hold pooled sockets hostage
     });
     const timer = setTimeout(() => {

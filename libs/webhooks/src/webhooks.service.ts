@@ -6,7 +6,7 @@ import { BreakerRegistry } from '@oms/resilience';
 import { DeliveryRecord, DeliveryStatus, WEBHOOK_STORE, WebhookRecord, WebhookStore } from '@oms/store';
 import { randomUUID } from 'node:crypto';
 import { DeliveryDispatcher, breakerOf } from './delivery-dispatcher';
-import { postEvent } from './post-event';
+import { isAcknowledged, postEvent } from './post-event';
 import { refuseReceiver } from './receiver-address';
 import { newSecret, signedHeaders } from './signing';
 import { CreateWebhookDto, PingResponseDto } from './webhooks.dto';
@@ -64,14 +64,14 @@ export class WebhooksService {
     const body = JSON.stringify({ type: 'ping', webhookId: id, sentAt: new Date().toISOString() });
     const headers = signedHeaders(secret ?? '', `ping_${randomUUID()}`, body);
     const started = performance.now();
-    const { timeoutMs, allowPrivateTargets } = this.config.webhooks;
     try {
-      const { status } = await postEvent(webhook.url, headers, body, {
-        timeoutMs,
-        allowPrivate: allowPrivateTargets,
-      });
-      const delivered = status >= 200 && status <= 299;
-      return { delivered, status, error: null, durationMs: Math.round(performance.now() - started) };
+      const { status } = await postEvent(webhook.url, headers, body, this.config.webhooks);
+      return {
+        delivered: isAcknowledged(status),
+        status,
+        error: null,
+        durationMs: Math.round(performance.now() - started),
+      };
     } catch (error) {
       return {
         delivered: false,
